@@ -1,0 +1,159 @@
+/**
+ * Real PostgreSQL and Redis servers for tests, started from the system binaries on free
+ * loopback ports with throwaway data. Nothing here is mocked: a test that needs a database
+ * gets a real one, or fails saying which package to install.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const INSTALL_HINT =
+  'Install the test servers first: apt-get install -y postgresql redis-server (see README, "Tests").';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function postgresBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb')));
+    versions.sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return join(root, versions[0], 'bin');
+  }
+  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
+  if (which.status === 0 && which.stdout.trim()) return join(which.stdout.trim(), '..');
+  throw new Error(`PostgreSQL server binaries (initdb, pg_ctl) were not found. ${INSTALL_HINT}`);
+}
+
+/** initdb refuses to run as root, so as root the server runs as the `postgres` system user. */
+function asServerUser(command: string, args: string[]): { command: string; args: string[] } {
+  if (userInfo().uid !== 0) return { command, args };
+  return { command: 'runuser', args: ['-u', 'postgres', '--', command, ...args] };
+}
+
+function run(command: string, args: string[]): void {
+  const wrapped = asServerUser(command, args);
+  execFileSync(wrapped.command, wrapped.args, { stdio: 'pipe' });
+}
+
+export interface TestPostgres {
+  readonly port: number;
+  /** URL of the default `postgres` database as the superuser `slipway`. */
+  readonly url: string;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(prefix?: string): Promise<string>;
+  /** Stops the server (fast shutdown) but keeps its data, so `start()` brings it back. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the server and removes its data. */
+  destroy(): Promise<void>;
+}
+
+let databaseCounter = 0;
+
+export async function startPostgres(): Promise<TestPostgres> {
+  const bin = postgresBinDir();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-pg-'));
+  const dataDir = join(dir, 'data');
+  const logFile = join(dir, 'server.log');
+  if (userInfo().uid === 0) chownSync(dir, uidOf('postgres'), gidOf('postgres'));
+  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'slipway', '--auth=trust', '-E', 'UTF8', '--no-sync', '-A', 'trust']);
+  const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const pgCtl = join(bin, 'pg_ctl');
+  const start = async () => {
+    run(pgCtl, ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);
+  };
+  const stop = async () => {
+    run(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);
+  };
+  await start();
+  const url = `postgres://slipway@127.0.0.1:${port}/postgres`;
+  return {
+    port,
+    url,
+    async createDatabase(prefix = 't') {
+      const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${databaseCounter++}`.toLowerCase();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return `postgres://slipway@127.0.0.1:${port}/${name}`;
+    },
+    stop,
+    start,
+    async destroy() {
+      try {
+        await stop();
+      } catch {
+        // already stopped
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function uidOf(user: string): number {
+  return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+}
+function gidOf(user: string): number {
+  return Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+}
+
+export interface TestRedis {
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  if (which.status !== 0) throw new Error(`redis-server was not found. ${INSTALL_HINT}`);
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  if (options.password) args.push('--requirepass', options.password);
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    });
+  });
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  return {
+    port,
+    url: `redis://${auth}127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
