@@ -1,0 +1,84 @@
+/**
+ * Builds the API server: request ids, access logs, error shape, health, metrics and the
+ * product routes. Everything lives under /api so the load balancer and the web proxy can
+ * forward paths unchanged.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ApiConfig } from '../config/api.ts';
+import { safeUrl } from '../logger.ts';
+import type { MigrationFile } from '../migrate/files.ts';
+import { registerErrorHandling } from './errors.ts';
+import { registerHealth } from './health.ts';
+import { ApiMetrics, registerMetrics, routeLabel } from './metrics.ts';
+
+export interface ApiDependencies {
+  readonly config: ApiConfig;
+  readonly pool: pg.Pool;
+  readonly redis?: Redis;
+  readonly log: Logger;
+  readonly migrations: MigrationFile[];
+  /** Set once SIGTERM arrives: readiness turns 503 while requests keep being served. */
+  readonly lifecycle: { draining: boolean };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+
+export async function buildApiServer(deps: ApiDependencies, routes?: (app: FastifyInstance) => Promise<void>): Promise<FastifyInstance> {
+  const { config, log } = deps;
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustedProxies,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Idle keep-alive sockets close on shutdown; requests in flight are allowed to finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.config?.telemetry === false) return;
+    request.log.info(
+      {
+        method: request.method,
+        url: safeUrl(request.url),
+        route: routeLabel(request),
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime),
+        ip: request.ip,
+      },
+      'request',
+    );
+  });
+
+  registerErrorHandling(app);
+  const metrics = new ApiMetrics({ pool: deps.pool, redis: deps.redis });
+  registerMetrics(app, metrics, {
+    pool: deps.pool,
+    redis: deps.redis,
+    token: config.metricsTokenConfigured ? config.secrets.values.METRICS_TOKEN : undefined,
+    production: config.environment === 'production',
+  });
+  registerHealth(app, {
+    pool: deps.pool,
+    redis: deps.redis,
+    migrations: deps.migrations,
+    release: config.release,
+    commit: config.commit,
+    isDraining: () => deps.lifecycle.draining,
+  });
+  if (routes) await routes(app);
+  return app;
+}

@@ -1,0 +1,104 @@
+/**
+ * PostgreSQL connection settings: DATABASE_URL, or the parts that ECS injects one by one
+ * from the RDS secret (DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME).
+ */
+import { readFileSync } from 'node:fs';
+import type { PoolConfig } from 'pg';
+import { v, type Env, type EnvCheck } from './env.ts';
+
+export const databaseFields = {
+  DATABASE_URL: v.url(['postgres:', 'postgresql:']),
+  DB_HOST: v.string(),
+  DB_PORT: v.int(5432, 1, 65535),
+  DB_USER: v.string(),
+  DB_PASSWORD: v.string(),
+  DB_NAME: v.string(),
+  DB_SSL: v.optionalOneOf(['disable', 'require', 'verify-full', 'true', 'false'] as const),
+  DB_SSL_CA_FILE: v.string(),
+  DATABASE_MAX_CONNS: v.int(10, 1, 1000),
+  DATABASE_MIN_CONNS: v.int(0, 0, 1000),
+};
+
+const PARTS = ['DB_HOST', 'DB_USER', 'DB_NAME'] as const;
+
+export function databaseChecks(env: Env): EnvCheck[] {
+  const set = (name: string) => Boolean(env[name]?.trim());
+  const problems: EnvCheck[] = [];
+  if (!set('DATABASE_URL')) {
+    const missing = PARTS.filter((name) => !set(name));
+    if (missing.length === PARTS.length) {
+      problems.push({ name: 'DATABASE_URL', message: 'required: set DATABASE_URL=postgres://user:password@host:5432/db, or DB_HOST, DB_USER, DB_PASSWORD and DB_NAME' });
+    } else {
+      for (const name of missing) problems.push({ name, message: `required with ${PARTS.filter(set).join(', ')} (or set DATABASE_URL instead)` });
+    }
+  }
+  const max = Number(env.DATABASE_MAX_CONNS ?? 10);
+  const min = Number(env.DATABASE_MIN_CONNS ?? 0);
+  if (Number.isInteger(max) && Number.isInteger(min) && min > max) {
+    problems.push({ name: 'DATABASE_MIN_CONNS', message: `must not exceed DATABASE_MAX_CONNS (${max})` });
+  }
+  return problems;
+}
+
+type DatabaseFields = {
+  DATABASE_URL?: string;
+  DB_HOST?: string;
+  DB_PORT: number;
+  DB_USER?: string;
+  DB_PASSWORD?: string;
+  DB_NAME?: string;
+  DB_SSL?: 'disable' | 'require' | 'verify-full' | 'true' | 'false';
+  DB_SSL_CA_FILE?: string;
+  DATABASE_MAX_CONNS: number;
+  DATABASE_MIN_CONNS: number;
+};
+
+export interface DatabaseConfig {
+  readonly pool: PoolConfig;
+  readonly maxConnections: number;
+  readonly minConnections: number;
+  /** host:port/database, for logs (never the password). */
+  readonly target: string;
+}
+
+export function databaseConfig(fields: DatabaseFields): DatabaseConfig {
+  const sslMode = fields.DB_SSL === 'true' ? 'require' : fields.DB_SSL === 'false' ? 'disable' : fields.DB_SSL;
+  const ssl =
+    sslMode === 'require'
+      ? { rejectUnauthorized: false }
+      : sslMode === 'verify-full'
+        ? { rejectUnauthorized: true, ...(fields.DB_SSL_CA_FILE ? { ca: readFileSync(fields.DB_SSL_CA_FILE, 'utf8') } : {}) }
+        : undefined;
+  const common: PoolConfig = {
+    max: fields.DATABASE_MAX_CONNS,
+    min: fields.DATABASE_MIN_CONNS,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    application_name: 'slipway',
+  };
+  if (fields.DATABASE_URL) {
+    const url = new URL(fields.DATABASE_URL);
+    // An explicit DB_SSL wins over sslmode in the URL.
+    if (ssl || sslMode === 'disable') url.searchParams.delete('sslmode');
+    return {
+      pool: { ...common, connectionString: url.toString(), ...(ssl ? { ssl } : {}) },
+      maxConnections: fields.DATABASE_MAX_CONNS,
+      minConnections: fields.DATABASE_MIN_CONNS,
+      target: `${url.hostname}:${url.port || 5432}${url.pathname}`,
+    };
+  }
+  return {
+    pool: {
+      ...common,
+      host: fields.DB_HOST,
+      port: fields.DB_PORT,
+      user: fields.DB_USER,
+      password: fields.DB_PASSWORD,
+      database: fields.DB_NAME,
+      ...(ssl ? { ssl } : {}),
+    },
+    maxConnections: fields.DATABASE_MAX_CONNS,
+    minConnections: fields.DATABASE_MIN_CONNS,
+    target: `${fields.DB_HOST}:${fields.DB_PORT}/${fields.DB_NAME}`,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The `migrate` command: `migrate up` applies pending files, `migrate status` lists applied
+ * and pending ones. The first connection is retried with backoff, because in a fresh
+ * environment the database may still be starting.
+ */
+import type { Logger } from 'pino';
+import pg from 'pg';
+import type { MigrateConfig } from '../config/migrate.ts';
+import { defaultMigrationsDir, readMigrations } from './files.ts';
+import { MigrationError, migrateUp, migrationStatus } from './runner.ts';
+
+export async function connectWithRetry(
+  poolConfig: pg.ClientConfig,
+  timeoutSeconds: number,
+  log: Logger,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<pg.Client> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    const client = new pg.Client({ ...poolConfig, connectionTimeoutMillis: 5000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const message = (error as Error).message;
+      if (Date.now() + delay > deadline) {
+        throw new MigrationError(`could not connect to the database within ${timeoutSeconds}s (MIGRATE_CONNECT_TIMEOUT_SECONDS): ${message}`);
+      }
+      log.warn({ attempt, retryInMs: delay, error: message }, 'database not reachable yet; retrying');
+      await sleep(delay);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+export async function runMigrate(args: string[], config: MigrateConfig, log: Logger): Promise<number> {
+  const sub = args[0] ?? 'up';
+  if (sub !== 'up' && sub !== 'status') {
+    log.error(`unknown migrate subcommand "${sub}"; expected "migrate up" or "migrate status"`);
+    return 2;
+  }
+  let files;
+  try {
+    files = readMigrations(config.migrationsDir ?? defaultMigrationsDir());
+  } catch (error) {
+    log.error({ error: (error as Error).message }, 'cannot read migrations');
+    return 1;
+  }
+  let client: pg.Client | undefined;
+  try {
+    client = await connectWithRetry(config.database.pool, config.connectTimeoutSeconds, log);
+    if (sub === 'status') {
+      const status = await migrationStatus(client, files);
+      const appliedVersions = new Set(status.applied.map((a) => a.version));
+      log.info(
+        {
+          applied: status.applied.map((a) => ({ version: a.version, name: a.name, appliedAt: a.appliedAt })),
+          pending: status.pending.map((p) => p.filename),
+          unknown: status.unknown.map((u) => `${String(u.version).padStart(4, '0')}_${u.name}`),
+          changed: status.changed.map((c) => c.file.filename),
+          latestKnown: files.at(-1)?.version ?? null,
+          upToDate: files.every((f) => appliedVersions.has(f.version)) && status.changed.length === 0,
+        },
+        `migrations: ${status.applied.length} applied, ${status.pending.length} pending` +
+          (status.changed.length ? `, ${status.changed.length} changed after applying` : ''),
+      );
+      return status.changed.length > 0 ? 1 : 0;
+    }
+    const result = await migrateUp(client, files, {
+      onWaitForLock: () => log.info('another migration run holds the lock; waiting for it to finish'),
+      onApply: (file) => log.info({ file: file.filename }, `applying ${file.filename}`),
+      onApplied: (file, durationMs) => log.info({ file: file.filename, durationMs }, `applied ${file.filename}`),
+    });
+    log.info(
+      { applied: result.applied.length, alreadyApplied: result.alreadyApplied, latest: result.latest },
+      result.applied.length === 0 ? 'database is up to date; nothing to apply' : `applied ${result.applied.length} migration(s)`,
+    );
+    return 0;
+  } catch (error) {
+    const migrationError = error instanceof MigrationError ? error : undefined;
+    log.error({ file: migrationError?.filename, error: (error as Error).message }, `migration failed: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}

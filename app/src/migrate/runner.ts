@@ -1,0 +1,178 @@
+/**
+ * Applies migration files to PostgreSQL, each exactly once, in order. A session-level advisory
+ * lock serializes concurrent runners (two tasks started by two deploys): the second waits, then
+ * finds nothing left to do. Every applied file's checksum is checked first, so an edited file
+ * stops the run before anything changes.
+ */
+import pg from 'pg';
+import { splitStatements, type MigrationFile } from './files.ts';
+
+export const MIGRATIONS_TABLE = 'slipway_migrations';
+// Any constant works; it only has to be the same for every runner of this schema.
+const LOCK_KEY = 7_016_001;
+
+export interface AppliedMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly checksum: string;
+  readonly appliedAt: Date;
+  readonly durationMs: number;
+}
+
+export interface MigrationStatus {
+  readonly applied: AppliedMigration[];
+  readonly pending: MigrationFile[];
+  /** Applied versions this build does not know (the database is ahead of this release). */
+  readonly unknown: AppliedMigration[];
+  /** Applied files whose content changed since. */
+  readonly changed: { file: MigrationFile; applied: AppliedMigration }[];
+}
+
+export class MigrationError extends Error {
+  constructor(
+    message: string,
+    readonly filename?: string,
+  ) {
+    super(message);
+    this.name = 'MigrationError';
+  }
+}
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+export async function ensureMigrationsTable(db: Queryable): Promise<void> {
+  await db.query(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+    version      integer PRIMARY KEY,
+    name         text NOT NULL,
+    checksum     text NOT NULL,
+    applied_at   timestamptz NOT NULL DEFAULT now(),
+    duration_ms  integer NOT NULL
+  )`);
+}
+
+/** Reads what is applied without creating anything (the API's readiness check uses this). */
+export async function readApplied(db: Queryable): Promise<AppliedMigration[]> {
+  const exists = await db.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [MIGRATIONS_TABLE]);
+  if (!exists.rows[0]?.present) return [];
+  const result = await db.query<{ version: number; name: string; checksum: string; applied_at: Date; duration_ms: number }>(
+    `SELECT version, name, checksum, applied_at, duration_ms FROM ${MIGRATIONS_TABLE} ORDER BY version`,
+  );
+  return result.rows.map((r) => ({
+    version: r.version,
+    name: r.name,
+    checksum: r.checksum,
+    appliedAt: r.applied_at,
+    durationMs: r.duration_ms,
+  }));
+}
+
+export function compare(files: MigrationFile[], applied: AppliedMigration[]): MigrationStatus {
+  const byVersion = new Map(applied.map((a) => [a.version, a]));
+  const known = new Set(files.map((f) => f.version));
+  const changed = files.flatMap((file) => {
+    const record = byVersion.get(file.version);
+    return record && record.checksum !== file.checksum ? [{ file, applied: record }] : [];
+  });
+  return {
+    applied,
+    pending: files.filter((f) => !byVersion.has(f.version)),
+    unknown: applied.filter((a) => !known.has(a.version)),
+    changed,
+  };
+}
+
+export async function migrationStatus(db: Queryable, files: MigrationFile[]): Promise<MigrationStatus> {
+  return compare(files, await readApplied(db));
+}
+
+function changedError(status: MigrationStatus): MigrationError {
+  const first = status.changed[0]!;
+  return new MigrationError(
+    `${first.file.filename} was changed after it was applied (applied checksum ${first.applied.checksum.slice(0, 12)}, file now ${first.file.checksum.slice(0, 12)}). ` +
+      'Restore the file as it was and put the change in a new migration.',
+    first.file.filename,
+  );
+}
+
+export interface MigrateUpResult {
+  readonly applied: { filename: string; durationMs: number }[];
+  readonly alreadyApplied: number;
+  readonly latest?: number;
+}
+
+export interface MigrateUpOptions {
+  readonly onApply?: (file: MigrationFile) => void;
+  readonly onApplied?: (file: MigrationFile, durationMs: number) => void;
+  readonly onWaitForLock?: () => void;
+}
+
+/** Applies every pending file. `client` must be a dedicated connection (it holds the lock). */
+export async function migrateUp(client: pg.ClientBase, files: MigrationFile[], options: MigrateUpOptions = {}): Promise<MigrateUpResult> {
+  const got = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [LOCK_KEY]);
+  if (!got.rows[0]?.locked) {
+    options.onWaitForLock?.();
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+  }
+  try {
+    await ensureMigrationsTable(client);
+    const status = await migrationStatus(client, files);
+    if (status.changed.length > 0) throw changedError(status);
+    const done: { filename: string; durationMs: number }[] = [];
+    for (const file of status.pending) {
+      options.onApply?.(file);
+      const started = performance.now();
+      await applyOne(client, file, started);
+      const durationMs = Math.round(performance.now() - started);
+      done.push({ filename: file.filename, durationMs });
+      options.onApplied?.(file, durationMs);
+    }
+    const latest = files.at(-1)?.version;
+    return { applied: done, alreadyApplied: status.applied.length, latest };
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+  }
+}
+
+async function applyOne(client: pg.ClientBase, file: MigrationFile, started: number): Promise<void> {
+  const record = async () => {
+    await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)`, [
+      file.version,
+      file.name,
+      file.checksum,
+      Math.round(performance.now() - started),
+    ]);
+  };
+  if (file.transactional) {
+    await client.query('BEGIN');
+    try {
+      await client.query(file.sql);
+      await record();
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw failure(file, error);
+    }
+    return;
+  }
+  // Outside a transaction a failure can leave earlier statements applied; such files should be
+  // written to be rerun safely (IF NOT EXISTS), and the record is written only at the end.
+  for (const statement of splitStatements(file.sql)) {
+    try {
+      await client.query(statement);
+    } catch (error) {
+      throw failure(file, error);
+    }
+  }
+  await record();
+}
+
+function failure(file: MigrationFile, error: unknown): MigrationError {
+  const pgError = error as { message?: string; position?: string; code?: string };
+  let where = '';
+  if (pgError.position) {
+    const line = file.sql.slice(0, Number(pgError.position)).split('\n').length;
+    where = ` at line ${line}`;
+  }
+  const code = pgError.code ? ` [${pgError.code}]` : '';
+  return new MigrationError(`${file.filename} failed${where}: ${pgError.message ?? String(error)}${code}. Nothing from this file was applied${file.transactional ? '' : ' after its last completed statement'}.`, file.filename);
+}

@@ -1,0 +1,29 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { RedisConfig } from '../config/redis.ts';
+
+/**
+ * A Redis client that fails fast instead of queueing commands while disconnected, so a Redis
+ * outage degrades readiness and rate limiting rather than hanging requests.
+ */
+export function createRedis(config: RedisConfig, log: Logger, name = 'main'): Redis {
+  const redis = new Redis({
+    ...config.options,
+    connectionName: `slipway-${name}`,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: name === 'subscriber',
+    connectTimeout: 5000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+  });
+  let lastError = '';
+  redis.on('error', (error: Error) => {
+    // One line per distinct failure, not one per reconnect attempt.
+    if (error.message !== lastError) log.warn({ error: error.message, target: config.target, connection: name }, 'redis connection error');
+    lastError = error.message;
+  });
+  redis.on('ready', () => {
+    if (lastError) log.info({ target: config.target, connection: name }, 'redis connection restored');
+    lastError = '';
+  });
+  return redis;
+}

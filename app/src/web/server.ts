@@ -1,0 +1,136 @@
+/**
+ * The web server: serves the built UI (single-page app: unknown paths get index.html) and
+ * forwards same-origin /api/* to the API unchanged, streaming both ways so server-sent events
+ * flow without buffering, and telling the API who the client is with X-Forwarded-*.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import httpProxy from '@fastify/http-proxy';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { WebConfig } from '../config/web.ts';
+import { safeUrl } from '../logger.ts';
+import { FALLBACK_PAGE } from './fallback-page.ts';
+
+/** The built UI: `ui/` next to the bundle in an image, or `dist/ui` in the source tree. */
+export function findStaticDir(configured?: string): string | undefined {
+  if (configured) return configured;
+  const candidates = [new URL('./ui', import.meta.url), new URL('../../../dist/ui', import.meta.url)];
+  return candidates.map((c) => fileURLToPath(c)).find((dir) => existsSync(join(dir, 'index.html')));
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  // Uploads and downloads go straight to the object store, so connect-src allows other origins.
+  'content-security-policy':
+    "default-src 'self'; connect-src 'self' https: http:; img-src 'self' data: blob: https: http:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+};
+
+function forwardedFor(request: FastifyRequest): string {
+  const prior = request.headers['x-forwarded-for'];
+  const peer = request.socket.remoteAddress ?? '';
+  // Only a trusted proxy's chain is kept; otherwise the chain starts at the peer.
+  if (typeof prior === 'string' && prior && request.ips && request.ips.length > 1) return `${prior}, ${peer}`;
+  return peer;
+}
+
+export async function buildWebServer(config: WebConfig, log: Logger, lifecycle = { draining: false }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustedProxies,
+    forceCloseConnections: 'idle',
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.url === '/health') return;
+    request.log.info({ method: request.method, url: safeUrl(request.url), status: reply.statusCode, durationMs: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.get('/health', async (_request, reply) =>
+    lifecycle.draining
+      ? reply.code(503).send({ status: 'draining', release: config.release })
+      : { status: 'ok', release: config.release },
+  );
+
+  await app.register(httpProxy, {
+    upstream: config.apiUrl,
+    prefix: '/api',
+    rewritePrefix: '/api',
+    // A proxy must not parse bodies: they stream to the API as they arrive.
+    replyOptions: {
+      rewriteRequestHeaders: (request, headers) => ({
+        ...headers,
+        'x-forwarded-for': forwardedFor(request as unknown as FastifyRequest),
+        'x-forwarded-proto': (request as unknown as FastifyRequest).protocol,
+        'x-forwarded-host': (request.headers.host as string | undefined) ?? '',
+      }),
+      rewriteHeaders: (headers) => ({ ...headers, 'x-accel-buffering': 'no' }),
+      onError: (reply, { error }) => {
+        const status = (error as { statusCode?: number }).statusCode === 504 ? 504 : 502;
+        reply.code(status).send({ error: { code: 'api_unavailable', message: `The API did not answer: ${error.message}` } });
+      },
+    },
+    http: { requestOptions: { timeout: 0 } },
+  });
+
+  const staticDir = findStaticDir(config.staticDir);
+  if (staticDir) {
+    await app.register(fastifyStatic, {
+      root: staticDir,
+      wildcard: false,
+      index: false,
+      setHeaders: (res, path) => {
+        for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.header(k, v);
+        // Hashed asset names change with content, so they can be cached for good.
+        res.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  } else {
+    log.warn('the UI is not built (dist/ui); serving a status page instead. Run "npm run build".');
+  }
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const wantsPage = (request.method === 'GET' || request.method === 'HEAD') && !request.url.startsWith('/api/');
+    if (!wantsPage) {
+      return reply.code(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` } });
+    }
+    reply.headers(SECURITY_HEADERS).header('cache-control', 'no-cache');
+    if (staticDir) return reply.sendFile('index.html');
+    // The status page is one self-contained file with a small inline script.
+    const csp = SECURITY_HEADERS['content-security-policy'].replace("default-src 'self'", "default-src 'self'; script-src 'self' 'unsafe-inline'");
+    return reply.header('content-security-policy', csp).type('text/html; charset=utf-8').send(FALLBACK_PAGE(config.release));
+  });
+  return app;
+}
+
+export interface RunningWeb {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function startWeb(config: WebConfig, log: Logger): Promise<RunningWeb> {
+  const lifecycle = { draining: false };
+  const app = await buildWebServer(config, log, lifecycle);
+  const url = await app.listen({ host: config.host, port: config.port });
+  log.info({ url, api: config.apiUrl, release: config.release }, `web listening on ${url}`);
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    shutdown(reason) {
+      stopping ??= (async () => {
+        lifecycle.draining = true;
+        log.info({ reason, holdSeconds: config.shutdownHoldSeconds }, 'shutting down after the hold period');
+        await new Promise((r) => setTimeout(r, config.shutdownHoldSeconds * 1000));
+        await app.close();
+      })();
+      return stopping;
+    },
+  };
+}
