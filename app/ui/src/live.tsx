@@ -1,0 +1,129 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { api, type Comment, type Issue } from './api.ts';
+
+export type LiveState = 'connecting' | 'live' | 'offline';
+
+export interface LiveEvent {
+  type: string;
+  issue?: Issue;
+  /** Present when the event names an issue without carrying the whole record (deleted). */
+  issueId?: string;
+  issueNumber?: number;
+  comment?: Comment;
+}
+
+type Listener = (event: LiveEvent) => void;
+
+interface Live {
+  state: LiveState;
+  subscribe: (listener: Listener) => () => void;
+}
+
+const LiveContext = createContext<Live>({ state: 'offline', subscribe: () => () => {} });
+
+export const EVENT_TYPES = [
+  'issue.created',
+  'issue.updated',
+  'issue.deleted',
+  'comment.created',
+  'comment.updated',
+  'comment.deleted',
+] as const;
+
+function looksLikeIssue(value: unknown): value is Issue {
+  return !!value && typeof value === 'object' && 'number' in value && 'title' in value && 'status' in value;
+}
+
+/** Reads an event's JSON payload whichever way the server wraps it. */
+export function parseEvent(type: string, raw: string): LiveEvent {
+  let data: Record<string, unknown> = {};
+  try {
+    data = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return { type };
+  }
+  const inner = (data.data && typeof data.data === 'object' ? data.data : data) as Record<string, unknown>;
+  const event: LiveEvent = { type };
+  if (looksLikeIssue(inner.issue)) event.issue = inner.issue;
+  else if (type.startsWith('issue.') && looksLikeIssue(inner)) event.issue = inner;
+  if (inner.comment && typeof inner.comment === 'object') event.comment = inner.comment as Comment;
+  else if (type.startsWith('comment.') && 'body' in inner) event.comment = inner as unknown as Comment;
+  const issueRef = (inner.issue ?? {}) as Record<string, unknown>;
+  const id = event.issue?.id ?? issueRef.id ?? inner.issueId ?? (type.startsWith('issue.') ? inner.id : undefined);
+  if (typeof id === 'string') event.issueId = id;
+  const number = event.issue?.number ?? issueRef.number ?? inner.issueNumber ?? (type.startsWith('issue.') ? inner.number : undefined);
+  if (typeof number === 'number') event.issueNumber = number;
+  return event;
+}
+
+/**
+ * One EventSource per open workspace. The browser reconnects on its own and sends
+ * Last-Event-ID, so the server can replay what was missed.
+ */
+export function LiveProvider({ slug, children }: { slug: string; children: ReactNode }) {
+  const [state, setState] = useState<LiveState>('connecting');
+  const listeners = useRef(new Set<Listener>());
+
+  useEffect(() => {
+    setState('connecting');
+    const source = new EventSource(api.eventsUrl(slug), { withCredentials: true });
+    const emit = (event: LiveEvent) => {
+      for (const listener of listeners.current) listener(event);
+    };
+    source.addEventListener('open', () => setState('live'));
+    source.addEventListener('ready', () => setState('live'));
+    source.addEventListener('error', () => setState(source.readyState === EventSource.CLOSED ? 'offline' : 'connecting'));
+    for (const type of EVENT_TYPES) {
+      source.addEventListener(type, (message) => {
+        setState('live');
+        emit(parseEvent(type, (message as MessageEvent<string>).data));
+      });
+    }
+    const onOnline = () => {
+      if (source.readyState === EventSource.CLOSED) setState('offline');
+    };
+    window.addEventListener('online', onOnline);
+    return () => {
+      window.removeEventListener('online', onOnline);
+      source.close();
+    };
+  }, [slug]);
+
+  const subscribe = useCallback((listener: Listener) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
+  const value = useMemo(() => ({ state, subscribe }), [state, subscribe]);
+  return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
+}
+
+export function useLiveState(): LiveState {
+  return useContext(LiveContext).state;
+}
+
+/** Calls `onEvent` for each live event while the component is mounted. */
+export function useLiveEvents(onEvent: Listener): void {
+  const { subscribe } = useContext(LiveContext);
+  const latest = useRef(onEvent);
+  latest.current = onEvent;
+  useEffect(() => subscribe((event) => latest.current(event)), [subscribe]);
+}
+
+export function LiveIndicator() {
+  const state = useLiveState();
+  const label = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline';
+  const title =
+    state === 'live'
+      ? 'Changes by others appear as they happen'
+      : state === 'connecting'
+        ? 'Connecting to live updates'
+        : 'Live updates are off; reload the page to retry';
+  return (
+    <span className={`live live-${state}`} title={title} data-testid="live-indicator" data-state={state}>
+      <span className="dot" aria-hidden="true" />
+      {label}
+    </span>
+  );
+}
