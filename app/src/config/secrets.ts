@@ -43,8 +43,7 @@ const PLACEHOLDER_WORDS = [
 export function isPlaceholder(value: string): boolean {
   const lower = value.toLowerCase();
   if (Object.values(DEV_SECRETS).includes(value)) return true;
-  if (/^(.)\1+$/.test(value)) return true; // one character repeated
-  if (/^(0123456789|abcdef|123456)+/.test(lower) && new Set(lower).size < 12) return true;
+  if (/^(.{1,16})\1+$/.test(value)) return true; // a short pattern repeated: xxxx…, abcabc…
   return PLACEHOLDER_WORDS.some((word) => lower.includes(word));
 }
 

@@ -61,6 +61,8 @@ export async function buildWebServer(config: WebConfig, log: Logger, lifecycle =
     upstream: config.apiUrl,
     prefix: '/api',
     rewritePrefix: '/api',
+    // The proxy's own per-request lines would double the access log.
+    logLevel: 'warn',
     // A proxy must not parse bodies: they stream to the API as they arrive.
     replyOptions: {
       rewriteRequestHeaders: (request, headers) => ({

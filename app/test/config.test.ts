@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { loadApiConfig } from '../src/config/api.ts';
+import { ConfigError } from '../src/config/env.ts';
+import { loadMigrateConfig } from '../src/config/migrate.ts';
+import { decodeKey, isPlaceholder } from '../src/config/secrets.ts';
+import { loadWebConfig } from '../src/config/web.ts';
+
+const DB = { DATABASE_URL: 'postgres://app:pw@db.internal:5432/slipway' };
+const STRONG = {
+  SESSION_SECRET: 'q8Jr2vN0c1LxWz7PfHk3TsYb9MdGe5AuRj6Ci4Vo',
+  METRICS_TOKEN: 'Zt4Kp8Wq1Ls6Nv3Hx9Rb2Fm7Jc0Yg5Ud',
+  CREDENTIALS_ENCRYPTION_KEY: '5f0c2a9e8b7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+};
+
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('api settings', () => {
+  it('starts with only a database in development and uses the documented defaults', () => {
+    const config = loadApiConfig({ ...DB });
+    expect(config.port).toBe(7016);
+    expect(config.environment).toBe('development');
+    expect(config.database.maxConnections).toBe(10);
+    expect(config.database.minConnections).toBe(0);
+    expect(config.redis).toBeUndefined();
+    expect(config.secrets.devDefaults).toEqual(['SESSION_SECRET', 'METRICS_TOKEN', 'CREDENTIALS_ENCRYPTION_KEY']);
+    expect(config.secrets.encryptionKey).toHaveLength(32);
+    expect(config.allowedOrigins).toEqual(['http://localhost:7015']);
+  });
+
+  it('reports every bad variable at once, each with what it expects', () => {
+    const problems = problemsOf(() =>
+      loadApiConfig({ ...DB, API_PORT: 'seventy', DATABASE_MAX_CONNS: '0', LOG_LEVEL: 'loud', ALLOW_SIGNUP: 'maybe', TRUSTED_PROXY_CIDRS: '10.0.0.0/33' }),
+    );
+    expect(problems).toEqual([
+      'LOG_LEVEL="loud": expected one of trace, debug, info, warn, error, fatal, silent',
+      'API_PORT="seventy": expected a whole number from 0 to 65535',
+      'TRUSTED_PROXY_CIDRS="10.0.0.0/33": "10.0.0.0/33" is not an IP address or CIDR; expected e.g. 10.0.0.0/16,127.0.0.1/32',
+      'DATABASE_MAX_CONNS="0": expected a whole number from 1 to 1000',
+      'ALLOW_SIGNUP="maybe": expected true or false',
+    ]);
+  });
+
+  it('the error message names the command and points at .env.example', () => {
+    expect(() => loadApiConfig({})).toThrow(/Invalid configuration for `api` \(1 problem\):\n {2}- DATABASE_URL: required: set DATABASE_URL=postgres:\/\/user:password@host:5432\/db, or DB_HOST, DB_USER, DB_PASSWORD and DB_NAME\nSee \.env\.example/);
+  });
+
+  it('accepts the database as parts, as ECS injects them from the RDS secret', () => {
+    const config = loadApiConfig({ DB_HOST: 'db.internal', DB_PORT: '5433', DB_USER: 'app', DB_PASSWORD: 'pw', DB_NAME: 'slipway', DB_SSL: 'require' });
+    expect(config.database.pool).toMatchObject({ host: 'db.internal', port: 5433, user: 'app', password: 'pw', database: 'slipway', ssl: { rejectUnauthorized: false } });
+    expect(config.database.target).toBe('db.internal:5433/slipway');
+  });
+
+  it('names the missing parts when only some are given', () => {
+    expect(problemsOf(() => loadApiConfig({ DB_HOST: 'db.internal' }))).toEqual([
+      'DB_USER: required with DB_HOST (or set DATABASE_URL instead)',
+      'DB_NAME: required with DB_HOST (or set DATABASE_URL instead)',
+    ]);
+  });
+
+  it('refuses a minimum pool larger than the maximum', () => {
+    expect(problemsOf(() => loadApiConfig({ ...DB, DATABASE_MAX_CONNS: '5', DATABASE_MIN_CONNS: '6' }))).toEqual([
+      'DATABASE_MIN_CONNS="6": must not exceed DATABASE_MAX_CONNS (5)',
+    ]);
+  });
+
+  it('never echoes a URL that may hold a password', () => {
+    const problems = problemsOf(() => loadApiConfig({ DATABASE_URL: 'mysql://u:hunter2@db/x' }));
+    expect(problems).toEqual(['DATABASE_URL: scheme mysql: is not supported; expected postgres: or postgresql:']);
+    expect(problems.join()).not.toContain('hunter2');
+  });
+
+  it('reads rediss:// with a password as TLS with AUTH', () => {
+    const config = loadApiConfig({ ...DB, REDIS_URL: 'rediss://:s3cret%2Ftoken@cache.internal:6380/2' });
+    expect(config.redis?.options).toMatchObject({ host: 'cache.internal', port: 6380, password: 's3cret/token', db: 2, tls: { servername: 'cache.internal' } });
+  });
+
+  it('builds Redis from parts with the AUTH token injected on its own', () => {
+    const config = loadApiConfig({ ...DB, REDIS_HOST: 'cache.internal', REDIS_TLS: 'true', REDIS_AUTH_TOKEN: 'tok' });
+    expect(config.redis?.options).toMatchObject({ host: 'cache.internal', port: 6379, password: 'tok', tls: { servername: 'cache.internal' } });
+  });
+
+  it('refuses a Redis URL with another scheme', () => {
+    expect(problemsOf(() => loadApiConfig({ ...DB, REDIS_URL: 'http://cache:6379' }))).toEqual([
+      'REDIS_URL: scheme http: is not supported; expected redis: or rediss:',
+    ]);
+  });
+
+  it('requires SMTP_HOST with EMAIL_PROVIDER=smtp and AWS_REGION with S3_BUCKET', () => {
+    expect(problemsOf(() => loadApiConfig({ ...DB, EMAIL_PROVIDER: 'smtp', S3_BUCKET: 'files' }))).toEqual([
+      'SMTP_HOST: required when EMAIL_PROVIDER=smtp',
+      'AWS_REGION: required with S3_BUCKET (the bucket region, e.g. eu-west-1)',
+    ]);
+  });
+
+  it('port 465 implies implicit TLS for SMTP', () => {
+    const config = loadApiConfig({ ...DB, SMTP_HOST: 'smtp.example.test', SMTP_PORT: '465', SENDER_EMAIL: 'a@example.test' });
+    expect(config.email.smtp).toMatchObject({ port: 465, tls: 'implicit' });
+  });
+});
+
+describe('production secrets', () => {
+  const production = { ...DB, SLIPWAY_ENV: 'production' };
+
+  it('refuses to start with every secret missing, naming each and how to make one', () => {
+    expect(problemsOf(() => loadApiConfig(production))).toEqual([
+      'SESSION_SECRET: required in production; generate one with: openssl rand -base64 48',
+      'METRICS_TOKEN: required in production; generate one with: openssl rand -hex 32',
+      'CREDENTIALS_ENCRYPTION_KEY: required in production; generate one with: openssl rand -base64 32 (or 64 hex characters)',
+    ]);
+  });
+
+  it.each([
+    ['SESSION_SECRET', 'short-secret', 'SESSION_SECRET: too short (12 bytes); at least 32 bytes are required; generate one with: openssl rand -base64 48'],
+    ['SESSION_SECRET', 'change-me-change-me-change-me-change-me', 'SESSION_SECRET: is a placeholder or example value; generate one with: openssl rand -base64 48'],
+    ['METRICS_TOKEN', 'x'.repeat(40), 'METRICS_TOKEN: is a placeholder or example value; generate one with: openssl rand -hex 32'],
+    ['METRICS_TOKEN', 'slipway-dev-only-metrics-token-not-for-production', 'METRICS_TOKEN: is a placeholder or example value; generate one with: openssl rand -hex 32'],
+    ['CREDENTIALS_ENCRYPTION_KEY', 'Q'.repeat(31) + 'Zr7Lm2Kp9Xw4Bv8', 'CREDENTIALS_ENCRYPTION_KEY: must decode to exactly 32 bytes (64 hex characters or base64); generate one with: openssl rand -base64 32 (or 64 hex characters)'],
+  ])('refuses a weak %s', (name, value, message) => {
+    expect(problemsOf(() => loadApiConfig({ ...production, ...STRONG, [name]: value }))).toEqual([message]);
+  });
+
+  it('never prints a secret value in the message', () => {
+    try {
+      loadApiConfig({ ...production, ...STRONG, SESSION_SECRET: 'tiny-but-private' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('tiny-but-private');
+    }
+  });
+
+  it('starts with strong secrets and uses them, with no development defaults', () => {
+    const config = loadApiConfig({ ...production, ...STRONG });
+    expect(config.secrets.devDefaults).toEqual([]);
+    expect(config.secrets.values.SESSION_SECRET).toBe(STRONG.SESSION_SECRET);
+    expect(config.metricsTokenConfigured).toBe(true);
+    expect(config.secrets.encryptionKey.toString('hex')).toBe(STRONG.CREDENTIALS_ENCRYPTION_KEY);
+  });
+
+  it('a base64 encryption key of 32 bytes is accepted', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(decodeKey(key)?.length).toBe(32);
+    expect(decodeKey(Buffer.alloc(31, 7).toString('base64'))).toBeUndefined();
+  });
+
+  it('outside production a given encryption key must still decode to 32 bytes', () => {
+    expect(problemsOf(() => loadApiConfig({ ...DB, CREDENTIALS_ENCRYPTION_KEY: 'abc' }))).toEqual([
+      'CREDENTIALS_ENCRYPTION_KEY: must decode to exactly 32 bytes (64 hex characters or base64); generate one with: openssl rand -base64 32 (or 64 hex characters)',
+    ]);
+  });
+
+  it('recognizes placeholders but not real random values', () => {
+    expect(isPlaceholder('replace-me-with-a-long-random-string-please')).toBe(true);
+    expect(isPlaceholder('0123456789abcdef0123456789abcdef')).toBe(true);
+    expect(isPlaceholder(STRONG.SESSION_SECRET)).toBe(false);
+  });
+});
+
+describe('web and migrate settings', () => {
+  it('web defaults to port 7015 and the local API', () => {
+    const config = loadWebConfig({});
+    expect(config.port).toBe(7015);
+    expect(config.apiUrl).toBe('http://127.0.0.1:7016');
+  });
+
+  it('web refuses a malformed API URL', () => {
+    expect(problemsOf(() => loadWebConfig({ SLIPWAY_API_URL: 'not a url', WEB_PORT: '-1' }))).toEqual([
+      'WEB_PORT="-1": expected a whole number from 0 to 65535',
+      'SLIPWAY_API_URL: not a valid URL; expected http://host… or https://host…',
+    ]);
+  });
+
+  it('migrate needs a database and a sane connect timeout', () => {
+    expect(problemsOf(() => loadMigrateConfig({ MIGRATE_CONNECT_TIMEOUT_SECONDS: 'soon' }))).toEqual([
+      'MIGRATE_CONNECT_TIMEOUT_SECONDS="soon": expected a whole number from 0 to 3600',
+      'DATABASE_URL: required: set DATABASE_URL=postgres://user:password@host:5432/db, or DB_HOST, DB_USER, DB_PASSWORD and DB_NAME',
+    ]);
+    expect(loadMigrateConfig({ ...DB }).connectTimeoutSeconds).toBe(60);
+  });
+});
