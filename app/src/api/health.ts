@@ -39,6 +39,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+function waitUntilReady(redis: Redis, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    // The listener goes away on timeout too, so probes during a long outage do not pile up.
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`not connected (${redis.status})`));
+    }, ms);
+    redis.once('ready', onReady);
+  });
+}
+
 const migrationName = (file?: MigrationFile) => (file ? file.filename.replace(/\.sql$/, '') : null);
 
 export function registerHealth(app: FastifyInstance, options: HealthOptions): { readiness: () => Promise<Readiness> } {
@@ -77,6 +92,8 @@ export function registerHealth(app: FastifyInstance, options: HealthOptions): { 
   async function checkRedis(redis: Redis): Promise<Check> {
     const started = performance.now();
     try {
+      // Commands fail fast while disconnected; give a connection that is coming up a chance.
+      if (redis.status !== 'ready') await waitUntilReady(redis, dbTimeoutMs);
       await withTimeout(redis.ping(), dbTimeoutMs, 'redis');
       return { ok: true, latencyMs: Math.round(performance.now() - started) };
     } catch (error) {

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { ApiConfig } from '../config/api.ts';
 import { safeUrl } from '../logger.ts';
 import type { MigrationFile } from '../migrate/files.ts';
-import { registerErrorHandling } from './errors.ts';
+import { HttpError, classify, registerErrorHandling, sendError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { ApiMetrics, registerMetrics, routeLabel } from './metrics.ts';
 
@@ -43,6 +43,10 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // Errors raised before routing (a malformed URL) get the same JSON shape as the rest.
+    frameworkErrors: (error, _request, reply) => {
+      sendError(reply, classify(error) ?? new HttpError(400, 'bad_request', error.message));
+    },
   });
 
   app.addHook('onRequest', async (request, reply) => {
