@@ -1,0 +1,11 @@
+/** npm run deploy [-- --dry-run ...]: build, push, roll, gate, roll back on failure (see --help). */
+import { processIo, runCommand } from './lib/cli.ts';
+import { DEPLOY_SPEC, deployOptionsFrom, loadContext } from './lib/commands.ts';
+import { deploy } from './lib/deploy.ts';
+import { zxRunner } from './lib/runner.ts';
+import { realClock } from './lib/wait.ts';
+
+process.exitCode = await runCommand(DEPLOY_SPEC, processIo(), async (flags, reporter) => {
+  const { config, clients } = loadContext();
+  return deploy(deployOptionsFrom(flags, config), { ...clients, runner: zxRunner, clock: realClock, reporter });
+});

@@ -1,0 +1,89 @@
+/** Flag specs and flag-to-options mapping for deploy and rollback (main() stays thin). */
+import { loadConfig, type SlipwayConfig } from '../../infra/config.ts';
+import { makeClients, type AwsClients } from './aws.ts';
+import { secondsFlag, stringFlag, type CommandSpec, type Flags, type OptionSpec } from './cli.ts';
+import type { DeployOptions } from './deploy.ts';
+import type { Timeouts } from './release-flow.ts';
+import type { RollbackOptions } from './rollback.ts';
+
+const TIMEOUT_OPTIONS: Record<string, OptionSpec> = {
+  'deploy-timeout': { type: 'string', valueName: 'S', default: '3600', description: 'Seconds cdk deploy may take (migrations included).' },
+  'stable-timeout': { type: 'string', valueName: 'S', default: '1200', description: 'Seconds to wait for the services to be stable.' },
+  'smoke-timeout': { type: 'string', valueName: 'S', default: '300', description: 'Seconds the smoke gate retries transient failures.' },
+};
+
+const SMOKE_TOKEN: OptionSpec = {
+  type: 'string',
+  valueName: 'PAT',
+  env: 'SMOKE_TOKEN',
+  description: 'Personal access token for the gate\'s authenticated checks (optional).',
+};
+
+export const DEPLOY_SPEC: CommandSpec = {
+  name: 'deploy',
+  summary:
+    'Build the image (tagged with the git commit), push it to ECR, roll it through CDK (migrations run before the services roll), wait for stable services and smoke-gate the public URL. A failed gate rolls back to the previous release automatically and exits 1.',
+  options: {
+    'dry-run': { type: 'boolean', description: 'Print the plan and the cdk diff; change nothing.' },
+    'allow-dirty': { type: 'boolean', description: 'Deploy a work tree with uncommitted changes (tag gets a -dirty-TIME suffix).' },
+    'allow-stateful-replacement': { type: 'boolean', description: 'Go ahead even though the diff replaces or deletes a database, cache, bucket or secret.' },
+    release: { type: 'string', valueName: 'TAG', description: 'Deploy an image already in ECR under this tag instead of building.' },
+    'smoke-token': SMOKE_TOKEN,
+    'no-rollback': { type: 'boolean', description: 'Do not roll back automatically when the gate fails.' },
+    ...TIMEOUT_OPTIONS,
+  },
+  examples: ['npm run deploy -- --dry-run', 'npm run deploy', 'npm run deploy -- --release 3f2a9c1d0e4b --json'],
+  notes: ['Settings come from .env, the environment and cdk.json context (see infra/README.md).'],
+};
+
+export const ROLLBACK_SPEC: CommandSpec = {
+  name: 'rollback',
+  summary:
+    'Roll the service stack back to the previous release that passed its gate (or --to RELEASE) through CDK, smoke-gate it and record it in the release history.',
+  options: {
+    to: { type: 'string', valueName: 'RELEASE', description: 'The release (image tag) to roll to. Default: the previous good release.' },
+    'dry-run': { type: 'boolean', description: 'Print the target and the cdk diff; change nothing.' },
+    'allow-stateful-replacement': DEPLOY_SPEC.options['allow-stateful-replacement']!,
+    'smoke-token': SMOKE_TOKEN,
+    ...TIMEOUT_OPTIONS,
+  },
+  examples: ['npm run rollback -- --dry-run', 'npm run rollback', 'npm run rollback -- --to 3f2a9c1d0e4b'],
+};
+
+export function timeoutsFrom(flags: Flags): Timeouts {
+  return {
+    deployMs: secondsFlag(flags, 'deploy-timeout') * 1000,
+    stableMs: secondsFlag(flags, 'stable-timeout') * 1000,
+    smokeMs: secondsFlag(flags, 'smoke-timeout') * 1000,
+  };
+}
+
+export function deployOptionsFrom(flags: Flags, config: SlipwayConfig): DeployOptions {
+  return {
+    config,
+    dryRun: Boolean(flags['dry-run']),
+    allowDirty: Boolean(flags['allow-dirty']),
+    allowStatefulReplacement: Boolean(flags['allow-stateful-replacement']),
+    release: stringFlag(flags, 'release'),
+    smokeToken: stringFlag(flags, 'smoke-token'),
+    autoRollback: !flags['no-rollback'],
+    timeouts: timeoutsFrom(flags),
+  };
+}
+
+export function rollbackOptionsFrom(flags: Flags, config: SlipwayConfig): RollbackOptions {
+  return {
+    config,
+    to: stringFlag(flags, 'to'),
+    dryRun: Boolean(flags['dry-run']),
+    allowStatefulReplacement: Boolean(flags['allow-stateful-replacement']),
+    smokeToken: stringFlag(flags, 'smoke-token'),
+    timeouts: timeoutsFrom(flags),
+  };
+}
+
+/** The operator's settings and real AWS clients for the configured region. */
+export function loadContext(): { config: SlipwayConfig; clients: AwsClients } {
+  const config = loadConfig();
+  return { config, clients: makeClients(config.region) };
+}

@@ -1,0 +1,241 @@
+/**
+ * `npm run deploy`: build and push the image tagged with the commit, roll it through CDK
+ * (migrate before roll), wait for stable services, smoke-gate the public URL; on a failed gate
+ * roll back to the previous release the same way and gate again. Every attempt is recorded in
+ * the SSM release history.
+ */
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SlipwayConfig } from '../../infra/config.ts';
+import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
+import { readSecret } from './aws.ts';
+import { formatDuration, type CommandResult } from './cli.ts';
+import { describeRunning, type RunningRelease, type ServiceRef } from './ecs.ts';
+import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
+import { migrationOf, recordRelease, type ReleaseRecord } from './releases.ts';
+import { cdkDiff, gate, guardDiff, rollRelease, type RollDeps, type RollTarget, type Timeouts } from './release-flow.ts';
+import { runOrThrow } from './runner.ts';
+import type { SmokeOptions, SmokeReport } from './smoke.ts';
+import { currentImageTag, StackOutputs } from './stacks.ts';
+
+export interface DeployOptions {
+  readonly config: SlipwayConfig;
+  readonly dryRun: boolean;
+  readonly allowDirty: boolean;
+  readonly allowStatefulReplacement: boolean;
+  /** Deploy this image tag, already in ECR, instead of building the work tree. */
+  readonly release?: string;
+  /** Personal access token for the gate's authenticated checks. */
+  readonly smokeToken?: string;
+  /** Roll back automatically when the gate fails. @default true */
+  readonly autoRollback: boolean;
+  readonly timeouts: Timeouts;
+}
+
+export interface DeployDeps extends RollDeps {
+  readonly ecr: ECRClient;
+  readonly ssm: SSMClient;
+  readonly secrets: SecretsManagerClient;
+}
+
+/** Deploy targets: every stack for a release; the service stack alone for a rollback. */
+export function deployTargets(deps: Pick<DeployDeps, 'cfn'>, appName: string): { all: RollTarget; serviceOnly: RollTarget } {
+  const services = () => serviceRef(new StackOutputs(deps.cfn, appName));
+  const names = stackNames(appName);
+  const failureOrder = [names.service, names.data, names.edge, names.registry, names.network, names.observability];
+  return {
+    all: { stacks: ['--all'], exclusively: false, serviceStack: names.service, stackNames: failureOrder, services },
+    serviceOnly: { stacks: [names.service], exclusively: true, serviceStack: names.service, stackNames: [names.service], services },
+  };
+}
+
+/** Service names from the stack outputs; before the first deploy there are none yet. */
+export async function serviceRef(outputs: StackOutputs): Promise<ServiceRef> {
+  const [cluster, api, web] = await Promise.all([outputs.find('clusterName'), outputs.find('apiServiceName'), outputs.find('webServiceName')]);
+  if (!cluster || !api || !web) throw new Error(`the service stack has no cluster or service outputs yet (${stackNames(outputs.appName).service})`);
+  return { cluster, services: [api, web] };
+}
+
+/** Everything the gate needs from the stacks: URL and metrics token. */
+export async function smokeOptionsFor(
+  outputs: StackOutputs,
+  deps: Pick<DeployDeps, 'secrets'>,
+  config: SlipwayConfig,
+  expectRelease: string,
+  timeoutMs: number,
+  token?: string,
+): Promise<SmokeOptions> {
+  const baseUrl = new URL((await outputs.find('appUrl')) ?? config.appUrl);
+  const metricsArn = await outputs.find('metricsTokenSecretArn');
+  const metricsToken = metricsArn ? await readSecret(deps.secrets, metricsArn) : undefined;
+  return { baseUrl, expectRelease, timeoutMs, metricsToken, token };
+}
+
+interface Attempt {
+  release: string;
+  kind: ReleaseRecord['kind'];
+  startedAt: number;
+  commit?: string;
+  imageDigest?: string;
+  previousRelease?: string;
+}
+
+function record(deps: DeployDeps, prefix: string, a: Attempt, fields: Pick<ReleaseRecord, 'outcome' | 'smoke'> & Partial<ReleaseRecord>, report?: SmokeReport) {
+  const finished = deps.clock.now();
+  const rec: ReleaseRecord = {
+    release: a.release,
+    kind: a.kind,
+    commit: a.commit,
+    imageDigest: a.imageDigest,
+    previousRelease: a.previousRelease,
+    startedAt: new Date(a.startedAt).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationSeconds: Math.round((finished - a.startedAt) / 1000),
+    migration: migrationOf(report?.version),
+    smokeFailures: report ? [...report.failed] : [],
+    ...fields,
+  };
+  return recordRelease(deps.ssm, prefix, rec).then((name) => {
+    deps.reporter.step('pass', 'release recorded', `${name} (${rec.outcome})`);
+    return name;
+  });
+}
+
+export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<CommandResult> {
+  const { reporter, clock, runner } = deps;
+  const { config } = o;
+  const names = stackNames(config.appName);
+  const prefix = releaseHistoryPrefix(config.appName);
+  const startedAt = clock.now();
+  const doc: Record<string, unknown> = { dryRun: o.dryRun };
+
+  // 1. Preconditions: what are we deploying, from where, over what.
+  let commit: string | undefined;
+  let tag: string;
+  if (o.release) {
+    tag = o.release;
+    reporter.step('pass', 'release', `${tag} (an image already pushed; no build)`);
+  } else {
+    const git = await gitState(runner);
+    commit = git.commit;
+    if (git.dirty && !o.allowDirty) {
+      throw new Error('the work tree has uncommitted changes, so the image would not match any commit. Fix: commit or stash them, or pass --allow-dirty');
+    }
+    tag = releaseTag(git, new Date(clock.now()));
+    reporter.step(git.dirty ? 'warn' : 'pass', 'release', `${tag} from commit ${git.commit}${git.dirty ? ' with uncommitted changes (--allow-dirty)' : ''}`);
+  }
+  doc.release = tag;
+  const previous = await currentImageTag(deps.cfn, config.appName);
+  doc.previousRelease = previous ?? null;
+  reporter.step('info', 'running now', previous ? `release ${previous}` : 'nothing: this is the first deploy');
+
+  let outputs = new StackOutputs(deps.cfn, config.appName);
+  const targets = deployTargets(deps, config.appName);
+
+  // 2. The plan.
+  reporter.line('');
+  reporter.line(`Plan: deploy ${tag} to ${config.appName} in ${config.account}/${config.region} (${config.profile})`);
+  reporter.line(`  1. ${o.release ? 'use the image already in ECR' : `build the image for ${platformOf(config.services.cpuArchitecture)} and push it to ECR`}`);
+  reporter.line(`  2. cdk deploy --all with ${names.service}:ImageTag=${tag} (migrate up runs before the services roll)`);
+  reporter.line('  3. wait for the api and web services to be stable');
+  reporter.line(`  4. smoke gate ${config.appUrl} expecting release ${tag}`);
+  reporter.line(`  5. ${o.autoRollback && previous ? `if the gate fails: roll back to ${previous} and gate again` : 'if the gate fails: stop (no automatic rollback)'}`);
+  reporter.line('');
+
+  const diff = await cdkDiff(deps, targets.all, tag);
+  reporter.line(diff.output.trim());
+  doc.diff = { changes: diff.changes, risks: diff.risks };
+  guardDiff(diff, o.allowStatefulReplacement, reporter);
+
+  if (o.dryRun) {
+    return { ok: true, summary: `dry run: would deploy ${tag} over ${previous ?? 'nothing'} with ${diff.changes.length} resource change(s); nothing was changed`, document: doc };
+  }
+
+  // 3. The image.
+  let repositoryName = await outputs.find('repositoryName');
+  let repositoryUri = await outputs.find('repositoryUri');
+  if (!repositoryName || !repositoryUri) {
+    reporter.line(`  the registry stack ${names.registry} is not deployed yet: deploying it first so the image has somewhere to go`);
+    await runOrThrow(runner, 'npx', ['cdk', 'deploy', names.registry, '--exclusively', '--require-approval', 'never', '--no-color'], {
+      timeoutMs: o.timeouts.deployMs,
+      stream: { write: (t) => reporter.line(t.replace(/\n$/, '')) },
+    });
+    outputs = new StackOutputs(deps.cfn, config.appName);
+    repositoryName = await outputs.get('repositoryName');
+    repositoryUri = await outputs.get('repositoryUri');
+  }
+  let digest: string;
+  if (o.release) {
+    const found = await imageDigest(deps.ecr, repositoryName, tag);
+    if (!found) throw new Error(`--release ${tag}: no image with that tag in ECR repository ${repositoryName}. Fix: push it first, or deploy from the work tree without --release`);
+    digest = found;
+  } else {
+    const builder: Builder | undefined = await detectBuilder(runner);
+    if (!builder) throw new Error('no container build tool: install docker (with a running engine), podman or buildah');
+    ({ digest } = await buildAndPush({
+      ecr: deps.ecr, runner, builder, repositoryName, repositoryUri, tag, commit: commit ?? tag,
+      platform: platformOf(config.services.cpuArchitecture), log: (l) => reporter.line(l),
+    }));
+  }
+  reporter.step('pass', 'image', `${repositoryUri}:${tag} ${digest}`);
+  doc.imageDigest = digest;
+  const attempt: Attempt = { release: tag, kind: 'deploy', startedAt, commit, imageDigest: digest, previousRelease: previous };
+
+  // 4. Roll through CDK.
+  const rolled = await rollRelease(deps, targets.all, tag, o.timeouts);
+  outputs = new StackOutputs(deps.cfn, config.appName);
+  if (!rolled.ok && rolled.stage === 'stack-update') {
+    doc.runningNow = rolled.running;
+    await record(deps, prefix, attempt, { outcome: 'failed', smoke: 'not-run', note: rolled.reason });
+    return {
+      ok: false,
+      summary: `deploy of ${tag} failed during the stack update (${rolled.reason}); CloudFormation kept the previous release; running now: ${describeRunning(rolled.running) || previous || 'nothing'}`,
+      document: doc,
+    };
+  }
+
+  // 5. The gate.
+  const smokeOptions = await smokeOptionsFor(outputs, deps, config, tag, o.timeouts.smokeMs, o.smokeToken);
+  const report: SmokeReport | undefined = rolled.ok ? await gate(deps, smokeOptions) : undefined;
+  doc.smoke = report ?? null;
+  if (rolled.ok && report?.ok) {
+    doc.runningNow = rolled.running;
+    await record(deps, prefix, attempt, { outcome: 'live', smoke: 'passed' }, report);
+    return { ok: true, summary: `${tag} is live: smoke gate passed in ${formatDuration(clock.now() - startedAt)} (migration ${migrationOf(report.version) ?? 'unknown'})`, document: doc };
+  }
+  const whatFailed = report
+    ? `failed the smoke gate (${report.failed.join('; ')})`
+    : `did not become stable (${(rolled as { reason: string }).reason})`;
+
+  // 6. Automatic rollback.
+  if (!o.autoRollback || !previous) {
+    const running = rolled.running;
+    doc.runningNow = running;
+    await record(deps, prefix, attempt, { outcome: 'failed', smoke: report ? 'failed' : 'not-run', note: previous ? 'automatic rollback disabled' : 'first deploy: nothing to roll back to' }, report);
+    return { ok: false, summary: `${tag} ${whatFailed}; not rolled back (${previous ? '--no-rollback' : 'no previous release'}); running now: ${describeRunning(running)}`, document: doc };
+  }
+  reporter.line('');
+  reporter.line(`Rolling back to ${previous} because the gate failed for ${tag}`);
+  const rollbackStarted = clock.now();
+  const back = await rollRelease(deps, targets.serviceOnly, previous, o.timeouts);
+  let backReport: SmokeReport | undefined;
+  if (back.ok) backReport = await gate(deps, { ...smokeOptions, expectRelease: previous });
+  doc.rolledBackTo = previous;
+  doc.rollbackSmoke = backReport ?? null;
+  doc.runningNow = back.running;
+  await record(deps, prefix, attempt, { outcome: 'rolled-back', smoke: report ? 'failed' : 'not-run', rolledBackTo: previous, note: report ? undefined : whatFailed }, report);
+  await record(
+    deps,
+    prefix,
+    { release: previous, kind: 'rollback', startedAt: rollbackStarted, previousRelease: tag },
+    { outcome: back.ok && backReport?.ok ? 'live' : 'failed', smoke: backReport ? (backReport.ok ? 'passed' : 'failed') : 'not-run', note: `automatic rollback after ${tag} failed the gate` },
+    backReport,
+  );
+  const after = back.ok
+    ? backReport?.ok
+      ? `rolled back to ${previous} and its gate passed`
+      : `rolled back to ${previous} but its gate failed too (${backReport?.failed.join('; ')})`
+    : `the rollback to ${previous} failed too (${back.reason})`;
+  return { ok: false, summary: `${tag} ${whatFailed}; ${after}; running now: ${describeRunning(back.running as RunningRelease[])}`, document: doc };
+}

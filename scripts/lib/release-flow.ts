@@ -1,0 +1,139 @@
+/**
+ * Rolling a release through CDK, so CloudFormation stays the source of truth: the image tag
+ * is the service stack's ImageTag parameter; the stack's migrate-before-roll resource runs
+ * `migrate up` with the new image before the services change, and a failed migration fails
+ * the update, leaving the services on the old release. Deploy, its automatic rollback and
+ * `npm run rollback` all go through rollRelease().
+ */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { IMAGE_TAG_PARAMETER } from '../../infra/outputs.ts';
+import { formatDuration, type Reporter } from './cli.ts';
+import { describeRisk, parseCdkDiff, statefulRisks, type DiffChange } from './diff-guard.ts';
+import { describeRunning, runningReleases, waitServicesStable, type RunningRelease, type ServiceRef } from './ecs.ts';
+import type { CommandRunner } from './runner.ts';
+import { stackFailureReason } from './stacks.ts';
+import { runSmoke, smokeSummary, type SmokeOptions, type SmokeReport } from './smoke.ts';
+import { formatCheck } from './smoke-command.ts';
+import type { Clock } from './wait.ts';
+
+export interface RollDeps {
+  readonly cfn: CloudFormationClient;
+  readonly ecs: ECSClient;
+  readonly runner: CommandRunner;
+  readonly clock: Clock;
+  readonly reporter: Reporter;
+  /** The smoke gate; tests replace it. @default runSmoke */
+  readonly smoke?: (options: SmokeOptions) => Promise<SmokeReport>;
+}
+
+export interface RollTarget {
+  /** CDK stack selectors to deploy; with `exclusively`, only these. */
+  readonly stacks: readonly string[];
+  readonly exclusively: boolean;
+  /** CloudFormation name of the service stack (owner of the ImageTag parameter). */
+  readonly serviceStack: string;
+  /** Stacks whose events explain a failure, service first. */
+  readonly stackNames: readonly string[];
+  /** Read after the stack update, so a first deploy finds its new services. */
+  readonly services: () => Promise<ServiceRef>;
+}
+
+export interface Timeouts {
+  readonly deployMs: number;
+  readonly stableMs: number;
+  readonly smokeMs: number;
+}
+
+export function cdkParameterArgs(serviceStack: string, tag: string): string[] {
+  return ['--parameters', `${serviceStack}:${IMAGE_TAG_PARAMETER}=${tag}`];
+}
+
+export interface DiffResult {
+  readonly output: string;
+  readonly changes: readonly DiffChange[];
+  readonly risks: readonly DiffChange[];
+}
+
+/** `cdk diff` for the release, parsed for stateful replacements and deletions. */
+export async function cdkDiff(deps: Pick<RollDeps, 'runner'>, target: RollTarget, tag: string): Promise<DiffResult> {
+  const args = ['cdk', 'diff', ...target.stacks, ...(target.exclusively ? ['--exclusively'] : []), ...cdkParameterArgs(target.serviceStack, tag), '--no-color'];
+  const result = await deps.runner.run('npx', args, { timeoutMs: 15 * 60_000 });
+  const output = `${result.stdout}\n${result.stderr}`;
+  // cdk diff exits 1 only with --fail; anything else non-zero means it could not diff.
+  if (result.exitCode !== 0) {
+    const tail = output.trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`cdk diff failed (exit ${result.exitCode}): ${tail}`);
+  }
+  const changes = parseCdkDiff(output);
+  return { output, changes, risks: statefulRisks(changes) };
+}
+
+export class StatefulChangeRefused extends Error {
+  constructor(readonly risks: readonly DiffChange[]) {
+    super(
+      `refusing to deploy: ${risks.map(describeRisk).join('; ')}. Fix: change the code so the resource keeps its logical id and properties, or, if you really mean it and have a snapshot, pass --allow-stateful-replacement`,
+    );
+    this.name = 'StatefulChangeRefused';
+  }
+}
+
+export function guardDiff(diff: DiffResult, allowStateful: boolean, reporter: Reporter): void {
+  if (diff.risks.length === 0) {
+    reporter.step('pass', 'stateful resources', `no database, cache, bucket or secret is replaced or deleted (${diff.changes.length} resource change(s))`);
+    return;
+  }
+  for (const risk of diff.risks) reporter.step(allowStateful ? 'warn' : 'fail', 'stateful resource', describeRisk(risk));
+  if (!allowStateful) throw new StatefulChangeRefused(diff.risks);
+  reporter.step('warn', 'stateful resources', 'going ahead because --allow-stateful-replacement was given');
+}
+
+export type RollOutcome =
+  | { readonly ok: true; readonly running: readonly RunningRelease[] }
+  | { readonly ok: false; readonly stage: 'stack-update' | 'services'; readonly reason: string; readonly running: readonly RunningRelease[] };
+
+/** cdk deploy with the release's tag, then wait for the services to settle on it. */
+export async function rollRelease(deps: RollDeps, target: RollTarget, tag: string, timeouts: Timeouts): Promise<RollOutcome> {
+  const { reporter, clock } = deps;
+  const started = clock.now();
+  const args = [
+    'cdk', 'deploy', ...target.stacks, ...(target.exclusively ? ['--exclusively'] : []),
+    ...cdkParameterArgs(target.serviceStack, tag),
+    '--require-approval', 'never', '--progress', 'events', '--no-color',
+  ];
+  reporter.line(`  $ npx ${args.join(' ')}`);
+  const result = await deps.runner.run('npx', args, { timeoutMs: timeouts.deployMs, stream: { write: (t) => reporter.line(t.replace(/\n$/, '')) } });
+  if (result.exitCode !== 0) {
+    let reason: string | undefined;
+    for (const stack of target.stackNames) {
+      reason = await stackFailureReason(deps.cfn, stack, new Date(started)).catch(() => undefined);
+      if (reason) {
+        reason = `${stack}: ${reason}`;
+        break;
+      }
+    }
+    const running = await target.services().then((ref) => runningReleases(deps.ecs, ref)).catch(() => []);
+    reporter.step('fail', `stack update to ${tag}`, reason ?? `cdk deploy exited ${result.exitCode}`);
+    return { ok: false, stage: 'stack-update', reason: reason ?? `cdk deploy exited ${result.exitCode}`, running };
+  }
+  reporter.step('pass', `stack update to ${tag}`, `migrations ran before the roll (${formatDuration(clock.now() - started)})`);
+  const services = await target.services();
+  try {
+    await waitServicesStable(deps.ecs, services, { timeoutMs: timeouts.stableMs, clock, progress: (l) => reporter.line(l) });
+  } catch (error) {
+    const running = await runningReleases(deps.ecs, services).catch(() => []);
+    reporter.step('fail', 'services stable', (error as Error).message);
+    return { ok: false, stage: 'services', reason: (error as Error).message, running };
+  }
+  const running = await runningReleases(deps.ecs, services);
+  reporter.step('pass', 'services stable', describeRunning(running));
+  return { ok: true, running };
+}
+
+export async function gate(deps: RollDeps, options: SmokeOptions): Promise<SmokeReport> {
+  deps.reporter.line(`  smoke gate against ${options.baseUrl.href}, expecting release ${options.expectRelease}`);
+  const report = await (deps.smoke ?? ((o) => runSmoke(o, { clock: deps.clock })))(options);
+  for (const check of report.checks) deps.reporter.line(`    ${formatCheck(check)}`);
+  deps.reporter.step(report.ok ? 'pass' : 'fail', 'smoke gate', smokeSummary(report));
+  return report;
+}

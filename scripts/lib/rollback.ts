@@ -1,0 +1,85 @@
+/**
+ * `npm run rollback [-- --to RELEASE]`: roll to the previous good (or the named) release from
+ * the release history through the same CDK path as deploy, gate it, record it.
+ */
+import type { SlipwayConfig } from '../../infra/config.ts';
+import { releaseHistoryPrefix } from '../../infra/outputs.ts';
+import type { CommandResult } from './cli.ts';
+import { describeRunning } from './ecs.ts';
+import { imageDigest } from './image.ts';
+import { listReleases, migrationOf, previousGoodRelease, recordRelease } from './releases.ts';
+import { cdkDiff, gate, guardDiff, rollRelease, type Timeouts } from './release-flow.ts';
+import { currentImageTag, StackOutputs } from './stacks.ts';
+import { deployTargets, smokeOptionsFor, type DeployDeps } from './deploy.ts';
+
+export interface RollbackOptions {
+  readonly config: SlipwayConfig;
+  readonly to?: string;
+  readonly dryRun: boolean;
+  readonly allowStatefulReplacement: boolean;
+  readonly smokeToken?: string;
+  readonly timeouts: Timeouts;
+}
+
+export async function rollback(o: RollbackOptions, deps: DeployDeps): Promise<CommandResult> {
+  const { reporter, clock, cfn } = deps;
+  const { config } = o;
+  const prefix = releaseHistoryPrefix(config.appName);
+  const startedAt = clock.now();
+
+  const current = await currentImageTag(cfn, config.appName);
+  if (!current) throw new Error(`the service stack of ${config.appName} is not deployed: nothing to roll back`);
+  const history = await listReleases(deps.ssm, prefix, (name, reason) => reporter.step('warn', 'unreadable release record', `${name}: ${reason}`));
+  reporter.step('info', 'running now', `release ${current}; ${history.length} record(s) under ${prefix}`);
+
+  let target: string;
+  if (o.to) {
+    target = o.to;
+    const known = history.find((r) => r.release === o.to);
+    if (!known) reporter.step('warn', 'history', `${o.to} is not in the release history; rolling to it anyway because it was named`);
+  } else {
+    const found = previousGoodRelease(history, current);
+    if (!found) throw new Error(`no earlier release that passed its gate is recorded under ${prefix}. Fix: name one with --to RELEASE`);
+    target = found.release;
+  }
+  if (target === current) {
+    return { ok: true, summary: `${current} is already the running release; nothing to do`, document: { release: current, changed: false } };
+  }
+
+  const outputs = new StackOutputs(cfn, config.appName);
+  const repositoryName = await outputs.get('repositoryName');
+  const digest = await imageDigest(deps.ecr, repositoryName, target);
+  if (!digest) throw new Error(`no image tagged ${target} in ECR repository ${repositoryName} (expired by the lifecycle rule?). Fix: pick another release with --to`);
+  reporter.step('pass', 'image', `${target} is in ECR (${digest})`);
+
+  const targets = deployTargets(deps, config.appName);
+  reporter.line(`Plan: roll ${config.appName} from ${current} back to ${target} (service stack only), then smoke-gate it`);
+  const diff = await cdkDiff(deps, targets.serviceOnly, target);
+  reporter.line(diff.output.trim());
+  guardDiff(diff, o.allowStatefulReplacement, reporter);
+  const doc: Record<string, unknown> = { release: target, previousRelease: current, imageDigest: digest, dryRun: o.dryRun };
+  if (o.dryRun) return { ok: true, summary: `dry run: would roll back from ${current} to ${target}; nothing was changed`, document: doc };
+
+  const rolled = await rollRelease(deps, targets.serviceOnly, target, o.timeouts);
+  doc.runningNow = rolled.running;
+  const base = { release: target, kind: 'rollback' as const, imageDigest: digest, previousRelease: current, startedAt: new Date(startedAt).toISOString() };
+  const finish = () => ({ finishedAt: new Date(clock.now()).toISOString(), durationSeconds: Math.round((clock.now() - startedAt) / 1000) });
+  if (!rolled.ok) {
+    await recordRelease(deps.ssm, prefix, { ...base, ...finish(), outcome: 'failed', smoke: 'not-run', smokeFailures: [], note: rolled.reason });
+    return { ok: false, summary: `rollback to ${target} failed (${rolled.reason}); running now: ${describeRunning(rolled.running) || current}`, document: doc };
+  }
+  const report = await gate(deps, await smokeOptionsFor(outputs, deps, config, target, o.timeouts.smokeMs, o.smokeToken));
+  doc.smoke = report;
+  const name = await recordRelease(deps.ssm, prefix, {
+    ...base,
+    ...finish(),
+    outcome: report.ok ? 'live' : 'failed',
+    smoke: report.ok ? 'passed' : 'failed',
+    smokeFailures: [...report.failed],
+    migration: migrationOf(report.version),
+  });
+  reporter.step('pass', 'release recorded', name);
+  return report.ok
+    ? { ok: true, summary: `rolled back to ${target}; smoke gate passed; running now: ${describeRunning(rolled.running)}`, document: doc }
+    : { ok: false, summary: `rolled back to ${target} but the smoke gate failed (${report.failed.join('; ')}); running now: ${describeRunning(rolled.running)}`, document: doc };
+}

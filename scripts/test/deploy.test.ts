@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { deploy, type DeployOptions } from '../lib/deploy.ts';
+import { StatefulChangeRefused } from '../lib/release-flow.ts';
+import { makeWorld, testConfig, type WorldState } from './support/world.ts';
+
+const NEW = 'bbbbbbbbbbbb';
+const OLD = 'aaaaaaaaaaaa';
+
+function options(overrides: Partial<DeployOptions> = {}): DeployOptions {
+  return {
+    config: testConfig(),
+    dryRun: false,
+    allowDirty: false,
+    allowStatefulReplacement: false,
+    autoRollback: true,
+    timeouts: { deployMs: 3_600_000, stableMs: 600_000, smokeMs: 120_000 },
+    ...overrides,
+  };
+}
+
+async function run(state: Partial<WorldState> = {}, o: Partial<DeployOptions> = {}) {
+  const world = makeWorld(state);
+  const result = await deploy(options(o), world.deps);
+  return { world, result };
+}
+
+const cdkDeploys = (calls: string[]) => calls.filter((c) => c.startsWith('npx cdk deploy'));
+
+describe('deploy', () => {
+  it('builds, pushes, rolls through CDK with the image tag, gates and records a live release', async () => {
+    const { world, result } = await run();
+    expect(result.ok).toBe(true);
+    expect(result.summary).toBe(`${NEW} is live: smoke gate passed in 0s (migration 0007)`);
+    expect(world.runner.calls).toContain(
+      `docker build --platform linux/arm64 -f app/Dockerfile -t 123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway:${NEW} --build-arg SLIPWAY_COMMIT=bbbbbbbbbbbbcccccccccccccccccccccccccccc --build-arg SLIPWAY_RELEASE=${NEW} .`,
+    );
+    // the registry password goes through stdin, never argv
+    const login = world.runner.calls.findIndex((c) => c.startsWith('docker login'));
+    expect(world.runner.calls[login]).toBe('docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+    expect(world.runner.inputs[login]).toBe('registry-password');
+    expect(cdkDeploys(world.runner.calls)).toEqual([
+      `npx cdk deploy --all --parameters slipway-service:ImageTag=${NEW} --require-approval never --progress events --no-color`,
+    ]);
+    expect(world.smokeCalls).toHaveLength(1);
+    expect(world.smokeCalls[0]).toMatchObject({ expectRelease: NEW, metricsToken: 'metrics-token-value-0123456789abcdef' });
+    expect(world.smokeCalls[0]!.baseUrl.href).toBe('https://tracker.example.com/');
+    const [rec] = world.records();
+    expect(rec).toMatchObject({
+      name: `/slipway/releases/20260302T100000Z-${NEW}`,
+      release: NEW,
+      kind: 'deploy',
+      outcome: 'live',
+      smoke: 'passed',
+      migration: '0007',
+      previousRelease: OLD,
+      imageDigest: expect.stringMatching(/^sha256:/),
+      commit: 'bbbbbbbbbbbbcccccccccccccccccccccccccccc',
+    });
+  });
+
+  it('refuses a dirty work tree unless --allow-dirty, and then tags the build as dirty', async () => {
+    await expect(run({ dirty: true })).rejects.toThrow(
+      'the work tree has uncommitted changes, so the image would not match any commit. Fix: commit or stash them, or pass --allow-dirty',
+    );
+    const { result } = await run({ dirty: true }, { allowDirty: true });
+    expect(result.ok).toBe(true);
+    expect(result.document.release).toBe(`${NEW}-dirty-20260302T100000`);
+  });
+
+  it('--dry-run prints the plan and the diff and changes nothing', async () => {
+    const { world, result } = await run({}, { dryRun: true });
+    expect(result).toMatchObject({ ok: true, summary: `dry run: would deploy ${NEW} over ${OLD} with 1 resource change(s); nothing was changed` });
+    expect(world.runner.calls.some((c) => /^(docker|npx cdk deploy)/.test(c))).toBe(false);
+    expect(world.state.ssm.size).toBe(0);
+    expect(world.out.join('')).toContain('[~] Parameter ImageTag: aaaaaaaaaaaa to bbbbbbbbbbbb');
+    expect(world.out.join('')).toContain('Plan: deploy bbbbbbbbbbbb to slipway in 123456789012/eu-west-1 (production)');
+  });
+
+  it('refuses when the diff would replace or delete a stateful resource, unless explicitly allowed', async () => {
+    const diffOutput = 'Stack slipway-data\nResources\n[~] AWS::RDS::DBInstance Data/Database DatabaseB269D8BB replace\n └─ [~] DBName (requires replacement)\n[-] AWS::S3::Bucket Data/Attachments AttachmentsBucket1234 destroy\n';
+    const refused = run({ diffOutput });
+    await expect(refused).rejects.toBeInstanceOf(StatefulChangeRefused);
+    await expect(run({ diffOutput })).rejects.toThrow(
+      'refusing to deploy: slipway-data: AWS::RDS::DBInstance DatabaseB269D8BB would be REPLACED; slipway-data: AWS::S3::Bucket AttachmentsBucket1234 would be DELETED.',
+    );
+    const allowed = await run({ diffOutput }, { allowStatefulReplacement: true });
+    expect(allowed.result.ok).toBe(true);
+  });
+
+  it('a failed migration fails the stack update: non-zero, services still on the old release, recorded, no gate', async () => {
+    const { world, result } = await run({ failingTags: new Set([NEW]) });
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `deploy of ${NEW} failed during the stack update (slipway-service: MigrateBeforeRoll UPDATE_FAILED: migrate up exited 1: 0007_add_index.sql: relation "x" does not exist); CloudFormation kept the previous release; running now: slipway-api runs ${OLD} (2/2 tasks), slipway-web runs ${OLD} (2/2 tasks)`,
+    );
+    expect(world.smokeCalls).toHaveLength(0);
+    expect(world.records()[0]).toMatchObject({ release: NEW, outcome: 'failed', smoke: 'not-run' });
+  });
+
+  it('a failed gate rolls back to the previous release, gates it again and exits non-zero saying what failed and what runs', async () => {
+    const { world, result } = await run({ badReleases: new Set([NEW]) });
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `${NEW} failed the smoke gate (ready: GET /api/readyz, every check ok (answered 200 but checks failed: redis (timeout))); rolled back to ${OLD} and its gate passed; running now: slipway-api runs ${OLD} (2/2 tasks), slipway-web runs ${OLD} (2/2 tasks)`,
+    );
+    expect(cdkDeploys(world.runner.calls)).toEqual([
+      `npx cdk deploy --all --parameters slipway-service:ImageTag=${NEW} --require-approval never --progress events --no-color`,
+      `npx cdk deploy slipway-service --exclusively --parameters slipway-service:ImageTag=${OLD} --require-approval never --progress events --no-color`,
+    ]);
+    expect(world.smokeCalls.map((s) => s.expectRelease)).toEqual([NEW, OLD]);
+    expect(world.records().map((r) => [r.release, r.kind, r.outcome, r.smoke])).toEqual([
+      [NEW, 'deploy', 'rolled-back', 'failed'],
+      [OLD, 'rollback', 'live', 'passed'],
+    ]);
+    expect(world.state.imageTag).toBe(OLD);
+  });
+
+  it('says so when the rollback release fails its gate too', async () => {
+    const { result } = await run({ badReleases: new Set([NEW, OLD]) });
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain(`rolled back to ${OLD} but its gate failed too`);
+  });
+
+  it('services that never settle time out and roll back', async () => {
+    const world = makeWorld();
+    const stuckDeploy = world.runner.run.bind(world.runner);
+    world.deps.runner.run = async (cmd, args, opts) => {
+      const result = await stuckDeploy(cmd, args, opts);
+      if (args.join(' ').includes(`ImageTag=${NEW}`) && args[1] === 'deploy') world.state.servicesStuck = true;
+      if (args.join(' ').includes(`ImageTag=${OLD}`) && args[1] === 'deploy') world.state.servicesStuck = false;
+      return result;
+    };
+    const result = await deploy(options({ timeouts: { deployMs: 1, stableMs: 120_000, smokeMs: 1 } }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(/^bbbbbbbbbbbb did not become stable \(timed out after \dm\d\ds waiting for services slipway-api, slipway-web to be stable \(last status: slipway-api 2\/2 running, 2 deployment\(s\), IN_PROGRESS/);
+    expect(result.summary).toContain(`rolled back to ${OLD} and its gate passed`);
+    expect(world.out.join('')).toContain('… waiting for services slipway-api, slipway-web to be stable');
+  });
+
+  it('does not roll back on a first deploy; says nothing ran before', async () => {
+    const { world, result } = await run({ imageTag: undefined, serviceStackDeployed: false, badReleases: new Set([NEW]) });
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(/^bbbbbbbbbbbb failed the smoke gate \(.*\); not rolled back \(no previous release\); running now: slipway-api runs bbbbbbbbbbbb/);
+    expect(cdkDeploys(world.runner.calls)).toHaveLength(1);
+  });
+
+  it('reuses an image already in ECR on a rerun instead of rebuilding', async () => {
+    const { world, result } = await run({ images: new Set([OLD, NEW]) });
+    expect(result.ok).toBe(true);
+    expect(world.runner.calls.some((c) => c.startsWith('docker build'))).toBe(false);
+  });
+
+  it('--release deploys an image already pushed, and refuses one that is not in ECR', async () => {
+    await expect(run({}, { release: 'cccccccccccc' })).rejects.toThrow(
+      '--release cccccccccccc: no image with that tag in ECR repository slipway. Fix: push it first, or deploy from the work tree without --release',
+    );
+    const { world, result } = await run({ images: new Set([OLD, 'cccccccccccc']) }, { release: 'cccccccccccc' });
+    expect(result.ok).toBe(true);
+    expect(world.runner.calls.some((c) => c.startsWith('git') || c.startsWith('docker'))).toBe(false);
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { recordRelease, type ReleaseRecord } from '../lib/releases.ts';
+import { rollback, type RollbackOptions } from '../lib/rollback.ts';
+import { makeWorld, testConfig, type WorldState } from './support/world.ts';
+
+const options = (o: Partial<RollbackOptions> = {}): RollbackOptions => ({
+  config: testConfig(),
+  dryRun: false,
+  allowStatefulReplacement: false,
+  timeouts: { deployMs: 3_600_000, stableMs: 600_000, smokeMs: 120_000 },
+  ...o,
+});
+
+function rec(release: string, startedAt: string, outcome: ReleaseRecord['outcome'], smoke: ReleaseRecord['smoke'] = 'passed'): ReleaseRecord {
+  return { release, kind: 'deploy', startedAt, finishedAt: startedAt, durationSeconds: 60, smoke, smokeFailures: [], outcome };
+}
+
+async function worldWithHistory(state: Partial<WorldState> = {}) {
+  const world = makeWorld({ imageTag: 'r3', images: new Set(['r1', 'r2', 'r3']), ...state });
+  for (const r of [rec('r1', '2026-02-01T10:00:00.000Z', 'live'), rec('r2', '2026-02-02T10:00:00.000Z', 'live'), rec('r2b', '2026-02-02T11:00:00.000Z', 'rolled-back', 'failed'), rec('r3', '2026-02-03T10:00:00.000Z', 'live')]) {
+    await recordRelease(world.deps.ssm, '/slipway/releases', r);
+  }
+  world.state.ssm.set('/slipway/releases/garbage', 'not json');
+  return world;
+}
+
+describe('rollback', () => {
+  it('rolls the service stack back to the previous good release, gates it and records it', async () => {
+    const world = await worldWithHistory();
+    const result = await rollback(options(), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: 'rolled back to r2; smoke gate passed; running now: slipway-api runs r2 (2/2 tasks), slipway-web runs r2 (2/2 tasks)' });
+    expect(world.runner.calls.filter((c) => c.startsWith('npx cdk deploy'))).toEqual([
+      'npx cdk deploy slipway-service --exclusively --parameters slipway-service:ImageTag=r2 --require-approval never --progress events --no-color',
+    ]);
+    expect(world.smokeCalls.map((s) => s.expectRelease)).toEqual(['r2']);
+    expect(world.records().at(-1)).toMatchObject({ release: 'r2', kind: 'rollback', outcome: 'live', previousRelease: 'r3', smoke: 'passed' });
+    expect(world.out.join('')).toContain('! unreadable release record: /slipway/releases/garbage');
+  });
+
+  it('--to a named release', async () => {
+    const world = await worldWithHistory();
+    const result = await rollback(options({ to: 'r1' }), world.deps);
+    expect(result.ok).toBe(true);
+    expect(world.state.imageTag).toBe('r1');
+  });
+
+  it('refuses a release whose image is gone from ECR', async () => {
+    const world = await worldWithHistory({ images: new Set(['r3']) });
+    await expect(rollback(options({ to: 'r1' }), world.deps)).rejects.toThrow(
+      'no image tagged r1 in ECR repository slipway (expired by the lifecycle rule?). Fix: pick another release with --to',
+    );
+    expect(world.runner.calls.some((c) => c.startsWith('npx cdk deploy'))).toBe(false);
+  });
+
+  it('does nothing when the target already runs', async () => {
+    const world = await worldWithHistory();
+    const result = await rollback(options({ to: 'r3' }), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: 'r3 is already the running release; nothing to do' });
+    expect(world.runner.calls).toEqual([]);
+  });
+
+  it('says how to proceed when the history has no earlier good release', async () => {
+    const world = makeWorld({ imageTag: 'r3' });
+    await expect(rollback(options(), world.deps)).rejects.toThrow(
+      'no earlier release that passed its gate is recorded under /slipway/releases. Fix: name one with --to RELEASE',
+    );
+  });
+
+  it('exits non-zero when the rolled-back release fails its gate, saying what runs', async () => {
+    const world = await worldWithHistory({ badReleases: new Set(['r2']) });
+    const result = await rollback(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(/^rolled back to r2 but the smoke gate failed \(ready: .*\); running now: slipway-api runs r2/);
+    expect(world.records().at(-1)).toMatchObject({ release: 'r2', outcome: 'failed', smoke: 'failed' });
+  });
+
+  it('a failed stack update during rollback is reported with the cause', async () => {
+    const world = await worldWithHistory({ failingTags: new Set(['r2']) });
+    const result = await rollback(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      'rollback to r2 failed (slipway-service: MigrateBeforeRoll UPDATE_FAILED: migrate up exited 1: 0007_add_index.sql: relation "x" does not exist); running now: slipway-api runs r3 (2/2 tasks), slipway-web runs r3 (2/2 tasks)',
+    );
+  });
+
+  it('--dry-run changes nothing', async () => {
+    const world = await worldWithHistory();
+    const before = world.state.ssm.size;
+    const result = await rollback(options({ dryRun: true }), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: 'dry run: would roll back from r3 to r2; nothing was changed' });
+    expect(world.runner.calls.some((c) => c.startsWith('npx cdk deploy'))).toBe(false);
+    expect(world.state.ssm.size).toBe(before);
+  });
+});

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { helpText, parseFlags, runCommand, UsageError, type CommandSpec } from '../lib/cli.ts';
+import { parseCdkDiff, statefulRisks } from '../lib/diff-guard.ts';
+import { imageTagOf } from '../lib/ecs.ts';
+import { firstEvent } from '../lib/http.ts';
+import { parsePrometheusText } from '../lib/prometheus.ts';
+import { migrationOf, previousGoodRelease, releaseParameterName, serializeRecord, type ReleaseRecord } from '../lib/releases.ts';
+import { fakeClock, waitFor, WaitTimeoutError } from '../lib/wait.ts';
+
+const spec: CommandSpec = {
+  name: 'demo',
+  summary: 'A demo.',
+  options: {
+    'base-url': { type: 'string', env: 'DEMO_URL', description: 'URL.' },
+    timeout: { type: 'string', default: '30', description: 'Seconds.' },
+    'dry-run': { type: 'boolean', description: 'Nothing.' },
+  },
+};
+
+describe('flags', () => {
+  it.each([
+    [['--bogus'], 'unknown flag --bogus'],
+    [['--base'], 'unknown flag --base (did you mean --base-url?)'],
+    [['--base-url'], '--base-url needs a value'],
+    [['--dry-run=yes'], '--dry-run takes no value'],
+    [['extra'], 'unexpected argument extra: every input is a --flag'],
+  ])('%j is refused with a clear message', (argv, message) => {
+    expect(() => parseFlags(spec, argv)).toThrow(new UsageError(message));
+  });
+
+  it('falls back to the environment, then the default', () => {
+    expect(parseFlags(spec, [], { DEMO_URL: 'https://x.example' })).toMatchObject({ 'base-url': 'https://x.example', timeout: '30' });
+    expect(parseFlags(spec, ['--base-url', 'https://y.example'], { DEMO_URL: 'https://x.example' })['base-url']).toBe('https://y.example');
+  });
+
+  it('help lists every flag with its env and default', () => {
+    const text = helpText(spec);
+    expect(text).toContain('--base-url VALUE  URL. (env: DEMO_URL)');
+    expect(text).toContain('--timeout VALUE   Seconds. (default: 30)');
+    expect(text).toContain('--json');
+  });
+
+  it('--json prints one document on stdout and human text on stderr; failures exit 1 with one line', async () => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const io = { argv: ['--json'], env: {}, stdout: { write: (t: string) => stdout.push(t) }, stderr: { write: (t: string) => stderr.push(t) } };
+    const code = await runCommand(spec, io, async (_flags, reporter) => {
+      reporter.step('fail', 'thing', 'broke', 'fix it');
+      return { ok: false, summary: 'thing broke', document: { detail: 1 } };
+    });
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout.join(''))).toEqual({ ok: false, summary: 'thing broke', detail: 1 });
+    expect(stderr.join('')).toBe('✗ thing: broke\n    fix: fix it\n✗ demo: thing broke\n');
+  });
+
+  it('bad flags exit 2', async () => {
+    const stderr: string[] = [];
+    const io = { argv: ['--nope'], env: {}, stdout: { write: () => 0 }, stderr: { write: (t: string) => stderr.push(t) } };
+    expect(await runCommand(spec, io, async () => ({ ok: true, summary: '', document: {} }))).toBe(2);
+    expect(stderr.join('')).toBe('demo: unknown flag --nope\nRun `npm run demo -- --help` for the flags.\n');
+  });
+});
+
+describe('waitFor', () => {
+  it('reports progress on status changes and times out with the last status', async () => {
+    const clock = fakeClock();
+    const lines: string[] = [];
+    let n = 0;
+    const wait = waitFor({
+      what: 'the thing',
+      clock,
+      timeoutMs: 60_000,
+      intervalMs: 10_000,
+      progress: (l) => lines.push(l),
+      poll: async () => ({ state: 'pending', status: n++ < 2 ? 'creating' : 'backing-up' }),
+    });
+    await expect(wait).rejects.toBeInstanceOf(WaitTimeoutError);
+    await expect(wait).rejects.toThrow('timed out after 1m00s waiting for the thing (last status: backing-up)');
+    expect(lines).toEqual(['  … waiting for the thing: creating (0s elapsed)', '  … waiting for the thing: backing-up (20s elapsed)']);
+  });
+});
+
+describe('cdk diff guard', () => {
+  const output = [
+    'Stack slipway-data',
+    'Resources',
+    '\u001b[33m[~]\u001b[39m AWS::RDS::DBInstance Data/Database DatabaseB269D8BB \u001b[1mreplace\u001b[22m',
+    '[~] AWS::ElastiCache::ReplicationGroup Data/Redis RedisRG1234 may be replaced',
+    '[-] AWS::SecretsManager::Secret Data/Session SessionSecret99 destroy',
+    '[-] AWS::S3::Bucket Data/Logs LogsBucket77 orphan',
+    '[~] AWS::RDS::DBInstance Data/Other OtherDb11',
+    'Stack slipway-service',
+    '[~] AWS::ECS::TaskDefinition Service/Api/TaskDef ApiTaskDef1 replace',
+    '[+] AWS::S3::Bucket Service/New NewBucket1',
+  ].join('\n');
+
+  it('parses every resource line with its stack and impact', () => {
+    expect(parseCdkDiff(output).map((c) => `${c.stack} ${c.logicalId} ${c.impact}`)).toEqual([
+      'slipway-data DatabaseB269D8BB replace',
+      'slipway-data RedisRG1234 may-replace',
+      'slipway-data SessionSecret99 destroy',
+      'slipway-data LogsBucket77 orphan',
+      'slipway-data OtherDb11 update',
+      'slipway-service ApiTaskDef1 replace',
+      'slipway-service NewBucket1 create',
+    ]);
+  });
+
+  it('flags only stateful resources that are replaced, deleted or orphaned', () => {
+    expect(statefulRisks(parseCdkDiff(output)).map((c) => c.logicalId)).toEqual(['DatabaseB269D8BB', 'RedisRG1234', 'SessionSecret99', 'LogsBucket77']);
+  });
+});
+
+describe('release records', () => {
+  const base: ReleaseRecord = { release: 'r1', kind: 'deploy', startedAt: '2026-01-02T03:04:05.678Z', finishedAt: '2026-01-02T03:10:00.000Z', durationSeconds: 355, smoke: 'passed', smokeFailures: [], outcome: 'live' };
+
+  it('names a record by start time and tag', () => {
+    expect(releaseParameterName('/slipway/releases', base)).toBe('/slipway/releases/20260102T030405Z-r1');
+  });
+
+  it('cuts long smoke failure lists to fit an SSM parameter', () => {
+    const long = { ...base, smokeFailures: Array.from({ length: 100 }, (_, i) => `check ${i} failed: ${'x'.repeat(80)}`) };
+    const text = serializeRecord(long);
+    expect(text.length).toBeLessThanOrEqual(4000);
+    expect(JSON.parse(text).note).toBe('smoke failures cut to fit');
+  });
+
+  it('the previous good release skips failed, rolled-back and the current one', () => {
+    const h: ReleaseRecord[] = [
+      { ...base, release: 'a' },
+      { ...base, release: 'b', outcome: 'rolled-back', smoke: 'failed' },
+      { ...base, release: 'c', outcome: 'failed', smoke: 'not-run' },
+      { ...base, release: 'd' },
+    ];
+    expect(previousGoodRelease(h, 'd')?.release).toBe('a');
+    expect(previousGoodRelease(h, 'x')?.release).toBe('d');
+  });
+
+  it('reads the migration from /api/version', () => {
+    expect(migrationOf({ migration: { latest: '0003', applied: '0003' } })).toBe('0003');
+    expect(migrationOf({ migration: '0002_x' })).toBe('0002_x');
+    expect(migrationOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('small parsers', () => {
+  it('image tags from image references', () => {
+    expect(imageTagOf('123.dkr.ecr.eu-west-1.amazonaws.com/slipway:abc123')).toBe('abc123');
+    expect(imageTagOf('localhost:5000/slipway')).toBeUndefined();
+    expect(imageTagOf('repo@sha256:ff')).toBe('sha256:ff');
+  });
+
+  it('Prometheus text: accepts the exposition format, rejects HTML', () => {
+    expect(parsePrometheusText('# HELP a A.\n# TYPE a counter\na{x="1",y="a\\"b"} 1\nb 2.5e3 1700000000\nc +Inf\n')).toEqual({ ok: true, samples: 3, families: 1 });
+    expect(parsePrometheusText('<html></html>')).toMatchObject({ ok: false, line: 1 });
+    expect(parsePrometheusText('')).toMatchObject({ ok: false, reason: 'no samples at all' });
+  });
+
+  it('server-sent events: first event name or heartbeat', () => {
+    expect(firstEvent('event: ready\ndata: {}\n\n')).toBe('ready');
+    expect(firstEvent(': heartbeat\n')).toBe('heartbeat');
+    expect(firstEvent('data: x\r\n\r\n')).toBe('message');
+    expect(firstEvent('event: rea')).toBeUndefined();
+  });
+});
