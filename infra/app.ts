@@ -1,0 +1,60 @@
+import { Tags, type App } from 'aws-cdk-lib';
+import type { SlipwayConfig } from './config.ts';
+import { stackNames } from './outputs.ts';
+import { DataStack } from './stacks/data-stack.ts';
+import { EdgeStack } from './stacks/edge-stack.ts';
+import { NetworkStack } from './stacks/network-stack.ts';
+import { ObservabilityStack } from './stacks/observability-stack.ts';
+import { RegistryStack } from './stacks/registry-stack.ts';
+import { ServiceStack } from './stacks/service-stack.ts';
+
+export interface SlipwayStacks {
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+  readonly registry: RegistryStack;
+  readonly edge: EdgeStack;
+  readonly service: ServiceStack;
+  readonly observability: ObservabilityStack;
+}
+
+/** Adds the six Slipway stacks to `app`, wired together. */
+export function addSlipwayStacks(app: App, config: SlipwayConfig): SlipwayStacks {
+  const names = stackNames(config.appName);
+  const env = { account: config.account, region: config.region };
+  const base = (key: keyof typeof names, description: string) => ({
+    env,
+    stackName: names[key],
+    description: `Slipway ${config.appName}: ${description}`,
+    config,
+  });
+  const production = config.profile === 'production';
+
+  const network = new NetworkStack(app, names.network, base('network', 'VPC, subnets, NAT, flow logs'));
+  const registry = new RegistryStack(app, names.registry, {
+    ...base('registry', 'image repository'),
+    terminationProtection: production,
+  });
+  const data = new DataStack(app, names.data, {
+    ...base('data', 'PostgreSQL, Redis, buckets, secrets'),
+    vpc: network.vpc,
+    terminationProtection: production,
+  });
+  const edge = new EdgeStack(app, names.edge, base('edge', 'certificate and SES identity'));
+  const service = new ServiceStack(app, names.service, {
+    ...base('service', 'ECS services, load balancer, migrations'),
+    vpc: network.vpc,
+    data,
+    repository: registry.repository,
+    certificate: edge.certificate,
+    emailIdentity: edge.emailIdentity,
+  });
+  const observability = new ObservabilityStack(app, names.observability, {
+    ...base('observability', 'alarms and dashboard'),
+    data,
+    service,
+  });
+
+  Tags.of(app).add('app', config.appName);
+  Tags.of(app).add('profile', config.profile);
+  return { network, data, registry, edge, service, observability };
+}

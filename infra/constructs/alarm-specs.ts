@@ -1,0 +1,142 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type { AlarmSpec } from './alarms.ts';
+
+const FIVE_MINUTES = Duration.minutes(5);
+const ONE_MINUTE = Duration.minutes(1);
+const GiB = 1024 ** 3;
+
+/** What the alarms watch. */
+export interface AlarmTargets {
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  readonly clusterName: string;
+  /** Services by short name (`api`, `web`) with their target groups. */
+  readonly services: Readonly<Record<string, { serviceName: string; targetGroup: elbv2.IApplicationTargetGroup }>>;
+  readonly database: rds.IDatabaseInstance;
+  readonly databaseInstanceClass: string;
+  readonly databaseAllocatedStorageGiB: number;
+  /** Redis member cluster ids, primary first. */
+  readonly redisMemberIds: readonly string[];
+}
+
+/** Memory (GiB) of an instance size in the general-purpose families (t, m); r doubles it. */
+const SIZE_GIB: Record<string, number> = {
+  micro: 1, small: 2, medium: 4, large: 8, xlarge: 16, '2xlarge': 32, '4xlarge': 64, '8xlarge': 128,
+  '12xlarge': 192, '16xlarge': 256, '24xlarge': 384,
+};
+
+/**
+ * RDS PostgreSQL's default max_connections, LEAST(memory / 9531392, 5000), for a class
+ * like `db.t4g.medium`; undefined for a size it does not know.
+ */
+export function estimateMaxConnections(instanceClass: string): number | undefined {
+  const [, family = '', size = ''] = instanceClass.split('.');
+  const base = SIZE_GIB[size];
+  if (base === undefined) return undefined;
+  const memory = (family.startsWith('r') || family.startsWith('x') ? base * 2 : base) * GiB;
+  return Math.min(Math.floor(memory / 9531392), 5000);
+}
+
+const cw = (namespace: string, metricName: string, dimensionsMap: Record<string, string>, statistic = 'Average', period = FIVE_MINUTES) =>
+  new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period });
+
+/** The app's alarms as data: thresholds in one place, built by AppAlarms. */
+export function appAlarmSpecs(t: AlarmTargets): Record<string, AlarmSpec> {
+  const lb = t.loadBalancer.metrics;
+  const specs: Record<string, AlarmSpec> = {
+    'alb-5xx-rate': {
+      description: 'More than 5% of requests end in a load-balancer 5xx (no healthy target, timeouts). Check target health and the api logs.',
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        usingMetrics: {
+          errors: lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum', period: FIVE_MINUTES }),
+          requests: lb.requestCount({ statistic: 'Sum', period: FIVE_MINUTES }),
+        },
+        label: 'ALB 5xx %',
+        period: FIVE_MINUTES,
+      }),
+      threshold: 5,
+    },
+    'latency-p99': {
+      description: 'p99 target response time above 2 s for 15 minutes. Check database load and slow queries.',
+      metric: lb.targetResponseTime({ statistic: 'p99', period: FIVE_MINUTES }),
+      threshold: 2,
+    },
+    'rds-cpu': {
+      description: 'Database CPU above 80% for 15 minutes. Check Performance Insights for the top queries.',
+      metric: t.database.metricCPUUtilization({ period: FIVE_MINUTES }),
+      threshold: 80,
+    },
+    'rds-free-storage': {
+      description: 'Database free storage below 10% of the allocated size. Storage autoscaling may be at its ceiling.',
+      metric: t.database.metricFreeStorageSpace({ period: FIVE_MINUTES }),
+      threshold: Math.floor(t.databaseAllocatedStorageGiB * 0.1 * GiB),
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    },
+    'rds-connections': {
+      description: 'Database connections above 80% of max_connections. Check pool sizes times task counts.',
+      metric: t.database.metricDatabaseConnections({ period: FIVE_MINUTES }),
+      threshold: Math.floor((estimateMaxConnections(t.databaseInstanceClass) ?? 100) * 0.8),
+    },
+    'rds-replica-lag': {
+      description: 'Read replica lag above 60 s (no data without read replicas).',
+      metric: t.database.metric('ReplicaLag', { statistic: 'Maximum', period: FIVE_MINUTES }),
+      threshold: 60,
+    },
+  };
+
+  for (const [name, svc] of Object.entries(t.services)) {
+    const tg = svc.targetGroup.metrics;
+    specs[`${name}-target-5xx`] = {
+      description: `The ${name} tasks answered 5xx more than 25 times in 5 minutes. Check the ${name} logs.`,
+      metric: tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: FIVE_MINUTES }),
+      threshold: 25,
+      evaluationPeriods: 1,
+    };
+    specs[`${name}-unhealthy-hosts`] = {
+      description: `A ${name} target has failed health checks for 3 minutes.`,
+      metric: tg.unhealthyHostCount({ statistic: 'Maximum', period: ONE_MINUTE }),
+      threshold: 1,
+    };
+    const dims = { ClusterName: t.clusterName, ServiceName: svc.serviceName };
+    specs[`${name}-tasks-below-desired`] = {
+      description: `The ${name} service has run fewer tasks than desired for 10 minutes (tasks failing to start or crashing).`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'desired - running',
+        usingMetrics: {
+          desired: cw('ECS/ContainerInsights', 'DesiredTaskCount', dims, 'Maximum', ONE_MINUTE),
+          running: cw('ECS/ContainerInsights', 'RunningTaskCount', dims, 'Maximum', ONE_MINUTE),
+        },
+        label: `${name} missing tasks`,
+        period: ONE_MINUTE,
+      }),
+      threshold: 1,
+      evaluationPeriods: 10,
+    };
+  }
+
+  t.redisMemberIds.forEach((id, i) => {
+    const dims = { CacheClusterId: id };
+    specs[`redis-cpu-${i + 1}`] = {
+      description: `Redis engine CPU of ${id} above 80% for 15 minutes.`,
+      metric: cw('AWS/ElastiCache', 'EngineCPUUtilization', dims),
+      threshold: 80,
+    };
+    specs[`redis-memory-${i + 1}`] = {
+      description: `Redis memory of ${id} above 80%: keys will be evicted.`,
+      metric: cw('AWS/ElastiCache', 'DatabaseMemoryUsagePercentage', dims),
+      threshold: 80,
+    };
+    if (i > 0) {
+      specs[`redis-replication-lag-${i + 1}`] = {
+        description: `Redis replica ${id} is more than 30 s behind the primary.`,
+        metric: cw('AWS/ElastiCache', 'ReplicationLag', dims, 'Maximum'),
+        threshold: 30,
+      };
+    }
+  });
+  return specs;
+}

@@ -1,0 +1,64 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface NetworkProps {
+  /**
+   * Availability Zones to spread the subnets over (2 or 3).
+   */
+  readonly maxAzs: number;
+  /**
+   * NAT gateways for the private subnets: one per AZ survives an AZ outage, one is cheaper.
+   */
+  readonly natGateways: number;
+  /**
+   * Retention of the VPC flow logs.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly flowLogRetention?: logs.RetentionDays;
+  /**
+   * IPv4 range of the VPC.
+   * @default '10.40.0.0/16'
+   */
+  readonly cidr?: string;
+}
+
+/**
+ * A dual-stack VPC with public (load balancer), private-with-egress (tasks, Lambda) and
+ * isolated (database, cache) subnets, a free S3 gateway endpoint and flow logs.
+ */
+export class Network extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly flowLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(props.cidr ?? '10.40.0.0/16'),
+      // Dual stack so the load balancer answers AAAA records.
+      ipProtocol: ec2.IpProtocol.DUAL_STACK,
+      maxAzs: props.maxAzs,
+      natGateways: props.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 22 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      gatewayEndpoints: {
+        // Image layers and attachments reach S3 without NAT data charges.
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+      },
+    });
+
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.flowLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+  }
+}

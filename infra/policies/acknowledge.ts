@@ -1,0 +1,29 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** Shortest reason accepted: a reason must say why this resource is an exception. */
+export const MIN_REASON_LENGTH = 40;
+
+/**
+ * Acknowledges one cdk-nag finding on one resource (never a stack or the app), with a reason
+ * specific to that resource. `ruleId` is a rule (`AwsSolutions-ECS2`) or a single finding
+ * (`AwsSolutions-IAM5[Resource::*]`).
+ */
+export function acknowledge(resource: IConstruct, ruleId: string, reason: string): void {
+  if (resource instanceof Stack || resource instanceof App) {
+    throw new Error(`acknowledge ${ruleId} on a resource, not on the whole ${resource.node.path || 'app'}`);
+  }
+  if (reason.trim().length < MIN_REASON_LENGTH) {
+    throw new Error(`acknowledgement of ${ruleId} on ${resource.node.path} needs a specific reason (${MIN_REASON_LENGTH}+ characters)`);
+  }
+  Validations.of(resource).acknowledge({ id: ruleId, reason });
+}
+
+/** The finding id cdk-nag gives a wildcard resource of an IAM policy. */
+export const iam5Resource = (resource: string) => `AwsSolutions-IAM5[Resource::${resource}]`;
+
+/** How cdk-nag prints `Fn::GetAtt [logicalId, Arn]` inside a policy resource. */
+export const arnOf = (resource: IConstruct) => {
+  const cfn = resource.node.defaultChild ?? resource;
+  return `<${Stack.of(resource).getLogicalId(cfn as never)}.Arn>`;
+};

@@ -1,0 +1,25 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import type { Construct } from 'constructs';
+import type { SlipwayConfig } from '../config.ts';
+import { ContainerRegistry } from '../constructs/container-registry.ts';
+import { OUTPUT_KEYS } from '../outputs.ts';
+
+export interface RegistryStackProps extends StackProps {
+  readonly config: SlipwayConfig;
+}
+
+/** The image repository, in its own stack so images can be pushed before services exist. */
+export class RegistryStack extends Stack {
+  readonly repository: ecr.Repository;
+
+  constructor(scope: Construct, id: string, props: RegistryStackProps) {
+    super(scope, id, props);
+    this.repository = new ContainerRegistry(this, 'Registry', {
+      repositoryName: props.config.appName,
+      keepImages: props.config.release.keepReleases,
+    }).repository;
+    new CfnOutput(this, OUTPUT_KEYS.repositoryUri, { value: this.repository.repositoryUri });
+    new CfnOutput(this, OUTPUT_KEYS.repositoryName, { value: this.repository.repositoryName });
+  }
+}

@@ -1,0 +1,246 @@
+import { CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import type { Construct } from 'constructs';
+import type { SlipwayConfig } from '../config.ts';
+import { AppService } from '../constructs/app-service.ts';
+import type { EmailIdentity } from '../constructs/email-identity.ts';
+import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
+import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
+import { MigrateTask } from '../constructs/migrate-task.ts';
+import { REDIS_PORT } from '../constructs/redis-cache.ts';
+import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, OUTPUT_KEYS, releaseHistoryPrefix } from '../outputs.ts';
+import { acknowledge, iam5Resource } from '../policies/acknowledge.ts';
+import type { DataStack } from './data-stack.ts';
+
+/** Ports of the app's commands (app/API.md). */
+export const API_PORT = 7016;
+export const WEB_PORT = 7015;
+
+export interface ServiceStackProps extends StackProps {
+  readonly config: SlipwayConfig;
+  readonly vpc: ec2.IVpc;
+  readonly data: Pick<DataStack, 'database' | 'redis' | 'attachments' | 'logs' | 'appSecrets'>;
+  readonly repository: ecr.IRepository;
+  readonly certificate: acm.ICertificate;
+  readonly emailIdentity: EmailIdentity;
+}
+
+/**
+ * The running app: ECS cluster, the api and web services and the migrate task from one
+ * image, the public load balancer and its DNS names. The release is the ImageTag parameter.
+ */
+export class ServiceStack extends Stack {
+  readonly imageTag: CfnParameter;
+  readonly cluster: ecs.Cluster;
+  readonly loadBalancer: PublicLoadBalancer;
+  readonly api: AppService;
+  readonly web: AppService;
+  readonly migrate: MigrateTask;
+  readonly migrateBeforeRoll: MigrateBeforeRoll;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    const { config, vpc, data } = props;
+    const { database, redis, attachments, appSecrets } = data;
+
+    // CloudFormation keeps the previous value when a deploy does not pass one, so a plain
+    // `cdk deploy` never reverts the running release.
+    this.imageTag = new CfnParameter(this, IMAGE_TAG_PARAMETER, {
+      type: 'String',
+      description: 'Release to run: a tag of the app image in the ECR repository',
+      allowedPattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+      ...(config.release.imageTag ? { default: config.release.imageTag } : {}),
+    });
+    const release = this.imageTag.valueAsString;
+    const image = ecs.ContainerImage.fromEcrRepository(props.repository, release);
+    const cpuArchitecture =
+      config.services.cpuArchitecture === 'ARM64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64;
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc,
+      clusterName: config.appName,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      defaultCloudMapNamespace: {
+        name: `${config.appName}.internal`,
+        type: servicediscovery.NamespaceType.HTTP,
+        useForServiceConnect: true,
+      },
+    });
+
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+      hostedZoneId: config.domain.hostedZoneId,
+      zoneName: config.domain.hostedZoneName,
+    });
+    this.loadBalancer = new PublicLoadBalancer(this, 'Edge', {
+      vpc,
+      certificate: props.certificate,
+      hostedZone,
+      domainName: config.domain.domainName,
+      accessLogsBucket: data.logs.bucket,
+      idleTimeoutSeconds: config.albIdleTimeoutSeconds,
+    });
+
+    const dbSecrets = {
+      DB_HOST: ecs.Secret.fromSecretsManager(database.secret, 'host'),
+      DB_PORT: ecs.Secret.fromSecretsManager(database.secret, 'port'),
+      DB_USER: ecs.Secret.fromSecretsManager(database.secret, 'username'),
+      DB_PASSWORD: ecs.Secret.fromSecretsManager(database.secret, 'password'),
+      DB_NAME: ecs.Secret.fromSecretsManager(database.secret, 'dbname'),
+    };
+    const common = {
+      SLIPWAY_ENV: 'production',
+      SLIPWAY_RELEASE: release,
+      APP_URL: config.appUrl,
+      TRUSTED_PROXY_CIDRS: vpc.vpcCidrBlock,
+      SLIPWAY_SHUTDOWN_HOLD_SECONDS: String(config.shutdown.holdSeconds),
+      LOG_LEVEL: 'info',
+    };
+    const shared = {
+      namePrefix: config.appName,
+      cluster: this.cluster,
+      image,
+      cpuArchitecture,
+      listener: this.loadBalancer.httpsListener,
+      deregistrationDelaySeconds: config.shutdown.deregistrationDelaySeconds,
+      stopTimeoutSeconds: config.shutdown.stopTimeoutSeconds,
+      logRetention: config.logRetentionDays,
+    };
+
+    this.api = new AppService(this, 'Api', {
+      ...shared,
+      containerName: CONTAINER_NAMES.api,
+      command: ['api'],
+      containerPort: API_PORT,
+      healthCheckPath: '/api/readyz',
+      pathPatterns: ['/api', '/api/*'],
+      priority: 10,
+      serviceConnectServer: true,
+      ...config.services.api,
+      memoryLimitMiB: config.services.api.memoryMiB,
+      environment: {
+        ...common,
+        API_PORT: String(API_PORT),
+        DB_SSL: 'require',
+        REDIS_HOST: redis.endpointAddress,
+        REDIS_PORT: String(REDIS_PORT),
+        REDIS_TLS: 'true',
+        S3_BUCKET: attachments.bucket.bucketName,
+        AWS_REGION: this.region,
+        SENDER_EMAIL: config.email.senderEmail,
+      },
+      secrets: {
+        ...dbSecrets,
+        REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(redis.authToken),
+        SESSION_SECRET: ecs.Secret.fromSecretsManager(appSecrets.sessionSecret),
+        METRICS_TOKEN: ecs.Secret.fromSecretsManager(appSecrets.metricsToken),
+        CREDENTIALS_ENCRYPTION_KEY: ecs.Secret.fromSecretsManager(appSecrets.credentialsEncryptionKey),
+      },
+    });
+
+    this.web = new AppService(this, 'Web', {
+      ...shared,
+      containerName: CONTAINER_NAMES.web,
+      command: ['web'],
+      containerPort: WEB_PORT,
+      healthCheckPath: '/health',
+      ...config.services.web,
+      memoryLimitMiB: config.services.web.memoryMiB,
+      environment: {
+        ...common,
+        WEB_PORT: String(WEB_PORT),
+        // Service Connect resolves `api` to the api tasks inside the VPC.
+        SLIPWAY_API_URL: `http://${CONTAINER_NAMES.api}:${API_PORT}`,
+      },
+    });
+    // web's Service Connect proxy must find the api endpoint when it starts.
+    this.web.service.node.addDependency(this.api.service);
+    this.allowIngress('WebToApi', this.api.securityGroup, this.web.securityGroup, API_PORT, 'web to api (Service Connect)');
+
+    this.migrate = new MigrateTask(this, 'Migrate', {
+      vpc,
+      image,
+      family: `${config.appName}-migrate`,
+      containerName: CONTAINER_NAMES.migrate,
+      cpu: config.services.migrate.cpu,
+      memoryLimitMiB: config.services.migrate.memoryMiB,
+      cpuArchitecture,
+      environment: { DB_SSL: 'require', MIGRATE_CONNECT_TIMEOUT_SECONDS: '60', LOG_LEVEL: 'info', SLIPWAY_RELEASE: release },
+      secrets: dbSecrets,
+      logRetention: config.logRetentionDays,
+    });
+
+    // Only the api tasks and one-off tasks reach the database; only the api reaches Redis.
+    // The rules live in this stack so the data stack never depends on it.
+    const dbPort = config.database.port;
+    this.allowIngress('ApiToDatabase', database.securityGroup, this.api.securityGroup, dbPort, 'api to PostgreSQL');
+    this.allowIngress('TasksToDatabase', database.securityGroup, this.migrate.securityGroup, dbPort, 'one-off tasks to PostgreSQL');
+    this.allowIngress('ApiToRedis', redis.securityGroup, this.api.securityGroup, REDIS_PORT, 'api to Redis');
+
+    // The api reads and writes attachments and sends mail only from the SES identity.
+    const taskRole = this.api.taskDefinition.taskRole;
+    const bucketArn = `arn:${this.partition}:s3:::${attachments.bucketName}`;
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        resources: [`${bucketArn}/*`],
+      }),
+    );
+    taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucketArn] }));
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [props.emailIdentity.identityArn],
+        conditions: { StringEquals: { 'ses:FromAddress': config.email.senderEmail } },
+      }),
+    );
+    acknowledge(
+      taskRole.node.findChild('DefaultPolicy'),
+      iam5Resource(`arn:<AWS::Partition>:s3:::${attachments.bucketName}/*`),
+      'Attachment object keys are generated per upload; access is limited to objects of the attachments bucket',
+    );
+
+    const privateSubnets = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnets;
+    this.migrateBeforeRoll = new MigrateBeforeRoll(this, 'MigrateBeforeRoll', {
+      cluster: this.cluster,
+      migrate: this.migrate,
+      imageTag: release,
+      subnets: privateSubnets,
+      timeout: Duration.minutes(config.services.migrateTimeoutMinutes),
+      logRetention: config.logRetentionDays,
+    });
+    this.migrateBeforeRoll.gate(this.api.service);
+    this.migrateBeforeRoll.gate(this.web.service);
+
+    const out = (key: string, value: string) => new CfnOutput(this, key, { value });
+    out(OUTPUT_KEYS.appUrl, config.appUrl);
+    out(OUTPUT_KEYS.albDnsName, this.loadBalancer.dnsName);
+    out(OUTPUT_KEYS.clusterName, this.cluster.clusterName);
+    out(OUTPUT_KEYS.apiServiceName, this.api.service.serviceName);
+    out(OUTPUT_KEYS.webServiceName, this.web.service.serviceName);
+    out(OUTPUT_KEYS.migrateTaskFamily, this.migrate.taskDefinition.family);
+    out(OUTPUT_KEYS.migrateContainerName, this.migrate.containerName);
+    out(OUTPUT_KEYS.taskSubnetIds, Fn.join(',', privateSubnets.map((s) => s.subnetId)));
+    out(OUTPUT_KEYS.taskSecurityGroupId, this.migrate.securityGroup.securityGroupId);
+    out(OUTPUT_KEYS.runningImageTag, release);
+    out(OUTPUT_KEYS.imageTagParameterName, IMAGE_TAG_PARAMETER);
+    out(OUTPUT_KEYS.releaseHistoryPrefix, releaseHistoryPrefix(config.appName));
+  }
+
+  /** One TCP ingress rule on `target` from `source`, created in this stack. */
+  private allowIngress(id: string, target: ec2.ISecurityGroup, source: ec2.ISecurityGroup, port: number, description: string): void {
+    new ec2.CfnSecurityGroupIngress(this, id, {
+      groupId: target.securityGroupId,
+      sourceSecurityGroupId: source.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: port,
+      toPort: port,
+      description,
+    });
+  }
+}
