@@ -1,9 +1,9 @@
 /** Starts the API in this process (fast, and lets a test look inside), on a free port. */
 import pino from 'pino';
 import { loadApiConfig } from '../../app/src/config/api.ts';
-import { startApi, type RunningApi } from '../../app/src/api/run.ts';
+import { startApi, type RunningApi, type StartApiOptions } from '../../app/src/api/run.ts';
 
-export async function startTestApi(env: Record<string, string | undefined>): Promise<RunningApi & { stop(): Promise<void> }> {
+export async function startTestApi(env: Record<string, string | undefined>, options: StartApiOptions = {}): Promise<RunningApi & { stop(): Promise<void> }> {
   const config = loadApiConfig({
     SLIPWAY_ENV: 'test',
     HOST: '127.0.0.1',
@@ -11,6 +11,6 @@ export async function startTestApi(env: Record<string, string | undefined>): Pro
     SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0',
     ...env,
   });
-  const api = await startApi(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const api = await startApi(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), options);
   return { ...api, stop: () => api.shutdown('test finished') };
 }

@@ -24,16 +24,25 @@ export interface RunningApi {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function startApi(config: ApiConfig, log: Logger, migrationsDir = defaultMigrationsDir()): Promise<RunningApi> {
+export interface StartApiOptions {
+  readonly migrationsDir?: string;
+  /** Extra routes, registered after the product routes (tests use this for slow handlers). */
+  readonly extraRoutes?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+export async function startApi(config: ApiConfig, log: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
   for (const name of config.secrets.devDefaults) {
     log.warn({ setting: name }, `${name} is not set: using a development default that production would refuse`);
   }
-  const migrations = readMigrations(migrationsDir);
+  const migrations = readMigrations(options.migrationsDir ?? defaultMigrationsDir());
   const pool: pg.Pool = createPool(config.database, log);
   const redis: Redis | undefined = config.redis ? createRedis(config.redis, log) : undefined;
   const lifecycle = { draining: false };
   const deps: ApiDependencies = { config, pool, redis, log, migrations, lifecycle };
-  const app = await buildApiServer(deps, (instance) => registerV1(instance, deps));
+  const app = await buildApiServer(deps, async (instance) => {
+    await registerV1(instance, deps);
+    await options.extraRoutes?.(instance);
+  });
   const url = await app.listen({ host: config.host, port: config.port });
   log.info(
     { url, release: config.release, database: config.database.target, redis: config.redis?.target ?? null, environment: config.environment },
@@ -48,6 +57,8 @@ export async function startApi(config: ApiConfig, log: Logger, migrationsDir = d
       await sleep(config.shutdownHoldSeconds * 1000);
       log.info('no longer accepting connections; finishing requests in flight');
       let timer: NodeJS.Timeout | undefined;
+      // Sockets that finish their last request after close() began are closed as they go idle.
+      const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
       const drained = await Promise.race([
         app.close().then(() => true),
         new Promise<boolean>((resolve) => {
@@ -55,6 +66,7 @@ export async function startApi(config: ApiConfig, log: Logger, migrationsDir = d
         }),
       ]);
       clearTimeout(timer);
+      clearInterval(sweeper);
       if (!drained) log.warn({ drainSeconds: config.shutdownDrainSeconds }, 'requests still open after the drain period; closing anyway');
       await pool.end().catch(() => undefined);
       await redis?.quit().catch(() => redis.disconnect());

@@ -51,6 +51,8 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // While draining, each answer closes its connection so no keep-alive socket outlives us.
+    if (deps.lifecycle.draining) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     if (request.routeOptions.config?.telemetry === false) return;

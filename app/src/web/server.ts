@@ -16,7 +16,7 @@ import { FALLBACK_PAGE } from './fallback-page.ts';
 
 /** The built UI: `ui/` next to the bundle in an image, or `dist/ui` in the source tree. */
 export function findStaticDir(configured?: string): string | undefined {
-  if (configured) return configured;
+  if (configured) return existsSync(join(configured, 'index.html')) ? configured : undefined;
   const candidates = [new URL('./ui', import.meta.url), new URL('../../../dist/ui', import.meta.url)];
   return candidates.map((c) => fileURLToPath(c)).find((dir) => existsSync(join(dir, 'index.html')));
 }
@@ -62,7 +62,7 @@ export async function buildWebServer(config: WebConfig, log: Logger, lifecycle =
     prefix: '/api',
     rewritePrefix: '/api',
     // The proxy's own per-request lines would double the access log.
-    logLevel: 'warn',
+    logLevel: ['error', 'fatal', 'silent'].includes(config.logLevel) ? config.logLevel : 'warn',
     // A proxy must not parse bodies: they stream to the API as they arrive.
     replyOptions: {
       rewriteRequestHeaders: (request, headers) => ({
