@@ -1,5 +1,5 @@
 /**
- * `npm run build`: bundles the three commands into one file, dist/slipway.mjs (run as
+ * `npm run build [-- --outdir DIR]`: bundles the three commands into one file, dist/slipway.mjs (run as
  * `node dist/slipway.mjs api|web|migrate`), copies the migrations next to it and builds the
  * web UI into dist/ui. The result runs from an empty folder with plain node: no node_modules.
  */
@@ -39,19 +39,22 @@ export async function buildUi(outdir = join(dist, 'ui')): Promise<boolean> {
   return true;
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<void> {
   const started = performance.now();
-  mkdirSync(dist, { recursive: true });
-  await buildBundle();
-  const withUi = await buildUi();
-  const size = (statSync(join(dist, 'slipway.mjs')).size / 1024 / 1024).toFixed(1);
+  const flag = argv.indexOf('--outdir');
+  if (flag !== -1 && !argv[flag + 1]) throw new Error('--outdir needs a folder, e.g. npm run build -- --outdir /tmp/slipway-dist');
+  const outdir = flag === -1 ? dist : argv[flag + 1]!;
+  mkdirSync(outdir, { recursive: true });
+  await buildBundle(outdir);
+  const withUi = await buildUi(join(outdir, 'ui'));
+  const size = (statSync(join(outdir, 'slipway.mjs')).size / 1024 / 1024).toFixed(1);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
-    `built dist/slipway.mjs (${size} MiB), dist/migrations${withUi ? ', dist/ui' : ''} in ${seconds}s\n` +
-      'run: node dist/slipway.mjs api | web | migrate up\n',
+    `built ${outdir}/slipway.mjs (${size} MiB), migrations${withUi ? ', ui' : ''} in ${seconds}s\n` +
+      `run: node ${outdir}/slipway.mjs api | web | migrate up\n`,
   );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await main();
+  await main(process.argv.slice(2));
 }

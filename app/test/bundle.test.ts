@@ -1,0 +1,118 @@
+/**
+ * What goes into the image: `npm run build` produces one bundle that runs its three commands
+ * from an empty folder with plain node (no node_modules), and the Dockerfile copies exactly
+ * the files the build makes, runs as a non-root user and forwards signals.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, waitForHttp, type AppProcess } from '../../test/support/app.ts';
+import { freePort, startPostgres, type TestPostgres } from '../../test/support/servers.ts';
+
+let server: TestPostgres;
+let folder: string;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  // Built into an empty folder of its own (other tests may be reading dist/ meanwhile).
+  folder = mkdtempSync(join(tmpdir(), 'slipway-bundle-'));
+  execFileSync('npm', ['run', 'build', '--silent', '--', '--outdir', join(folder, 'dist')], { cwd: REPO_ROOT, stdio: 'pipe' });
+}, 180_000);
+
+afterAll(async () => {
+  await server?.destroy();
+  if (folder) rmSync(folder, { recursive: true, force: true });
+});
+
+function plainNode(args: string[], env: Record<string, string>): AppProcess {
+  // No tsx, no node_modules, no repository: only node and the folder.
+  const child = spawn(process.execPath, [join(folder, 'dist/slipway.mjs'), ...args], {
+    cwd: folder,
+    env: { PATH: process.env.PATH!, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, output: () => output, exited, stop: async (signal = 'SIGTERM') => (child.kill(signal), exited) };
+}
+
+describe('the bundle from npm run build', () => {
+  it('runs migrate, api and web from an empty folder with plain node', async () => {
+    expect(existsSync(join(folder, 'node_modules'))).toBe(false);
+    expect(existsSync(join(folder, 'package.json'))).toBe(false);
+    const databaseUrl = await server.createDatabase('bundle');
+    const migrate = plainNode(['migrate', 'up'], { DATABASE_URL: databaseUrl });
+    expect(await migrate.exited).toBe(0);
+    expect(migrate.output()).toContain('applied 0001_initial_schema.sql');
+
+    const [apiPort, webPort] = [await freePort(), await freePort()];
+    const api = plainNode(['api'], { DATABASE_URL: databaseUrl, HOST: '127.0.0.1', API_PORT: String(apiPort), SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', SLIPWAY_RELEASE: 'bundle-test' });
+    const web = plainNode(['web'], { HOST: '127.0.0.1', WEB_PORT: String(webPort), SLIPWAY_API_URL: `http://127.0.0.1:${apiPort}`, SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0' });
+    try {
+      await waitForHttp(`http://127.0.0.1:${apiPort}/api/readyz`, 20_000, api);
+      await waitForHttp(`http://127.0.0.1:${webPort}/health`, 20_000, web);
+      const version = await (await fetch(`http://127.0.0.1:${webPort}/api/version`)).json();
+      expect(version).toMatchObject({ release: 'bundle-test', migration: { applied: '0001_initial_schema' } });
+      const page = await fetch(`http://127.0.0.1:${webPort}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<div id="root">|<div id="app">/);
+    } finally {
+      expect(await api.stop()).toBe(0);
+      expect(await web.stop()).toBe(0);
+    }
+  });
+
+  it('refuses an unknown command with the usage', async () => {
+    const run = plainNode(['serve'], {});
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain('Unknown command "serve"');
+    expect(run.output()).toContain('migrate status');
+  });
+
+  it('stops at start on bad settings, listing them', async () => {
+    const run = plainNode(['api'], { SLIPWAY_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('Invalid configuration for `api` (3 problems)');
+  });
+});
+
+describe('the Dockerfile', () => {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'app/Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+
+  it('pins a current Node LTS slim base by exact version', () => {
+    const version = /ARG NODE_VERSION=(\d+)\.(\d+)\.(\d+)/.exec(dockerfile);
+    expect(version).not.toBeNull();
+    expect(['22', '24']).toContain(version![1]);
+    for (const from of dockerfile.match(/^FROM .*$/gm)!) expect(from).toMatch(/node:\$\{NODE_VERSION\}-bookworm-slim/);
+  });
+
+  it('builds on the build platform and runs on every target platform (multi-arch)', () => {
+    expect(dockerfile).toMatch(/^FROM --platform=\$BUILDPLATFORM node:.* AS build$/m);
+    expect(runtime).not.toContain('--platform');
+  });
+
+  it('runs as a non-root user with tini as PID 1 forwarding SIGTERM, api by default', () => {
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", .*"\/app\/dist\/slipway\.mjs"\]$/m);
+    expect(runtime).toMatch(/^CMD \["api"\]$/m);
+  });
+
+  it('copies into the final stage only files that npm run build makes', () => {
+    const copies = [...runtime.matchAll(/^COPY --from=build\S* (?:--chown=\S+ )?(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    expect(copies.length).toBeGreaterThanOrEqual(3);
+    for (const source of copies) {
+      expect(source.startsWith('/src/dist/')).toBe(true);
+      expect(existsSync(join(folder, source.replace('/src/', '')))).toBe(true);
+    }
+  });
+
+  it('keeps local state and secrets out of the build context', () => {
+    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['.env', '.data', 'node_modules', '.git']) expect(ignored).toContain(entry);
+  });
+});

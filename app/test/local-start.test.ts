@@ -1,0 +1,64 @@
+/**
+ * `npm start` with no settings: embedded PostgreSQL in a data folder, migrations, api and web,
+ * readiness 200 through the web server; and the data survives a restart.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, waitForHttp, type AppProcess } from '../../test/support/app.ts';
+import { freePort } from '../../test/support/servers.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'slipway-local-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function npmStart(): Promise<{ process: AppProcess; webUrl: string }> {
+  const [web, api, db] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: REPO_ROOT,
+    // Only what a fresh machine has: no DATABASE_URL, no REDIS_URL.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, WEB_PORT: String(web), API_PORT: String(api), SLIPWAY_EMBEDDED_DB_PORT: String(db), SLIPWAY_DATA_DIR: dataDir, HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const process_: AppProcess = {
+    child,
+    output: () => output,
+    exited,
+    async stop(signal = 'SIGINT') {
+      // npm runs the program as a child: signal the whole group, as Ctrl+C does.
+      process.kill(-child.pid!, signal);
+      return exited;
+    },
+  };
+  return { process: process_, webUrl: `http://127.0.0.1:${web}` };
+}
+
+describe('npm start', () => {
+  it('serves the app on the embedded database with readiness 200, and keeps data across restarts', async () => {
+    const first = await npmStart();
+    try {
+      await waitForHttp(`${first.webUrl}/api/readyz`, 60_000, first.process);
+      const ready = (await (await fetch(`${first.webUrl}/api/readyz`)).json()) as any;
+      expect(ready).toMatchObject({ status: 'ok', checks: { db: { ok: true }, migrations: { ok: true } } });
+      expect(ready.checks.redis).toBeUndefined();
+      expect(first.process.output()).toContain(`Slipway is running: open http://localhost:`);
+    } finally {
+      await first.process.stop();
+    }
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+
+    const second = await npmStart();
+    try {
+      await waitForHttp(`${second.webUrl}/api/readyz`, 60_000, second.process);
+      expect(second.process.output()).toContain('database is up to date; nothing to apply');
+    } finally {
+      await second.process.stop();
+    }
+  });
+});
