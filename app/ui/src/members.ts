@@ -2,20 +2,27 @@ import { useEffect, useState } from 'react';
 import { api, type Member } from './api.ts';
 
 /** Members of a workspace, shared between screens so names resolve without refetching. */
-const cache = new Map<string, Promise<Member[]>>();
+const cache = new Map<string, { at: number; members: Promise<Member[]> }>();
+const MAX_AGE_MS = 60_000;
 
 export function loadMembers(slug: string, fresh = false): Promise<Member[]> {
-  let entry = fresh ? undefined : cache.get(slug);
-  if (!entry) {
-    entry = api.members(slug).then((r) => r.members);
-    entry.catch(() => cache.delete(slug));
-    cache.set(slug, entry);
-  }
-  return entry;
+  const cached = cache.get(slug);
+  if (cached && !fresh && Date.now() - cached.at < MAX_AGE_MS) return cached.members;
+  const members = api.members(slug).then((r) => r.members);
+  members.catch(() => cache.delete(slug));
+  cache.set(slug, { at: Date.now(), members });
+  return members;
 }
 
-export function useMembers(slug: string): Member[] {
-  const [members, setMembers] = useState<Member[]>([]);
+/** Sets of unknown ids already refetched for, so a departed member never causes a loop. */
+const refetched = new Set<string>();
+
+/**
+ * The workspace's members. `userIds` are ids the screen shows (authors, assignees): if one is
+ * unknown, someone joined since the list was cached, so it is fetched again once.
+ */
+export function useMembers(slug: string, userIds: (string | null | undefined)[] = []): Member[] {
+  const [members, setMembers] = useState<Member[] | null>(null);
   useEffect(() => {
     let active = true;
     loadMembers(slug).then(
@@ -26,7 +33,20 @@ export function useMembers(slug: string): Member[] {
       active = false;
     };
   }, [slug]);
-  return members;
+  const missing = members
+    ? [...new Set(userIds.filter((id): id is string => !!id && !members.some((m) => m.userId === id)))].sort().join(',')
+    : '';
+  useEffect(() => {
+    const key = `${slug}:${missing}`;
+    if (!missing || refetched.has(key)) return;
+    refetched.add(key);
+    let active = true;
+    loadMembers(slug, true).then((list) => active && setMembers(list), () => {});
+    return () => {
+      active = false;
+    };
+  }, [slug, missing]);
+  return members ?? [];
 }
 
 export function memberName(members: Member[], userId: string | null | undefined): string {

@@ -22,9 +22,9 @@ import {
 export function IssueDetail({ slug, issueRef }: { slug: string; issueRef: string }) {
   const session = useSession();
   const toast = useToast();
-  const members = useMembers(slug);
   const issue = useAsync(() => api.issue(slug, issueRef).then((r) => r.issue), [slug, issueRef]);
   const comments = useAsync(() => api.comments(slug, issueRef).then((r) => r.comments), [slug, issueRef]);
+  const members = useMembers(slug, [issue.data?.authorId, issue.data?.assigneeId, ...(comments.data ?? []).map((c) => c.authorId)]);
   const [saving, setSaving] = useState(false);
   const [liveNote, setLiveNote] = useState('');
   useTitle(issue.data ? `${issue.data.key} ${issue.data.title}` : issueRef);

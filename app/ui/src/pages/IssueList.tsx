@@ -40,7 +40,6 @@ export function IssueList({ slug }: { slug: string }) {
   const workspace = session.workspaces.find((w) => w.slug === slug)!;
   useTitle(`Issues · ${workspace.name}`);
   useEffect(() => rememberWorkspace(slug), [slug]);
-  const members = useMembers(slug);
   const { query } = useLocation();
   const filters: Filters = {
     status: query.has('status') ? query.get('status')! : DEFAULT_STATUS,
@@ -53,6 +52,7 @@ export function IssueList({ slug }: { slug: string }) {
   const [loading, setLoading] = useState(true);
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const members = useMembers(slug, issues.map((i) => i.assigneeId));
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const [announcement, setAnnouncement] = useState('');
   const seq = useRef(0);

@@ -89,7 +89,7 @@ export function Workspaces() {
               <input
                 id="ws-slug"
                 required
-                pattern="[a-z0-9][a-z0-9-]*"
+                pattern="[a-z0-9]+(-[a-z0-9]+)*"
                 maxLength={40}
                 value={slug}
                 onChange={(e) => {
