@@ -1,0 +1,213 @@
+/**
+ * Magic-link sign-in: request a link, open it (verify), sign out.
+ *
+ * Links and sessions are 32 random bytes; only their SHA-256 is stored, so a database leak
+ * reveals nothing usable. A link works once and for 15 minutes; a session for 30 days.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { EMAIL_SETUP_HINT, EmailProviderError, signInEmail, signUpRefusedEmail, type EmailMessage, type EmailSender } from '../../../email/index.ts';
+import type { RateLimiter, RateLimitRule } from '../../../ratelimit/index.ts';
+import { HttpError, parseInput } from '../../errors.ts';
+import type { ApiDependencies } from '../../server.ts';
+import { hashToken } from '../context.ts';
+import { clearSessionCookie, sessionCookieValues, setSessionCookie } from './cookies.ts';
+import { emailDomain, signupDecision } from './signup.ts';
+
+export const LINK_TTL_MINUTES = 15;
+export const SESSION_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+export interface SignInLimits {
+  /** Sign-in requests per address: stops anyone from flooding one inbox. */
+  readonly perEmail: RateLimitRule;
+  /** Sign-in requests per client address: stops one client from mailing many inboxes. */
+  readonly perIp: RateLimitRule;
+}
+
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
+  perEmail: { limit: 5, windowSeconds: 15 * 60 },
+  perIp: { limit: 30, windowSeconds: 15 * 60 },
+};
+
+export interface SignInOptions {
+  readonly email?: EmailSender;
+  readonly limiter: RateLimiter;
+  readonly limits: SignInLimits;
+}
+
+const emailSchema = z.string().trim().toLowerCase().max(320, 'Too long: at most 320 characters').pipe(z.email('Enter a valid email address'));
+const magicLinkBody = z.object({ email: emailSchema });
+const verifyBody = z.object({ token: z.string().trim().min(1, 'Required').max(200, 'Too long') });
+
+export const randomToken = () => randomBytes(32).toString('base64url');
+const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32);
+
+export interface PublicUser {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+}
+
+function rateLimited(retryAfterSeconds: number, what: string): HttpError {
+  return new HttpError(429, 'rate_limited', `Too many sign-in requests ${what}; try again in ${retryAfterSeconds} s`, undefined, {
+    'retry-after': String(retryAfterSeconds),
+  });
+}
+
+export function registerSignIn(app: FastifyInstance, deps: ApiDependencies, options: SignInOptions): void {
+  const { config, pool, log } = deps;
+  const production = config.environment === 'production';
+  // Outside production, with no provider or the log provider, the link comes back in the
+  // answer so a developer can sign in without a mail server. Never in production.
+  const revealLink = !production && (!options.email || options.email.kind === 'log');
+
+  async function send(message: EmailMessage, token?: string): Promise<void> {
+    if (!options.email) return;
+    try {
+      await options.email.send(message);
+    } catch (error) {
+      const reason = error instanceof EmailProviderError ? error.reason : (error as Error).message;
+      // The provider's reason goes to the log (never the token); the client gets a plain 502.
+      log.warn(
+        { provider: options.email.kind, reason: token ? reason.split(token).join('[redacted]') : reason, domain: emailDomain(message.to) },
+        'email provider failed to send sign-in email',
+      );
+      throw new HttpError(502, 'email_provider_failed', `The email provider (${options.email.kind}) could not send the sign-in email; try again in a minute`);
+    }
+  }
+
+  app.post('/api/v1/auth/magic-link', async (request: FastifyRequest, reply: FastifyReply) => {
+    const { email } = parseInput(magicLinkBody, request.body, 'body');
+    if (!options.email && production) {
+      throw new HttpError(503, 'not_configured', `Sign-in email is not configured: ${EMAIL_SETUP_HINT}`);
+    }
+
+    const ip = await options.limiter.hit(`signin:ip:${request.ip}`, options.limits.perIp);
+    if (!ip.allowed) throw rateLimited(ip.retryAfterSeconds, 'from this address');
+    const perEmail = await options.limiter.hit(`signin:email:${digest(email)}`, options.limits.perEmail);
+    if (!perEmail.allowed) throw rateLimited(perEmail.retryAfterSeconds, 'for this email');
+
+    const decision = await signupDecision(pool, config, email);
+    if (!decision.allowed) {
+      log.info({ reason: decision.reason, domain: emailDomain(email) }, 'sign-in refused by signup controls');
+      // Account enumeration: whether an address may sign in depends on whether it has an
+      // account or an invitation, so a refusal answers exactly like a success (202, the same
+      // body, and the same email round trip: the address gets a short note instead of a
+      // link). Only where the answer reveals the link anyway (development without a
+      // provider) is the refusal spelled out, since nothing is hidden there.
+      if (revealLink) {
+        throw new HttpError(
+          403,
+          'signup_not_allowed',
+          decision.reason === 'not_allowlisted'
+            ? 'This address may not sign up here (ALLOWED_EMAILS / ALLOWED_EMAIL_DOMAINS)'
+            : 'Sign-up is closed here (ALLOW_SIGNUP=false): ask a workspace admin to invite you',
+        );
+      }
+      await send(signUpRefusedEmail(email, config.appUrl));
+      return reply.code(202).send({ sent: true });
+    }
+
+    const token = randomToken();
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO magic_links (email, token_hash, expires_at, requested_ip)
+       VALUES ($1, $2, now() + make_interval(mins => $3), $4) RETURNING id`,
+      [email, hashToken(token), LINK_TTL_MINUTES, request.ip],
+    );
+    // Old links of this address are kept a day (so "already used" can be told apart from
+    // "unknown"), then dropped.
+    await pool.query(`DELETE FROM magic_links WHERE email = $1 AND expires_at < now() - interval '1 day'`, [email]);
+    const link = `${config.appUrl}/auth/verify?token=${encodeURIComponent(token)}`;
+
+    if (!options.email) {
+      log.info({ link, domain: emailDomain(email) }, 'no email provider configured: sign-in link returned in the response (development only)');
+      return reply.code(202).send({ sent: true, link });
+    }
+    try {
+      await send(signInEmail(email, link, config.appUrl, LINK_TTL_MINUTES), token);
+    } catch (error) {
+      await pool.query('DELETE FROM magic_links WHERE id = $1', [rows[0]!.id]);
+      throw error;
+    }
+    return reply.code(202).send(revealLink ? { sent: true, link } : { sent: true });
+  });
+
+  app.post('/api/v1/auth/verify', async (request: FastifyRequest, reply: FastifyReply) => {
+    const { token } = parseInput(verifyBody, request.body, 'body');
+    const tokenHash = hashToken(token);
+    const client = await pool.connect();
+    let user: PublicUser;
+    let sessionToken: string;
+    try {
+      await client.query('BEGIN');
+      const consumed = await client.query<{ email: string }>(
+        `UPDATE magic_links SET used_at = now()
+          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+          RETURNING email`,
+        [tokenHash],
+      );
+      const email = consumed.rows[0]?.email;
+      if (!email) {
+        await client.query('ROLLBACK');
+        const { rows } = await pool.query<{ used: boolean }>('SELECT used_at IS NOT NULL AS used FROM magic_links WHERE token_hash = $1', [tokenHash]);
+        const why = !rows[0] ? 'is not valid' : rows[0].used ? 'has already been used' : 'has expired';
+        throw new HttpError(400, 'invalid_link', `This sign-in link ${why}; request a new one`);
+      }
+      // The signup controls may have changed since the link was sent: check them again.
+      const decision = await signupDecision(client, config, email);
+      if (!decision.allowed) {
+        await client.query('COMMIT');
+        throw new HttpError(403, 'signup_not_allowed', 'This address may not sign up here; ask a workspace admin to invite you');
+      }
+      const created = await client.query<PublicUser>(
+        `INSERT INTO users (email) VALUES ($1)
+         ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
+         RETURNING id, email, name`,
+        [email],
+      );
+      user = created.rows[0]!;
+      await client.query(
+        `WITH accepted AS (
+           UPDATE workspace_invitations SET accepted_at = now()
+            WHERE email = $1 AND accepted_at IS NULL
+           RETURNING workspace_id, role
+         )
+         INSERT INTO workspace_members (workspace_id, user_id, role)
+         SELECT workspace_id, $2, role FROM accepted
+         ON CONFLICT (workspace_id, user_id) DO NOTHING`,
+        [email, user.id],
+      );
+      sessionToken = randomToken();
+      const userAgent = request.headers['user-agent'];
+      await client.query(
+        `INSERT INTO sessions (user_id, token_hash, expires_at, user_agent, ip)
+         VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)`,
+        [user.id, hashToken(sessionToken), SESSION_TTL_SECONDS, typeof userAgent === 'string' ? userAgent.slice(0, 500) : null, request.ip],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    setSessionCookie(reply, config, sessionToken, SESSION_TTL_SECONDS);
+    reply.header('cache-control', 'no-store');
+    return { user: { id: user.id, email: user.email, name: user.name } };
+  });
+
+  app.post('/api/v1/auth/signout', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.user?.sessionId) {
+      await pool.query('UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [request.user.sessionId]);
+    } else {
+      // An expired or unknown cookie: still make sure it is revoked if it exists.
+      const tokens = sessionCookieValues(request);
+      if (tokens.length > 0) {
+        await pool.query('UPDATE sessions SET revoked_at = now() WHERE token_hash = ANY($1::text[]) AND revoked_at IS NULL', [tokens.map(hashToken)]);
+      }
+    }
+    clearSessionCookie(reply, config);
+    return reply.code(204).send();
+  });
+}
