@@ -130,7 +130,7 @@ export async function rollRelease(deps: RollDeps, target: RollTarget, tag: strin
   return { ok: true, running };
 }
 
-export async function gate(deps: RollDeps, options: SmokeOptions): Promise<SmokeReport> {
+export async function gate(deps: Pick<RollDeps, 'clock' | 'reporter' | 'smoke'>, options: SmokeOptions): Promise<SmokeReport> {
   deps.reporter.line(`  smoke gate against ${options.baseUrl.href}, expecting release ${options.expectRelease}`);
   const report = await (deps.smoke ?? ((o) => runSmoke(o, { clock: deps.clock })))(options);
   for (const check of report.checks) deps.reporter.line(`    ${formatCheck(check)}`);

@@ -1,0 +1,222 @@
+/**
+ * Validates a restored database from inside the VPC: a one-off ECS task with the app image
+ * runs `migrate status` and `stats` against it, and the same against the source, and the
+ * answers are compared. The task definition is a copy of the migrate task whose DB_HOST/DB_PORT
+ * point at the restored instance (plain values, so they cannot be shadowed by the secret).
+ */
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  type Task,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { waitFor, type Clock } from './wait.ts';
+
+export interface ProbeTarget {
+  readonly cluster: string;
+  readonly subnets: readonly string[];
+  readonly securityGroups: readonly string[];
+  readonly containerName: string;
+}
+
+export interface ProbeResult {
+  readonly exitCode: number | undefined;
+  readonly stoppedReason?: string;
+  /** Parsed JSON log lines (the app logs JSON). */
+  readonly records: ReadonlyArray<Record<string, unknown>>;
+}
+
+export interface ProbeDeps {
+  readonly ecs: ECSClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly clock: Clock;
+  readonly progress?: (line: string) => void;
+}
+
+/** Registers `<family>-restore-drill` pointing DB_HOST/DB_PORT at the restored endpoint. */
+export async function registerDrillTaskDefinition(
+  ecs: ECSClient,
+  migrateFamily: string,
+  containerName: string,
+  endpoint: { host: string; port: number },
+  drillId: string,
+): Promise<{ arn: string; source: TaskDefinition }> {
+  const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: migrateFamily }));
+  const td = described.taskDefinition;
+  if (!td?.containerDefinitions) throw new Error(`task definition ${migrateFamily} not found`);
+  const override = new Set(['DB_HOST', 'DB_PORT', 'DATABASE_URL']);
+  const containers = td.containerDefinitions.map((c) =>
+    c.name !== containerName
+      ? c
+      : {
+          ...c,
+          secrets: (c.secrets ?? []).filter((s) => !override.has(s.name ?? '')),
+          environment: [
+            ...(c.environment ?? []).filter((e) => !override.has(e.name ?? '')),
+            { name: 'DB_HOST', value: endpoint.host },
+            { name: 'DB_PORT', value: String(endpoint.port) },
+          ],
+        },
+  );
+  const registered = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: `${migrateFamily}-restore-drill`,
+      taskRoleArn: td.taskRoleArn,
+      executionRoleArn: td.executionRoleArn,
+      networkMode: td.networkMode,
+      requiresCompatibilities: td.requiresCompatibilities,
+      cpu: td.cpu,
+      memory: td.memory,
+      runtimePlatform: td.runtimePlatform,
+      containerDefinitions: containers,
+      tags: [{ key: 'slipway:restore-drill', value: drillId }],
+    }),
+  );
+  const arn = registered.taskDefinition?.taskDefinitionArn;
+  if (!arn) throw new Error('ECS did not return the registered drill task definition');
+  return { arn, source: td };
+}
+
+export async function deregisterDrillTaskDefinition(ecs: ECSClient, arn: string): Promise<void> {
+  if (!/:task-definition\/[^:]+-restore-drill:\d+$/.test(arn)) throw new Error(`refusing to deregister ${arn}: not a restore-drill task definition`);
+  await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+}
+
+function logLocation(td: TaskDefinition, containerName: string, taskId: string): { group: string; stream: string } | undefined {
+  const c = td.containerDefinitions?.find((d) => d.name === containerName);
+  const options = c?.logConfiguration?.options ?? {};
+  const group = options['awslogs-group'];
+  const prefix = options['awslogs-stream-prefix'];
+  return group && prefix ? { group, stream: `${prefix}/${containerName}/${taskId}` } : undefined;
+}
+
+/** Runs the container with `command`, waits for it to stop, returns its exit code and JSON log lines. */
+export async function runProbe(
+  deps: ProbeDeps,
+  target: ProbeTarget,
+  taskDefinition: string,
+  logsFrom: TaskDefinition,
+  command: readonly string[],
+  timeoutMs: number,
+): Promise<ProbeResult> {
+  const started = await deps.ecs.send(
+    new RunTaskCommand({
+      cluster: target.cluster,
+      taskDefinition,
+      launchType: 'FARGATE',
+      count: 1,
+      networkConfiguration: {
+        awsvpcConfiguration: { subnets: [...target.subnets], securityGroups: [...target.securityGroups], assignPublicIp: 'DISABLED' },
+      },
+      overrides: { containerOverrides: [{ name: target.containerName, command: [...command] }] },
+      startedBy: 'slipway-restore-drill',
+    }),
+  );
+  const taskArn = started.tasks?.[0]?.taskArn;
+  if (!taskArn) throw new Error(`ECS could not start the validation task: ${(started.failures ?? []).map((f) => f.reason).join(', ') || 'no reason given'}`);
+  const stopped = await waitFor<Task>({
+    what: `validation task ${command.join(' ')}`,
+    timeoutMs,
+    intervalMs: 10_000,
+    clock: deps.clock,
+    progress: deps.progress,
+    poll: async () => {
+      const out = await deps.ecs.send(new DescribeTasksCommand({ cluster: target.cluster, tasks: [taskArn] }));
+      const task = out.tasks?.[0];
+      const status = task?.lastStatus ?? 'UNKNOWN';
+      return status === 'STOPPED' ? { state: 'done', status, value: task! } : { state: 'pending', status };
+    },
+  });
+  const container = stopped.containers?.find((c) => c.name === target.containerName);
+  const taskId = taskArn.split('/').pop() ?? taskArn;
+  const where = logLocation(logsFrom, target.containerName, taskId);
+  const records: Array<Record<string, unknown>> = [];
+  if (where) {
+    const events = await deps.logs.send(new GetLogEventsCommand({ logGroupName: where.group, logStreamName: where.stream, startFromHead: true }));
+    for (const e of events.events ?? []) {
+      try {
+        const parsed = JSON.parse(e.message ?? '') as unknown;
+        if (parsed && typeof parsed === 'object') records.push(parsed as Record<string, unknown>);
+      } catch {
+        // not a JSON line
+      }
+    }
+  }
+  return { exitCode: container?.exitCode, stoppedReason: stopped.stoppedReason ?? container?.reason, records };
+}
+
+// ---------------------------------------------------------------------------
+// What the app prints, and the comparison.
+// ---------------------------------------------------------------------------
+
+export const COUNTED_TABLES = ['workspaces', 'users', 'issues'] as const;
+export type Counts = Record<(typeof COUNTED_TABLES)[number], number>;
+
+export interface DbSnapshot {
+  readonly migrationsApplied?: readonly number[];
+  readonly upToDate?: boolean;
+  readonly counts?: Counts;
+  readonly problems: readonly string[];
+}
+
+/** `migrate status` logs `{applied:[{version}], pending:[], upToDate}`; `stats` logs `{counts:{…}}`. */
+export function snapshotFrom(status: ProbeResult, stats: ProbeResult | undefined, label: string): DbSnapshot {
+  const problems: string[] = [];
+  const statusRecord = status.records.find((r) => Array.isArray(r.applied) && 'upToDate' in r);
+  if (status.exitCode !== 0) problems.push(`${label}: migrate status exited ${status.exitCode ?? '(no exit code)'}${status.stoppedReason ? ` (${status.stoppedReason})` : ''}`);
+  else if (!statusRecord) problems.push(`${label}: migrate status printed no status record`);
+  let counts: Counts | undefined;
+  if (stats) {
+    const statsRecord = stats.records.find((r) => r.counts && typeof r.counts === 'object');
+    if (stats.exitCode === 2) problems.push(`${label}: the app image has no \`stats\` command, so row counts cannot be compared (pass --skip-row-counts to validate migrations only)`);
+    else if (stats.exitCode !== 0) problems.push(`${label}: stats exited ${stats.exitCode ?? '(no exit code)'}${stats.stoppedReason ? ` (${stats.stoppedReason})` : ''}`);
+    else if (!statsRecord) problems.push(`${label}: stats printed no counts`);
+    else {
+      const raw = statsRecord.counts as Record<string, unknown>;
+      counts = Object.fromEntries(COUNTED_TABLES.map((t) => [t, Number(raw[t])])) as Counts;
+      const bad = COUNTED_TABLES.filter((t) => !Number.isFinite(counts![t]));
+      if (bad.length) problems.push(`${label}: stats gave no count for ${bad.join(', ')}`);
+    }
+  }
+  return {
+    migrationsApplied: statusRecord ? (statusRecord.applied as Array<{ version?: unknown }>).map((a) => Number(a.version)) : undefined,
+    upToDate: statusRecord ? Boolean(statusRecord.upToDate) : undefined,
+    counts,
+    problems,
+  };
+}
+
+export interface Comparison {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly rows: ReadonlyArray<{ table: string; source: number; restored: number; drift: number }>;
+}
+
+/**
+ * The restored copy must know the same migrations as the source and hold row counts within
+ * `maxRowDrift` of it (rows written after the restore point are expected to be missing).
+ */
+export function compareSnapshots(source: DbSnapshot, restored: DbSnapshot, maxRowDrift: number): Comparison {
+  const problems = [...source.problems, ...restored.problems];
+  const a = source.migrationsApplied?.join(',');
+  const b = restored.migrationsApplied?.join(',');
+  if (a !== undefined && b !== undefined && a !== b) {
+    problems.push(`migrations differ: source has [${a}], restored has [${b}]`);
+  }
+  const rows: Array<{ table: string; source: number; restored: number; drift: number }> = [];
+  if (source.counts && restored.counts) {
+    for (const table of COUNTED_TABLES) {
+      const s = source.counts[table];
+      const r = restored.counts[table];
+      const drift = Math.abs(s - r);
+      rows.push({ table, source: s, restored: r, drift });
+      if (drift > maxRowDrift) problems.push(`${table}: source ${s}, restored ${r} (drift ${drift} > ${maxRowDrift})`);
+    }
+  }
+  return { ok: problems.length === 0, problems, rows };
+}

@@ -1,0 +1,12 @@
+/** npm run restore-drill [-- --cutover | --rollback | --cleanup]: point-in-time restore drills (see --help). */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { processIo, runCommand } from './lib/cli.ts';
+import { loadContext } from './lib/commands.ts';
+import { drillOptionsFrom, RESTORE_SPEC, restoreFlow } from './lib/restore-command.ts';
+import { realClock } from './lib/wait.ts';
+
+process.exitCode = await runCommand(RESTORE_SPEC, processIo(), async (flags, reporter) => {
+  const { config, clients } = loadContext();
+  const logs = new CloudWatchLogsClient({ region: config.region });
+  return restoreFlow(flags, drillOptionsFrom(flags, config), { ...clients, logs, clock: realClock, reporter });
+});

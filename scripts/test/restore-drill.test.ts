@@ -1,0 +1,215 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSettings } from '../../infra/config.ts';
+import { parseFlags, UsageError } from '../lib/cli.ts';
+import { drillOptionsFrom, RESTORE_SPEC } from '../lib/restore-command.ts';
+import { assertDeletable, cleanupDrills, rollbackCutover, runDrill, type DrillOptions } from '../lib/restore.ts';
+import { DRILL_TAGS, makeRestoreWorld, SOURCE, type RestoreScenario } from './support/restore-world.ts';
+import { testConfig } from './support/world.ts';
+
+const RESTORED = 'slipway-restore-202603021000';
+
+function options(o: Partial<DrillOptions> = {}): DrillOptions {
+  return {
+    config: testConfig(),
+    multiAz: false,
+    keep: false,
+    cutover: false,
+    skipRowCounts: false,
+    maxRowDrift: 100,
+    dryRun: false,
+    timeouts: { availableMs: 3_600_000, validateMs: 600_000, stableMs: 600_000, smokeMs: 60_000 },
+    ...o,
+  };
+}
+
+let world: ReturnType<typeof makeRestoreWorld>;
+function setup(s: Partial<RestoreScenario> = {}) {
+  world = makeRestoreWorld(s);
+  return world;
+}
+
+// Invariant for every test: nothing is deleted that the drill did not create.
+afterEach(() => {
+  for (const id of world.deleted) {
+    const tags = Object.fromEntries((world.instances.get(id)?.TagList ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags['slipway:restore-drill'], `${id} was deleted without the drill tag`).toBeTruthy();
+    expect(tags['slipway:app']).toBe('slipway');
+    expect(id).not.toBe(SOURCE);
+  }
+});
+
+describe('restore drill', () => {
+  it('restores privately, validates from the VPC, reports RPO/RTO to S3 and deletes the copy', async () => {
+    setup();
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok).toBe(true);
+    expect(result.summary).toBe(`drill passed: RPO 5m00s, RTO 2m10s; ${RESTORED} deleted`);
+    expect(world.restoreRequests[0]).toMatchObject({
+      SourceDBInstanceIdentifier: SOURCE,
+      TargetDBInstanceIdentifier: RESTORED,
+      UseLatestRestorableTime: true,
+      DBInstanceClass: 'db.t4g.medium',
+      DBSubnetGroupName: 'slipway-db-subnets',
+      VpcSecurityGroupIds: ['sg-db'],
+      DBParameterGroupName: 'slipway-pg17',
+      PubliclyAccessible: false,
+      MultiAZ: false,
+      Tags: expect.arrayContaining(DRILL_TAGS('drill-20260302100000')),
+    });
+    // the validation task definition points DB_HOST at the restored copy as a plain value
+    const registered = world.registered[0] as { family: string; containerDefinitions: Array<{ environment: unknown[]; secrets: Array<{ name: string }> }> };
+    expect(registered.family).toBe('slipway-migrate-restore-drill');
+    expect(registered.containerDefinitions[0]!.environment).toContainEqual({ name: 'DB_HOST', value: `${RESTORED}.db.internal` });
+    expect(registered.containerDefinitions[0]!.secrets.map((s) => s.name)).toEqual(['DB_PASSWORD']);
+    expect([...world.tasks.values()].map((t) => `${t.db}: ${t.command}`)).toEqual(['restored: migrate status', 'restored: stats', 'source: migrate status', 'source: stats']);
+    expect(world.deregistered).toEqual(['arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate-restore-drill:1']);
+    expect(world.deleted).toEqual([RESTORED]);
+    expect(world.puts.map((p) => p.Key)).toEqual(['drills/drill-20260302100000/report.json', 'drills/drill-20260302100000/report.md']);
+    const report = JSON.parse(world.puts[0]!.Body) as Record<string, unknown>;
+    expect(report).toMatchObject({ rpoSeconds: 300, rtoSeconds: 130, validation: 'passed', restorePoint: '2026-03-02T09:55:00.000Z' });
+    expect(world.puts[1]!.Body).toContain('| issues | 1500 | 1490 | 10 |');
+    expect(world.out.join('')).toContain(`… waiting for ${RESTORED} to be available: creating (0s elapsed)`);
+  });
+
+  it('a restore that never becomes available times out, deletes its own instance and exits non-zero', async () => {
+    setup({ pollsUntilAvailable: Infinity });
+    const result = await runDrill(options({ timeouts: { ...options().timeouts, availableMs: 600_000 } }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `restore of ${SOURCE} did not become available (timed out after 10m00s waiting for ${RESTORED} to be available (last status: backing-up)); the drill's instance ${RESTORED} was deleted`,
+    );
+    expect(world.deleted).toEqual([RESTORED]);
+    expect(world.registered).toHaveLength(0);
+  });
+
+  it('a validation mismatch exits non-zero and keeps the instance for inspection, saying so', async () => {
+    setup({ counts: { source: { workspaces: 4, users: 20, issues: 1500 }, restored: { workspaces: 4, users: 20, issues: 12 } } });
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `validation of ${RESTORED} failed (issues: source 1500, restored 12 (drift 1488 > 100)); the instance is KEPT for inspection: delete it with npm run restore-drill -- --cleanup`,
+    );
+    expect(world.deleted).toEqual([]);
+    expect(JSON.parse(world.puts[0]!.Body)).toMatchObject({ validation: 'failed' });
+  });
+
+  it('an app image without the stats command fails validation with the way out; --skip-row-counts validates migrations only', async () => {
+    setup({ noStats: true });
+    const failed = await runDrill(options(), world.deps);
+    expect(failed.summary).toContain('restored: the app image has no `stats` command, so row counts cannot be compared (pass --skip-row-counts to validate migrations only)');
+    setup({ noStats: true });
+    const passed = await runDrill(options({ skipRowCounts: true }), world.deps);
+    expect(passed.ok).toBe(true);
+    expect([...world.tasks.values()].map((t) => t.command)).toEqual(['migrate status', 'migrate status']);
+  });
+
+  it('--keep keeps a passing copy; --restore-time and --instance-class are passed through', async () => {
+    setup();
+    const result = await runDrill(options({ keep: true, restoreTime: new Date('2026-03-01T08:00:00Z'), instanceClass: 'db.t4g.small', multiAz: true }), world.deps);
+    expect(result.summary).toBe(`drill passed: RPO 26h00m, RTO 2m10s; ${RESTORED} kept (--keep)`);
+    expect(world.restoreRequests[0]).toMatchObject({ RestoreTime: new Date('2026-03-01T08:00:00Z'), DBInstanceClass: 'db.t4g.small', MultiAZ: true });
+    expect(world.restoreRequests[0]).not.toHaveProperty('UseLatestRestorableTime');
+    expect(world.deleted).toEqual([]);
+  });
+
+  it('refuses a restore time after the latest restorable time', async () => {
+    setup();
+    await expect(runDrill(options({ restoreTime: new Date('2026-03-02T09:59:00Z') }), world.deps)).rejects.toThrow(
+      '--restore-time 2026-03-02T09:59:00.000Z is after the latest restorable time 2026-03-02T09:55:00.000Z. Fix: use an earlier time, or omit it for the latest',
+    );
+  });
+
+  it('--dry-run restores nothing', async () => {
+    setup();
+    const result = await runDrill(options({ dryRun: true }), world.deps);
+    expect(result.summary).toBe(`dry run: would restore ${SOURCE} as ${RESTORED}; nothing was changed`);
+    expect(world.restoreRequests).toEqual([]);
+  });
+});
+
+describe('cutover and rollback', () => {
+  it('cutover records the old endpoint first, repoints the secret, restarts the services and gates; rollback undoes it', async () => {
+    setup();
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
+    expect(world.order).toEqual(['ssm:put', 'secret:put']);
+    expect(world.secret()).toMatchObject({ host: `${RESTORED}.db.internal`, port: 5432, dbInstanceIdentifier: RESTORED, password: 'pw' });
+    expect(JSON.parse(world.params.get('/slipway/restore/cutover')!)).toMatchObject({ previousHost: 'source.db.internal', previousInstance: SOURCE, restoredInstance: RESTORED });
+    expect(world.restarts).toEqual(['slipway-api (force)', 'slipway-web (force)']);
+    expect(world.gates).toEqual([{ host: `${RESTORED}.db.internal`, release: 'r7' }]);
+    expect(world.deleted).toEqual([]);
+
+    // the instance the app uses is not cleaned up
+    const cleanup = await cleanupDrills(options(), world.deps);
+    expect(cleanup.summary).toBe(`deleted 0 drill instance(s), kept ${RESTORED} (cut over)`);
+
+    const back = await rollbackCutover(options(), world.deps);
+    expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
+    expect(world.secret()).toMatchObject({ host: 'source.db.internal', dbInstanceIdentifier: SOURCE });
+    expect(world.params.has('/slipway/restore/cutover')).toBe(false);
+    expect(world.deleted).toEqual([]);
+  });
+
+  it('a cutover whose gate fails is rolled back automatically and exits non-zero', async () => {
+    setup({ gateFailsOnRestored: true });
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `cutover to ${RESTORED} failed (ready: GET /api/readyz, every check ok (not ready: migrations (1 pending))); rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup`,
+    );
+    expect(world.secret()).toMatchObject({ host: 'source.db.internal' });
+    expect(world.gates.map((g) => g.host)).toEqual([`${RESTORED}.db.internal`, 'source.db.internal']);
+  });
+
+  it('refuses a second cutover and a rollback with nothing recorded', async () => {
+    setup();
+    await expect(rollbackCutover(options(), world.deps)).rejects.toThrow('no cutover is recorded under /slipway/restore/cutover: nothing to roll back');
+    await runDrill(options({ cutover: true }), world.deps);
+    await expect(runDrill(options({ cutover: true }), world.deps)).rejects.toThrow(
+      `the app is already cut over to ${RESTORED} (drill drill-20260302100000). Fix: npm run restore-drill -- --rollback first`,
+    );
+  });
+});
+
+describe('cleanup', () => {
+  it('deletes only the drill instances of this app and never anything untagged', async () => {
+    setup({
+      extraInstances: [
+        { DBInstanceIdentifier: 'slipway-restore-old1', DBInstanceStatus: 'available', TagList: DRILL_TAGS('drill-20260101000000') },
+        { DBInstanceIdentifier: 'other-team-restore', DBInstanceStatus: 'available', TagList: DRILL_TAGS('drill-x', 'other') },
+        { DBInstanceIdentifier: 'hand-made-copy', DBInstanceStatus: 'available', TagList: [] },
+      ],
+    });
+    const dry = await cleanupDrills(options({ dryRun: true }), world.deps);
+    expect(dry.summary).toBe('dry run: would delete 1 drill instance(s); nothing was changed');
+    expect(world.deleted).toEqual([]);
+    const result = await cleanupDrills(options(), world.deps);
+    expect(result.summary).toBe('deleted 1 drill instance(s)');
+    expect(world.deleted).toEqual(['slipway-restore-old1']);
+  });
+
+  it('the delete guard refuses the source, untagged and foreign instances', () => {
+    setup();
+    expect(() => assertDeletable({ DBInstanceIdentifier: SOURCE, TagList: DRILL_TAGS('d') }, 'slipway', [SOURCE])).toThrow(
+      `refusing to delete ${SOURCE}: it is the source database or the one the app is cut over to`,
+    );
+    expect(() => assertDeletable({ DBInstanceIdentifier: 'x', TagList: [] }, 'slipway', [])).toThrow(
+      'refusing to delete x: it does not carry the slipway:restore-drill tag for slipway, so this drill did not create it',
+    );
+    expect(() => assertDeletable({ DBInstanceIdentifier: 'y', TagList: DRILL_TAGS('d', 'other') }, 'slipway', [])).toThrow(/did not create it/);
+  });
+});
+
+describe('restore-drill flags', () => {
+  const config = parseSettings({ AWS_ACCOUNT_ID: '123456789012', AWS_REGION: 'eu-west-1', DOMAIN_NAME: 'a.example.com', HOSTED_ZONE_ID: 'Z1', HOSTED_ZONE_NAME: 'example.com' });
+  it.each([
+    [['--cutover', '--cleanup'], '--cutover and --cleanup cannot be combined: pick one'],
+    [['--rollback', '--keep'], '--rollback takes no restore flags (--restore-time, --instance-class, --keep, --multi-az)'],
+    [['--restore-time', 'yesterday'], '--restore-time must be an ISO 8601 time such as 2026-01-31T09:30:00Z, got "yesterday"'],
+    [['--instance-class', 'large'], '--instance-class "large" is not an RDS instance class (db.<family>.<size>), e.g. db.t4g.medium'],
+    [['--max-row-drift', 'many'], '--max-row-drift must be a whole number of at least 0, got "many"'],
+    [['--available-timeout', '0'], '--available-timeout must be a positive number of seconds, got "0"'],
+  ])('%j is refused', (argv, message) => {
+    expect(() => drillOptionsFrom(parseFlags(RESTORE_SPEC, argv), config)).toThrow(new UsageError(message));
+  });
+});

@@ -1,0 +1,249 @@
+/** A fake account for the restore drill: RDS, ECS validation tasks and their logs, S3, secrets. */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { DeleteDBInstanceCommand, DescribeDBInstancesCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Reporter } from '../../lib/cli.ts';
+import type { RestoreDeps } from '../../lib/restore.ts';
+import type { SmokeOptions, SmokeReport } from '../../lib/smoke.ts';
+import { fakeClock } from '../../lib/wait.ts';
+import { REGION } from './world.ts';
+
+export const SOURCE = 'slipway-data-database-abc123';
+const DRILL_TAGS = (drill: string, app = 'slipway') => [
+  { Key: 'slipway:restore-drill', Value: drill },
+  { Key: 'slipway:app', Value: app },
+];
+
+export interface RestoreScenario {
+  /** Polls before the restored instance is available; Infinity: never. */
+  pollsUntilAvailable: number;
+  counts: { source: Record<string, number>; restored: Record<string, number> };
+  /** The app image lacks the stats command. */
+  noStats: boolean;
+  /** The gate fails while the secret points at the restored host. */
+  gateFailsOnRestored: boolean;
+  extraInstances: DBInstance[];
+}
+
+export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
+  const scenario: RestoreScenario = {
+    pollsUntilAvailable: 3,
+    counts: { source: { workspaces: 4, users: 20, issues: 1500 }, restored: { workspaces: 4, users: 20, issues: 1490 } },
+    noStats: false,
+    gateFailsOnRestored: false,
+    extraInstances: [],
+    ...overrides,
+  };
+  const clock = fakeClock(Date.parse('2026-03-02T10:00:00Z'));
+  const instances = new Map<string, DBInstance & { polls?: number }>();
+  instances.set(SOURCE, {
+    DBInstanceIdentifier: SOURCE,
+    DBInstanceStatus: 'available',
+    DBInstanceClass: 'db.t4g.medium',
+    MultiAZ: true,
+    LatestRestorableTime: new Date('2026-03-02T09:55:00Z'),
+    DBSubnetGroup: { DBSubnetGroupName: 'slipway-db-subnets' },
+    VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-db', Status: 'active' }],
+    DBParameterGroups: [{ DBParameterGroupName: 'slipway-pg17' }],
+    Endpoint: { Address: 'source.db.internal', Port: 5432 },
+    TagList: [{ Key: 'aws:cloudformation:stack-name', Value: 'slipway-data' }],
+  });
+  for (const extra of scenario.extraInstances) instances.set(extra.DBInstanceIdentifier!, extra);
+
+  const rds = new RDSClient({ region: REGION });
+  const ecs = new ECSClient({ region: REGION });
+  const logs = new CloudWatchLogsClient({ region: REGION });
+  const s3 = new S3Client({ region: REGION });
+  const secrets = new SecretsManagerClient({ region: REGION });
+  const ssm = new SSMClient({ region: REGION });
+  const cfn = new CloudFormationClient({ region: REGION });
+  const mocks = { rds: mockClient(rds), ecs: mockClient(ecs), logs: mockClient(logs), s3: mockClient(s3), secrets: mockClient(secrets), ssm: mockClient(ssm), cfn: mockClient(cfn) };
+
+  const deleted: string[] = [];
+  const restoreRequests: unknown[] = [];
+  mocks.rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
+    if (!input.DBInstanceIdentifier) return { DBInstances: [...instances.values()] };
+    const i = instances.get(input.DBInstanceIdentifier);
+    if (!i) throw Object.assign(new Error('not found'), { name: 'DBInstanceNotFoundFault' });
+    if (i.polls !== undefined && i.DBInstanceStatus !== 'deleting') {
+      i.polls += 1;
+      i.DBInstanceStatus = i.polls > scenario.pollsUntilAvailable ? 'available' : i.polls > 1 ? 'backing-up' : 'creating';
+      if (i.DBInstanceStatus === 'available') i.Endpoint = { Address: `${i.DBInstanceIdentifier}.db.internal`, Port: 5432 };
+    }
+    return { DBInstances: [i] };
+  });
+  mocks.rds.on(RestoreDBInstanceToPointInTimeCommand).callsFake((input: { TargetDBInstanceIdentifier: string; Tags: DBInstance['TagList']; DBInstanceClass: string; MultiAZ: boolean }) => {
+    restoreRequests.push(input);
+    const i = { DBInstanceIdentifier: input.TargetDBInstanceIdentifier, DBInstanceStatus: 'creating', DBInstanceClass: input.DBInstanceClass, MultiAZ: input.MultiAZ, TagList: input.Tags, polls: 0 };
+    instances.set(i.DBInstanceIdentifier, i);
+    return { DBInstance: i };
+  });
+  mocks.rds.on(DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
+    deleted.push(input.DBInstanceIdentifier);
+    instances.get(input.DBInstanceIdentifier)!.DBInstanceStatus = 'deleting';
+    return {};
+  });
+
+  const outputs: Record<string, Record<string, string>> = {
+    'slipway-data': {
+      DbInstanceIdentifier: SOURCE,
+      DbSubnetGroupName: 'slipway-db-subnets',
+      DbSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',
+      AttachmentsBucketName: 'slipway-attachments-123',
+      MetricsTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:metrics-AbCdEf',
+    },
+    'slipway-service': {
+      AppUrl: 'https://tracker.example.com',
+      ClusterName: 'slipway',
+      ApiServiceName: 'slipway-api',
+      WebServiceName: 'slipway-web',
+      MigrateTaskFamily: 'slipway-migrate',
+      MigrateContainerName: 'migrate',
+      TaskSubnetIds: 'subnet-a,subnet-b',
+      TaskSecurityGroupId: 'sg-task',
+    },
+  };
+  mocks.cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
+    const o = outputs[input.StackName];
+    if (!o) throw new Error(`Stack with id ${input.StackName} does not exist`);
+    return { Stacks: [{ StackName: input.StackName, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Parameters: input.StackName === 'slipway-service' ? [{ ParameterKey: 'ImageTag', ParameterValue: 'r7' }] : [], Outputs: Object.entries(o).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] };
+  });
+
+  // ECS validation tasks: the task id says which database and command it ran.
+  const registered: unknown[] = [];
+  const deregistered: string[] = [];
+  const tasks = new Map<string, { db: 'source' | 'restored'; command: string }>();
+  mocks.ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => ({
+    taskDefinition: {
+      family: 'slipway-migrate',
+      taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate:7',
+      taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{
+        name: 'migrate',
+        image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway:${input.taskDefinition.includes('api') ? 'r7' : 'r7'}`,
+        command: ['migrate', 'up'],
+        environment: [{ name: 'DB_SSL', value: 'require' }],
+        secrets: [
+          { name: 'DB_HOST', valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf:host::' },
+          { name: 'DB_PASSWORD', valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf:password::' },
+        ],
+        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'slipway-migrate-logs', 'awslogs-stream-prefix': 'migrate', 'awslogs-region': REGION } },
+      }],
+    },
+  }));
+  mocks.ecs.on(RegisterTaskDefinitionCommand).callsFake((input: unknown) => {
+    registered.push(input);
+    return { taskDefinition: { taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate-restore-drill:1' } };
+  });
+  mocks.ecs.on(DeregisterTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
+    deregistered.push(input.taskDefinition);
+    return {};
+  });
+  let taskCounter = 0;
+  mocks.ecs.on(RunTaskCommand).callsFake((input: { taskDefinition: string; overrides: { containerOverrides: Array<{ command: string[] }> } }) => {
+    taskCounter += 1;
+    const id = `task${taskCounter}`;
+    tasks.set(id, { db: input.taskDefinition.includes('restore-drill') ? 'restored' : 'source', command: input.overrides.containerOverrides[0]!.command.join(' ') });
+    return { tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/slipway/${id}` }] };
+  });
+  const polled = new Map<string, number>();
+  mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
+    const arn = input.tasks[0]!;
+    const id = arn.split('/').pop()!;
+    const n = (polled.get(id) ?? 0) + 1;
+    polled.set(id, n);
+    const t = tasks.get(id)!;
+    const exitCode = t.command === 'stats' && scenario.noStats ? 2 : 0;
+    return { tasks: [{ taskArn: arn, lastStatus: n >= 2 ? 'STOPPED' : 'RUNNING', containers: [{ name: 'migrate', exitCode: n >= 2 ? exitCode : undefined }] }] };
+  });
+  mocks.logs.on(GetLogEventsCommand).callsFake((input: { logStreamName: string }) => {
+    const id = input.logStreamName.split('/').pop()!;
+    const t = tasks.get(id)!;
+    const message =
+      t.command === 'migrate status'
+        ? JSON.stringify({ level: 30, applied: [{ version: 1 }, { version: 2 }, { version: 3 }], pending: [], upToDate: true, msg: 'migrations: 3 applied, 0 pending' })
+        : scenario.noStats
+          ? 'Usage: slipway <command>'
+          : JSON.stringify({ level: 30, counts: scenario.counts[t.db], msg: 'row counts' });
+    return { events: [{ message: 'starting', timestamp: 1 }, { message, timestamp: 2 }] };
+  });
+
+  const puts: Array<{ Key: string; Body: string }> = [];
+  mocks.s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => {
+    puts.push(input);
+    return {};
+  });
+  let dbSecret: Record<string, unknown> = { engine: 'postgres', host: 'source.db.internal', port: 5432, username: 'slipway', password: 'pw', dbname: 'slipway', dbInstanceIdentifier: SOURCE };
+  const secretWrites: Array<Record<string, unknown>> = [];
+  mocks.secrets.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) =>
+    input.SecretId.includes(':db-') ? { SecretString: JSON.stringify(dbSecret) } : { SecretString: 'metrics-token' },
+  );
+  mocks.secrets.on(PutSecretValueCommand).callsFake((input: { SecretString: string }) => {
+    dbSecret = JSON.parse(input.SecretString) as Record<string, unknown>;
+    secretWrites.push(dbSecret);
+    return {};
+  });
+  const params = new Map<string, string>();
+  const order: string[] = [];
+  mocks.ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
+    const v = params.get(input.Name);
+    if (v === undefined) throw Object.assign(new Error('nope'), { name: 'ParameterNotFound' });
+    return { Parameter: { Name: input.Name, Value: v } };
+  });
+  mocks.ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
+    order.push('ssm:put');
+    params.set(input.Name, input.Value);
+    return {};
+  });
+  mocks.ssm.on(DeleteParameterCommand).callsFake((input: { Name: string }) => {
+    params.delete(input.Name);
+    return {};
+  });
+  mocks.secrets.on(PutSecretValueCommand).callsFake((input: { SecretString: string }) => {
+    order.push('secret:put');
+    dbSecret = JSON.parse(input.SecretString) as Record<string, unknown>;
+    secretWrites.push(dbSecret);
+    return {};
+  });
+  const restarts: string[] = [];
+  mocks.ecs.on(UpdateServiceCommand).callsFake((input: { service: string; forceNewDeployment: boolean }) => {
+    restarts.push(`${input.service}${input.forceNewDeployment ? ' (force)' : ''}`);
+    return {};
+  });
+  mocks.ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
+    services: input.services.map((serviceName) => ({ serviceName, runningCount: 2, desiredCount: 2, taskDefinition: 'td:r7', deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED', taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-api:3' }] })),
+  }));
+
+  const gates: Array<{ host: unknown; release?: string }> = [];
+  const smoke = async (options: SmokeOptions): Promise<SmokeReport> => {
+    gates.push({ host: dbSecret.host, release: options.expectRelease });
+    const bad = scenario.gateFailsOnRestored && dbSecret.host !== 'source.db.internal';
+    return { ok: !bad, baseUrl: options.baseUrl.href, durationMs: 1, checks: [], failed: bad ? ['ready: GET /api/readyz, every check ok (not ready: migrations (1 pending))'] : [] };
+  };
+
+  const out: string[] = [];
+  const reporter = new Reporter({ json: false, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } });
+  const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, clock, reporter, smoke };
+  return { deps, instances, deleted, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, secret: () => dbSecret };
+}
+
+export { DRILL_TAGS };
