@@ -2,11 +2,13 @@
  * `npm start`: the whole app on one machine with nothing installed. Without DATABASE_URL (or
  * DB_HOST) it serves an embedded PostgreSQL (PGlite over the Postgres wire protocol, data in
  * .data/) so the app still only speaks `pg`; then it runs `migrate up`, starts the API and the
- * web server, and prints the URL to open. REDIS_URL is used when set.
+ * web server, and prints the URL to open. REDIS_URL is used when set. Settings come from the
+ * environment and, for what it does not set, a `.env` file.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseDotenv } from 'dotenv';
 import { loadApiConfig } from '../config/api.ts';
 import { ConfigError } from '../config/env.ts';
 import { loadMigrateConfig } from '../config/migrate.ts';
@@ -45,7 +47,13 @@ async function ensureUiBuilt(log: ReturnType<typeof createLogger>): Promise<void
   await buildUi();
 }
 
-export async function startLocal(env: NodeJS.ProcessEnv = process.env): Promise<{ stop(): Promise<void> }> {
+/** Settings from `.env` when present; the real environment wins over the file. */
+function withDotenv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const file = join(repoRoot, '.env');
+  return existsSync(file) ? { ...parseDotenv(readFileSync(file)), ...env } : env;
+}
+
+export async function startLocal(env: NodeJS.ProcessEnv = withDotenv(process.env)): Promise<{ stop(): Promise<void> }> {
   const log = createLogger({ level: env.LOG_LEVEL?.trim() || 'info', name: 'local' });
   const settings: NodeJS.ProcessEnv = { SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', ...env };
   let embedded: EmbeddedDatabase | undefined;
