@@ -174,7 +174,7 @@ function Frame({ children }: { children: ReactNode }) {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <main id="main" className="frame-main">
+      <main id="main" className="frame-main" tabIndex={-1}>
         {children}
       </main>
       <Footer />

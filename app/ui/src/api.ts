@@ -235,11 +235,11 @@ export async function uploadFile(slug: string, ref: string, file: File): Promise
     contentType,
     sizeBytes: file.size,
   });
-  const response = await fetch(upload.url, {
-    method: upload.method ?? 'PUT',
-    headers: upload.headers ?? { 'content-type': contentType },
-    body: file,
-  });
+  // The browser sets Content-Length from the file itself and refuses to let scripts set it.
+  const headers = Object.fromEntries(
+    Object.entries(upload.headers ?? { 'content-type': contentType }).filter(([name]) => !['content-length', 'host'].includes(name.toLowerCase())),
+  );
+  const response = await fetch(upload.url, { method: upload.method ?? 'PUT', headers, body: file });
   if (!response.ok) {
     throw new Error(`The storage service refused the upload (${response.status}). Try again, or ask an admin to check the bucket's CORS rules.`);
   }

@@ -19,6 +19,11 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   else window.history.pushState(null, '', to);
   for (const listener of listeners) listener();
   window.scrollTo(0, 0);
+  // Keyboard and screen-reader users continue from the new screen, not from a removed link.
+  window.requestAnimationFrame(() => {
+    const active = document.activeElement;
+    if (!active || active === document.body || !active.isConnected) document.getElementById('main')?.focus({ preventScroll: true });
+  });
 }
 
 export function useLocation(): { path: string; query: URLSearchParams } {
