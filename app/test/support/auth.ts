@@ -16,7 +16,12 @@
  * with the default TRUSTED_PROXY_CIDRS), so only the per-address limit applies: sign each
  * user in once per app and reuse the cookie rather than signing in before every test.
  */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { startApi, type RunningApi } from '../../src/api/run.ts';
 import { SESSION_COOKIE } from '../../src/api/v1/context.ts';
+import { loadApiConfig } from '../../src/config/api.ts';
+import { createLogger } from '../../src/logger.ts';
 
 export interface SignedIn {
   /** Ready for a `cookie` request header: `slipway_session=…`. */
@@ -82,4 +87,48 @@ export async function createToken(apiUrl: string, cookie: string, origin: string
   if (response.status !== 201) throw await failure(response, 'create token');
   const body = (await response.json()) as { token: string };
   return body.token;
+}
+
+/** Secrets that production accepts, fresh per call (tests that run the API as production). */
+export function productionSecrets(): Record<string, string> {
+  return {
+    SESSION_SECRET: randomBytes(48).toString('base64'),
+    METRICS_TOKEN: randomBytes(32).toString('hex'),
+    CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  };
+}
+
+export interface LoggedApi {
+  readonly url: string;
+  readonly app: RunningApi['app'];
+  /** Every JSON log line the API wrote so far. */
+  logs(): Array<Record<string, unknown>>;
+  /** All log output as one string, for "never appears" assertions. */
+  logText(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the API in this process on a free port, keeping its log lines for assertions. */
+export async function startApiWithLogs(env: Record<string, string | undefined>): Promise<LoggedApi> {
+  const config = loadApiConfig({ SLIPWAY_ENV: 'test', HOST: '127.0.0.1', API_PORT: '0', SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', LOG_LEVEL: 'info', ...env });
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  const log = createLogger({ level: 'info', name: 'api', destination: stream });
+  const api = await startApi(config, log);
+  return {
+    url: api.url,
+    app: api.app,
+    logs: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    logText: () => text,
+    stop: () => api.shutdown('test finished'),
+  };
 }
