@@ -8,7 +8,7 @@ import { resolveSecrets, secretChecks, type ResolvedSecrets } from './secrets.ts
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const apiSchema = z.object({
+export const apiSchema = z.object({
   SLIPWAY_ENV: v.oneOf(['development', 'production', 'test'] as const, 'development'),
   SLIPWAY_RELEASE: v.string('dev'),
   SLIPWAY_COMMIT: v.string('unknown'),

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { parseEnv, v, type Env, type Environment } from './env.ts';
 
-const webSchema = z.object({
+export const webSchema = z.object({
   SLIPWAY_ENV: v.oneOf(['development', 'production', 'test'] as const, 'development'),
   SLIPWAY_RELEASE: v.string('dev'),
   LOG_LEVEL: v.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
