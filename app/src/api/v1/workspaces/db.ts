@@ -1,0 +1,52 @@
+/**
+ * Transactions for the workspace routes. Every change appends its workspace event inside the
+ * same transaction; the events are handed to the live-update hub only after COMMIT, so a
+ * client never sees a change that was rolled back. Serialization failures and deadlocks are
+ * retried, so concurrent requests never surface them as errors.
+ */
+import type pg from 'pg';
+import type { EventHub } from '../../../events/hub.ts';
+import { appendEvent } from '../../../events/store.ts';
+import type { EventType, WorkspaceEvent } from '../../../events/types.ts';
+
+export type Db = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+export interface Tx {
+  readonly client: pg.PoolClient;
+  /** Appends a workspace event in this transaction; published once it commits. */
+  emit(workspaceId: string, type: EventType, payload: Record<string, unknown>): Promise<WorkspaceEvent>;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export async function transaction<T>(pool: pg.Pool, hub: EventHub | undefined, work: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    const events: WorkspaceEvent[] = [];
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const tx: Tx = {
+        client,
+        async emit(workspaceId, type, payload) {
+          const event = await appendEvent(client, workspaceId, type, payload);
+          events.push(event);
+          return event;
+        },
+      };
+      const result = await work(tx);
+      await client.query('COMMIT');
+      hub?.publish(events);
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      const code = (error as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < 4) continue;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Invitations by email. Admins invite as admin or member; the invitee joins when they sign
+ * in (or on their first request that names the workspace). Any member may see who is invited.
+ */
+import { z } from 'zod';
+import { conflict, notFound, parseInput } from '../../errors.ts';
+import { requireUser } from '../context.ts';
+import { requireAdmin, resolveWorkspace, type WorkspaceAccess } from './access.ts';
+import type { RouteModule } from './context.ts';
+import type { Db } from './db.ts';
+import { email, id, slug, slugParams } from './schemas.ts';
+
+const inviteBody = z.object({
+  email,
+  role: z.enum(['admin', 'member'], 'must be admin or member (make someone an owner once they have joined)').default('member'),
+});
+const invitationParams = z.object({ slug, id });
+
+export interface InvitationJson {
+  id: string;
+  email: string;
+  role: 'admin' | 'member';
+  invitedBy: string | null;
+  createdAt: string;
+}
+
+interface Row {
+  id: string;
+  email: string;
+  role: 'admin' | 'member';
+  invited_by: string | null;
+  created_at: Date;
+}
+
+const toJson = (row: Row): InvitationJson => ({
+  id: row.id,
+  email: row.email,
+  role: row.role,
+  invitedBy: row.invited_by,
+  createdAt: row.created_at.toISOString(),
+});
+
+export async function listInvitations(db: Db, access: WorkspaceAccess): Promise<InvitationJson[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT i.id, i.email, i.role, i.invited_by, i.created_at
+       FROM workspace_invitations i
+       JOIN workspace_members me ON me.workspace_id = i.workspace_id AND me.user_id = $2
+      WHERE i.workspace_id = $1 AND i.accepted_at IS NULL
+      ORDER BY i.created_at, i.email`,
+    [access.id, access.userId],
+  );
+  return rows.map(toJson);
+}
+
+export async function createInvitation(db: Db, access: WorkspaceAccess, input: z.output<typeof inviteBody>): Promise<InvitationJson> {
+  const member = await db.query(
+    `SELECT 1 FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 AND u.email = $2`,
+    [access.id, input.email],
+  );
+  if (member.rowCount) throw conflict(`${input.email} is already a member of this workspace`);
+  try {
+    const { rows } = await db.query<Row>(
+      `INSERT INTO workspace_invitations (workspace_id, email, role, invited_by) VALUES ($1, $2, $3, $4)
+       RETURNING id, email, role, invited_by, created_at`,
+      [access.id, input.email, input.role, access.userId],
+    );
+    return toJson(rows[0]!);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw conflict(`${input.email} is already invited`);
+    throw error;
+  }
+}
+
+export const registerInvitations: RouteModule = (app, ctx) => {
+  app.get('/api/v1/workspaces/:slug/invitations', async (request) => {
+    const user = requireUser(request);
+    const { slug: s } = parseInput(slugParams, request.params, 'params');
+    const access = await resolveWorkspace(ctx.pool, s, user);
+    return { invitations: await listInvitations(ctx.pool, access) };
+  });
+
+  app.post('/api/v1/workspaces/:slug/invitations', async (request, reply) => {
+    const user = requireUser(request);
+    const { slug: s } = parseInput(slugParams, request.params, 'params');
+    const body = parseInput(inviteBody, request.body, 'body');
+    const access = await resolveWorkspace(ctx.pool, s, user);
+    requireAdmin(access, 'invite people');
+    return reply.code(201).send({ invitation: await createInvitation(ctx.pool, access, body) });
+  });
+
+  app.delete('/api/v1/workspaces/:slug/invitations/:id', async (request, reply) => {
+    const user = requireUser(request);
+    const params = parseInput(invitationParams, request.params, 'params');
+    const access = await resolveWorkspace(ctx.pool, params.slug, user);
+    requireAdmin(access, 'cancel invitations');
+    const { rowCount } = await ctx.pool.query(
+      `DELETE FROM workspace_invitations i USING workspace_members me
+        WHERE i.id = $1 AND i.workspace_id = $2 AND i.accepted_at IS NULL
+          AND me.workspace_id = i.workspace_id AND me.user_id = $3`,
+      [params.id, access.id, access.userId],
+    );
+    if (!rowCount) throw notFound('No such invitation in this workspace');
+    return reply.code(204).send();
+  });
+};
