@@ -1,10 +1,12 @@
 /**
  * The CLI against a small fake of the HTTP API on loopback (node:http): what it sends,
- * what it prints, and its exit codes. The real-app round trip is in cli-real.test.ts.
+ * what it prints, and its exit codes. The last block runs it once against the real app.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp } from '../../test/support/app.ts';
+import { startPostgres, type TestPostgres } from '../../test/support/servers.ts';
 import { normaliseBaseUrl } from '../src/cli/client.ts';
 import { parseIssueRef, parseStatuses } from '../src/cli/issues.ts';
 import { HELP, runCli } from '../src/cli/run.ts';
@@ -371,5 +373,81 @@ describe('helpers', () => {
     expect(parseIssueRef('42')).toEqual({ key: undefined, number: 42 });
     expect(parseStatuses('all')).toBeUndefined();
     expect(parseStatuses('open, closed')).toBe('open,closed');
+  });
+});
+
+describe('against the real app', () => {
+  let postgres: TestPostgres | undefined;
+  let real: RunningApp | undefined;
+  let token = '';
+
+  beforeAll(async () => {
+    postgres = await startPostgres();
+    real = await startApp({ databaseUrl: await postgres.createDatabase('cli'), web: false, env: { SLIPWAY_RELEASE: 'cli-test' } });
+    const api = real.apiUrl;
+    const json = { 'content-type': 'application/json' };
+    // Sign in as a browser would (the development link comes back in the answer) ...
+    const link = await fetch(`${api}/api/v1/auth/magic-link`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'cli@example.com' }) });
+    expect(link.status).toBe(202);
+    const signInToken = new URL(((await link.json()) as { link: string }).link).searchParams.get('token');
+    const verify = await fetch(`${api}/api/v1/auth/verify`, { method: 'POST', headers: json, body: JSON.stringify({ token: signInToken }) });
+    expect(verify.status).toBe(200);
+    const cookie = verify.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    // ... then create a personal access token, the way the settings screen does.
+    const created = await fetch(`${api}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { ...json, cookie, origin: real.env.APP_URL! },
+      body: JSON.stringify({ name: 'cli test' }),
+    });
+    expect(created.status).toBe(201);
+    token = ((await created.json()) as { token: string }).token;
+    const workspace = await fetch(`${api}/api/v1/workspaces`, {
+      method: 'POST',
+      headers: { ...json, authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'Engineering', slug: 'eng', issueKey: 'ENG' }),
+    });
+    expect(workspace.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await real?.stop();
+    await postgres?.destroy();
+  });
+
+  const realCli = (args: string[], env: Record<string, string> = {}) => cli(args, { SLIPWAY_API_URL: real!.apiUrl, SLIPWAY_TOKEN: token, ...env });
+
+  it('passes doctor, creates, lists and shows an issue', async () => {
+    const doctor = await realCli(['doctor', '--json']);
+    expect(doctor.err).toBe('');
+    const report = JSON.parse(doctor.out);
+    expect(report.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
+    expect(report.checks.find((c: { id: string }) => c.id === 'version').message).toContain('release cli-test');
+    expect(report.checks.find((c: { id: string }) => c.id === 'token').message).toContain('signed in as cli@example.com');
+    expect(doctor.code).toBe(0);
+
+    const created = await realCli(['issue', 'create', '--title', 'Made from the command line', '--description', 'via the CLI', '--json']);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.out).issue).toMatchObject({ key: 'ENG-1', title: 'Made from the command line', status: 'open' });
+
+    const list = await realCli(['issue', 'ls', '--workspace', 'eng', '--status', 'open', '--json']);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.out).issues.map((i: { key: string }) => i.key)).toEqual(['ENG-1']);
+
+    const shown = await realCli(['issue', 'show', 'ENG-1']);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain('ENG-1  Made from the command line');
+    expect(shown.out).toContain('via the CLI');
+  });
+
+  it('reports the real API errors', async () => {
+    const missing = await realCli(['issue', 'show', 'ENG-404']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^error: .+ \(HTTP 404 not_found\)\n$/);
+    const invalid = await realCli(['issue', 'create', '-w', 'eng', '--title', 'x'.repeat(5000)]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.err).toMatch(/\(HTTP 400 validation_failed\)\n  title: /);
+    const doctor = await realCli(['doctor'], { SLIPWAY_TOKEN: 'pat_not-a-real-token' });
+    expect(doctor.code).toBe(1);
+    expect(doctor.out).toContain('✗ token     token rejected');
   });
 });

@@ -1,0 +1,220 @@
+/**
+ * The web UI in a real browser (Debian's Chromium through playwright-core) against the real
+ * app: `api` and `web` processes on real PostgreSQL and Redis, the UI built by Vite.
+ *
+ * One browser for the file; each person gets their own context (own cookies). Screenshots of
+ * the main screens go to test-results/screenshots/ (git-ignored) so they can be looked at.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, startApp, type RunningApp } from '../../../test/support/app.ts';
+import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '../../../test/support/servers.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
+const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'screenshots');
+/** Live updates must reach another member within a second; allow for a loaded CI machine. */
+const LIVE_TIMEOUT_MS = 3000;
+
+let postgres: TestPostgres | undefined;
+let redis: TestRedis | undefined;
+let app: RunningApp | undefined;
+let browser: Browser | undefined;
+let uiDir: string | undefined;
+/** Set to drive an already running Slipway instead of starting one (local development). */
+const EXTERNAL_URL = process.env.SLIPWAY_UI_TEST_URL;
+let webUrl = '';
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium was not found at ${CHROMIUM}. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH).`);
+  }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // launch() gives the browser a fresh temporary profile of its own.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  if (EXTERNAL_URL) {
+    webUrl = EXTERNAL_URL;
+    return;
+  }
+  // Build into a private folder so a parallel `npm run build` cannot swap files mid-test.
+  uiDir = mkdtempSync(join(tmpdir(), 'slipway-ui-'));
+  const vite = await import('vite');
+  await vite.build({ configFile: join(REPO_ROOT, 'app/ui/vite.config.ts'), logLevel: 'warn', build: { outDir: uiDir, emptyOutDir: true } });
+
+  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  app = await startApp({
+    databaseUrl: await postgres.createDatabase('ui'),
+    redisUrl: redis.url,
+    env: { SLIPWAY_STATIC_DIR: uiDir, SLIPWAY_RELEASE: 'ui-test' },
+  });
+  webUrl = app.webUrl;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  await Promise.all([redis?.stop(), postgres?.destroy()]);
+  if (uiDir) rmSync(uiDir, { recursive: true, force: true });
+});
+
+async function newPerson(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser!.newContext({ viewport: { width: 1280, height: 860 }, baseURL: webUrl });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  return { context, page, errors };
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  // Toasts from earlier steps would cover the screen being recorded.
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled', style: '.toasts { display: none }' });
+}
+
+/** Signs in through the UI: the development link appears on screen (no email provider). */
+async function signIn(page: Page, email: string, screenshots = false): Promise<void> {
+  await page.goto('/');
+  await page.getByLabel('Email').fill(email);
+  if (screenshots) await shot(page, '01-sign-in');
+  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  const link = page.getByRole('link', { name: 'Open sign-in link' });
+  await link.waitFor();
+  if (screenshots) await shot(page, '02-sign-in-link');
+  expect(await link.getAttribute('href')).toContain('/auth/verify?token=');
+  await link.click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+const nav = (page: Page, name: string) => page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name });
+const live = (page: Page) => page.locator('[data-testid="live-indicator"][data-state="live"]');
+
+describe('web UI', () => {
+  it('signs in, creates a workspace and an issue, shows it live to a teammate, and takes comments', async () => {
+    const ada = await newPerson();
+    const grace = await newPerson();
+    try {
+      await story(ada, grace);
+    } catch (error) {
+      // Leave the screens as they were for whoever reads the failure.
+      await shot(ada.page, 'failure-ada').catch(() => {});
+      await shot(grace.page, 'failure-grace').catch(() => {});
+      throw error;
+    } finally {
+      await Promise.all([ada.context.close(), grace.context.close()]);
+    }
+  });
+});
+
+type Person = Awaited<ReturnType<typeof newPerson>>;
+
+async function story(ada: Person, grace: Person): Promise<void> {
+  const { page } = ada;
+  {
+
+    // Ada signs in and creates a workspace; the footer shows the release.
+    await signIn(page, 'ada@example.com', true);
+    await page.getByRole('heading', { name: 'Workspaces' }).waitFor();
+    if (!EXTERNAL_URL) await expect.poll(() => page.getByTestId('release').textContent()).toContain('release ui-test');
+    await shot(page, '03-workspaces-empty');
+    await page.getByLabel('Name').fill('Engineering');
+    expect(await page.getByLabel('URL slug').inputValue()).toBe('engineering');
+    expect(await page.getByLabel('Issue key').inputValue()).toBe('ENG');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await page.getByRole('heading', { name: 'Issues', exact: true }).waitFor();
+    await page.getByText('No issues yet').waitFor();
+    await live(page).waitFor();
+    await shot(page, '04-issues-empty');
+
+    // She invites Grace from settings; Grace signs in and joins.
+    await nav(page, 'Settings').click();
+    await page.getByLabel('Email', { exact: true }).fill('grace@example.com');
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    await page.getByRole('button', { name: 'Cancel invitation for grace@example.com' }).waitFor();
+
+    await signIn(grace.page, 'grace@example.com');
+    await grace.page.getByRole('heading', { name: 'Issues', exact: true }).waitFor();
+    expect(new URL(grace.page.url()).pathname).toBe('/w/engineering');
+    await live(grace.page).waitFor();
+
+    // Ada files an issue; it appears in Grace's open list without a reload.
+    await nav(page, 'Issues').click();
+    await page.getByRole('link', { name: 'New issue' }).click();
+    await page.getByLabel('Title').fill('Login button does nothing on Safari');
+    await page.getByLabel('Description').fill('Steps:\n1. Open the sign-in page\n2. Click the button\n\nNothing happens.');
+    await page.getByLabel('Priority').selectOption('high');
+    await shot(page, '05-new-issue');
+    await page.getByRole('button', { name: 'Create issue' }).click();
+    await page.getByRole('heading', { name: 'ENG-1 Login button does nothing on Safari' }).waitFor();
+    const created = Date.now();
+    await grace.page.getByRole('link', { name: /ENG-1.*Login button does nothing on Safari/ }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+    const liveMs = Date.now() - created;
+    expect(liveMs).toBeLessThan(LIVE_TIMEOUT_MS);
+    await shot(grace.page, '06-issues-live');
+
+    // Grace opens it and comments; Ada, on the issue page, sees the comment arrive live.
+    await grace.page.getByRole('link', { name: /ENG-1/ }).click();
+    await grace.page.getByLabel('Add a comment').fill('Reproduced on 17.2 as well.');
+    await grace.page.getByRole('button', { name: 'Comment', exact: true }).click();
+    await grace.page.getByText('Reproduced on 17.2 as well.').waitFor();
+    await page.getByText('Reproduced on 17.2 as well.').waitFor({ timeout: LIVE_TIMEOUT_MS });
+    await page.locator('li.comment', { hasText: 'Reproduced on 17.2' }).getByText('grace@example.com').waitFor();
+
+    // Ada answers, edits her own comment, and cannot edit Grace's.
+    await page.getByLabel('Add a comment').fill('Thanks, looking into it.');
+    await page.getByRole('button', { name: 'Comment', exact: true }).click();
+    await page.getByText('Thanks, looking into it.').waitFor();
+    const mine = page.locator('li.comment', { hasText: 'Thanks, looking into it.' });
+    await mine.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Edit comment').fill('Thanks, looking into it today.');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Thanks, looking into it today.').waitFor();
+    const theirs = page.locator('li.comment', { hasText: 'Reproduced on 17.2' });
+    expect(await theirs.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+    await page.getByLabel('Status', { exact: true }).selectOption('in_progress');
+    await page.locator('.detail-sub').getByText('In progress').waitFor();
+    await shot(page, '07-issue-detail');
+
+    // The status change reaches Grace's page too.
+    await grace.page.locator('.detail-sub').getByText('In progress').waitFor({ timeout: LIVE_TIMEOUT_MS });
+
+    // Filters: a title search and "assigned to me".
+    await nav(page, 'Issues').click();
+    await page.getByLabel('Search titles').fill('safari');
+    await page.getByRole('link', { name: /ENG-1/ }).waitFor();
+    await page.getByLabel('Search titles').fill('no such words');
+    await page.getByText('No issues match these filters').waitFor();
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByLabel('Assignee').selectOption('me');
+    await page.getByText('No issues match these filters').waitFor();
+    await page.getByLabel('Assignee').selectOption('');
+    await page.getByRole('link', { name: /ENG-1/ }).waitFor();
+
+    // A personal access token is shown once and listed; the server's validation message shows.
+    await nav(page, 'Settings').click();
+    await page.getByLabel('Token name').fill('Laptop CLI');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = await page.getByLabel('New token').inputValue();
+    expect(token).toMatch(/^pat_/);
+    await page.getByRole('cell', { name: 'Laptop CLI', exact: true }).waitFor();
+    await shot(page, '08-settings');
+
+    // Signing out returns to the sign-in screen.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+
+    expect([...ada.errors, ...grace.errors]).toEqual([]);
+  }
+}
