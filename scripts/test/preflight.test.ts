@@ -1,0 +1,183 @@
+import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../infra/config.ts';
+import { Reporter } from '../lib/cli.ts';
+import { certificateCovers, preflight, type PreflightContext } from '../lib/preflight.ts';
+import { fakeClock } from '../lib/wait.ts';
+import { fakeRunner } from './support/fake-runner.ts';
+import { REGION, testConfig } from './support/world.ts';
+
+const clients = {
+  sts: new STSClient({ region: REGION }),
+  ssm: new SSMClient({ region: REGION }),
+  route53: new Route53Client({ region: REGION }),
+  acm: new ACMClient({ region: REGION }),
+  ses: new SESv2Client({ region: REGION }),
+  secrets: new SecretsManagerClient({ region: REGION }),
+  quotas: new ServiceQuotasClient({ region: REGION }),
+  cfn: new CloudFormationClient({ region: REGION }),
+};
+const m = Object.fromEntries(Object.entries(clients).map(([k, c]) => [k, mockClient(c)])) as { [K in keyof typeof clients]: ReturnType<typeof mockClient> };
+const NS = ['ns-1.awsdns-01.org', 'ns-2.awsdns-02.co.uk'];
+const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
+const notFound = (name: string) => Object.assign(new Error(name), { name });
+
+beforeEach(() => {
+  for (const mock of Object.values(m)) mock.reset();
+  m.sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/Deployer/me' });
+  m.ssm.on(GetParameterCommand, { Name: '/cdk-bootstrap/hnb659fds/version' }).resolves({ Parameter: { Value: '27' } });
+  m.route53.on(GetHostedZoneCommand).resolves({ HostedZone: { Id: 'Z0123456789EXAMPLE', Name: 'example.com.', CallerReference: 'x', Config: { PrivateZone: false } }, DelegationSet: { NameServers: NS } });
+  m.acm.on(DescribeCertificateCommand).resolves({ Certificate: { Status: 'ISSUED', DomainName: '*.example.com', SubjectAlternativeNames: ['*.example.com'], NotAfter: new Date('2026-09-01T00:00:00Z') } });
+  m.ses.on(GetEmailIdentityCommand).resolves({ VerifiedForSendingStatus: true, DkimAttributes: { Status: 'SUCCESS' } });
+  m.ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true });
+  m.cfn.on(DescribeStacksCommand).rejects(new Error('Stack with id slipway-data does not exist'));
+  m.quotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 100 } });
+});
+
+async function run(settings: Record<string, string> = {}, ctx: Partial<PreflightContext> = {}, load?: () => ReturnType<typeof testConfig>) {
+  const lines: string[] = [];
+  const reporter = new Reporter({ json: false, stdout: { write: (t: string) => lines.push(t) } });
+  const config = testConfig(settings);
+  const result = await preflight(load ?? (() => config), (c) => ({
+    config: c,
+    clients,
+    runner: fakeRunner([{ match: /^docker info/, result: { stdout: '27' } }]),
+    clock: fakeClock(Date.parse('2026-03-02T10:00:00Z')),
+    resolveNs: async () => [...NS].reverse().map((n) => `${n}.`),
+    env: {},
+    ...ctx,
+  }), reporter);
+  return { result, text: lines.join('') };
+}
+
+const checks = (r: Awaited<ReturnType<typeof run>>) => r.result.document.checks as Array<{ name: string; status: string; detail: string; fix?: string }>;
+const check = (r: Awaited<ReturnType<typeof run>>, name: string) => checks(r).find((c) => c.name === name)!;
+
+describe('preflight', () => {
+  it('passes a ready account, each check marked ✓', async () => {
+    const r = await run();
+    expect(r.result.ok).toBe(true);
+    expect(r.result.summary).toBe('all 10 checks passed: ready to deploy');
+    expect(r.text).toContain('✓ certificate: will be created and DNS-validated in example.com, which is delegated to this zone');
+    expect(r.text).toContain('✓ required secrets: none yet: the first deploy generates them in Secrets Manager');
+  });
+
+  it('settings that do not parse fail first, naming the setting', async () => {
+    const r = await run({}, {}, () => {
+      throw new ConfigError(['DOMAIN_NAME="x" is not a lower-case DNS name. Fix: e.g. tracker.example.com']);
+    });
+    expect(r.result.ok).toBe(false);
+    expect(r.result.summary).toBe('the settings do not parse: Invalid Slipway settings:; - DOMAIN_NAME="x" is not a lower-case DNS name. Fix: e.g. tracker.example.com');
+  });
+
+  it('credentials for another account fail with the fix', async () => {
+    m.sts.on(GetCallerIdentityCommand).resolves({ Account: '999999999999', Arn: 'arn:aws:iam::999999999999:user/me' });
+    const r = await run();
+    expect(check(r, 'AWS identity and account')).toMatchObject({
+      status: 'fail',
+      detail: 'the credentials are for account 999999999999 (arn:aws:iam::999999999999:user/me) but AWS_ACCOUNT_ID=123456789012',
+      fix: 'switch AWS_PROFILE to the target account, or correct AWS_ACCOUNT_ID',
+    });
+    expect(r.result.summary).toBe('1 check(s) failed: AWS identity and account');
+  });
+
+  it('a shell region that differs from the settings is a warning', async () => {
+    const r = await run({}, { env: { AWS_DEFAULT_REGION: 'us-east-1' } });
+    expect(check(r, 'region')).toMatchObject({ status: 'warn', detail: 'the settings say eu-west-1 but the shell\'s default region is us-east-1' });
+    expect(r.result.ok).toBe(true);
+  });
+
+  it('a missing CDK bootstrap fails with the bootstrap command', async () => {
+    m.ssm.on(GetParameterCommand).rejects(notFound('ParameterNotFound'));
+    const r = await run();
+    expect(check(r, 'CDK bootstrap')).toMatchObject({ status: 'fail', fix: 'npx cdk bootstrap aws://123456789012/eu-west-1' });
+  });
+
+  it('a hosted zone with another name fails', async () => {
+    m.route53.on(GetHostedZoneCommand).resolves({ HostedZone: { Id: 'Z0123456789EXAMPLE', Name: 'other.org.', CallerReference: 'x' }, DelegationSet: { NameServers: NS } });
+    const r = await run();
+    expect(check(r, 'hosted zone').detail).toBe('zone Z0123456789EXAMPLE is other.org, not HOSTED_ZONE_NAME=example.com');
+  });
+
+  it('an undelegated zone fails the certificate check when the kit would create the certificate', async () => {
+    const r = await run({}, { resolveNs: async () => ['ns1.registrar.example.'] });
+    expect(check(r, 'certificate')).toMatchObject({
+      status: 'fail',
+      detail: `example.com is delegated to ns1.registrar.example, not to this zone (${[...NS].sort().join(', ')})`,
+    });
+  });
+
+  it.each([
+    [{ Status: 'PENDING_VALIDATION', DomainName: 'tracker.example.com', NotAfter: new Date('2027-01-01') }, 'certificate status is PENDING_VALIDATION'],
+    [{ Status: 'ISSUED', DomainName: 'other.example.org', NotAfter: new Date('2027-01-01') }, 'the certificate covers other.example.org, not tracker.example.com'],
+    [{ Status: 'ISSUED', DomainName: 'tracker.example.com', NotAfter: new Date('2026-03-20T00:00:00Z') }, 'the certificate expires in 17 days'],
+  ])('an imported certificate %j fails: %s', async (certificate, detail) => {
+    m.acm.on(DescribeCertificateCommand).resolves({ Certificate: certificate });
+    const r = await run({ CERTIFICATE_ARN: CERT });
+    expect(check(r, 'certificate')).toMatchObject({ status: 'fail', detail });
+  });
+
+  it('an imported certificate that is issued, covers the domain and lasts passes', async () => {
+    const r = await run({ CERTIFICATE_ARN: CERT });
+    expect(check(r, 'certificate')).toMatchObject({ status: 'pass', detail: 'imported, ISSUED, covers tracker.example.com, 182 days left' });
+  });
+
+  it('the SES sandbox is a warning with the command to leave it; a failed DKIM is a failure', async () => {
+    m.ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false });
+    m.ses.on(GetEmailIdentityCommand).rejects(notFound('NotFoundException'));
+    const sandbox = await run();
+    expect(check(sandbox, 'SES identity and sandbox')).toMatchObject({ status: 'warn', detail: 'not created yet (the edge stack creates it with its DKIM records); the account is in the SES sandbox: sign-in mail reaches only verified addresses' });
+    m.ses.on(GetEmailIdentityCommand).resolves({ VerifiedForSendingStatus: false, DkimAttributes: { Status: 'FAILED' } });
+    expect(check(await run(), 'SES identity and sandbox')).toMatchObject({ status: 'fail', detail: 'identity tracker.example.com: DKIM FAILED' });
+  });
+
+  it('no container build tool fails', async () => {
+    const r = await run({}, { runner: fakeRunner([]) });
+    expect(check(r, 'container build tool').status).toBe('fail');
+  });
+
+  it('placeholder secrets fail without printing their values', async () => {
+    m.cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'slipway-data', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [
+        { OutputKey: 'SessionSecretArn', OutputValue: 'arn:session' },
+        { OutputKey: 'MetricsTokenSecretArn', OutputValue: 'arn:metrics' },
+        { OutputKey: 'CredentialsKeySecretArn', OutputValue: 'arn:key' },
+      ] }],
+    });
+    m.secrets.on(GetSecretValueCommand).resolves({ SecretString: 'a'.repeat(48) });
+    m.secrets.on(GetSecretValueCommand, { SecretId: 'arn:metrics' }).resolves({ SecretString: 'change-me' });
+    const r = await run();
+    expect(check(r, 'required secrets')).toMatchObject({ status: 'fail', detail: 'arn:metrics holds a placeholder or a value under 32 characters' });
+    expect(r.text).not.toContain('change-me');
+  });
+
+  it('a quota below what the deploy needs fails; unreadable quotas are a warning', async () => {
+    m.quotas.on(GetServiceQuotaCommand, { ServiceCode: 'fargate', QuotaCode: 'L-3032A538' }).resolves({ Quota: { Value: 4 } });
+    expect(check(await run(), 'service quotas')).toMatchObject({ status: 'fail', detail: 'Fargate On-Demand vCPUs at maximum scale: quota 4, this deploy needs 4.25' });
+    m.quotas.on(GetServiceQuotaCommand).rejects(notFound('AccessDeniedException'));
+    expect(check(await run(), 'service quotas').status).toBe('warn');
+  });
+
+  it('a check that crashes is reported as that check failing', async () => {
+    m.route53.on(GetHostedZoneCommand).rejects(new Error('Throttling: rate exceeded'));
+    const r = await run();
+    expect(check(r, 'hosted zone')).toMatchObject({ status: 'fail', detail: 'could not check: Throttling: rate exceeded' });
+  });
+});
+
+describe('certificate names', () => {
+  it('match exactly or by one-label wildcard', () => {
+    expect(certificateCovers(['tracker.example.com'], 'tracker.example.com')).toBe(true);
+    expect(certificateCovers(['*.example.com'], 'tracker.example.com')).toBe(true);
+    expect(certificateCovers(['*.example.com'], 'a.tracker.example.com')).toBe(false);
+    expect(certificateCovers(['example.com'], 'tracker.example.com')).toBe(false);
+  });
+});
