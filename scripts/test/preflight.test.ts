@@ -1,4 +1,4 @@
-import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { ACMClient, DescribeCertificateCommand, type CertificateDetail } from '@aws-sdk/client-acm';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -25,7 +25,16 @@ const clients = {
   quotas: new ServiceQuotasClient({ region: REGION }),
   cfn: new CloudFormationClient({ region: REGION }),
 };
-const m = Object.fromEntries(Object.entries(clients).map(([k, c]) => [k, mockClient(c)])) as { [K in keyof typeof clients]: ReturnType<typeof mockClient> };
+const m = {
+  sts: mockClient(clients.sts),
+  ssm: mockClient(clients.ssm),
+  route53: mockClient(clients.route53),
+  acm: mockClient(clients.acm),
+  ses: mockClient(clients.ses),
+  secrets: mockClient(clients.secrets),
+  quotas: mockClient(clients.quotas),
+  cfn: mockClient(clients.cfn),
+};
 const NS = ['ns-1.awsdns-01.org', 'ns-2.awsdns-02.co.uk'];
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
 const notFound = (name: string) => Object.assign(new Error(name), { name });
@@ -120,7 +129,7 @@ describe('preflight', () => {
     [{ Status: 'ISSUED', DomainName: 'other.example.org', NotAfter: new Date('2027-01-01') }, 'the certificate covers other.example.org, not tracker.example.com'],
     [{ Status: 'ISSUED', DomainName: 'tracker.example.com', NotAfter: new Date('2026-03-20T00:00:00Z') }, 'the certificate expires in 17 days'],
   ])('an imported certificate %j fails: %s', async (certificate, detail) => {
-    m.acm.on(DescribeCertificateCommand).resolves({ Certificate: certificate });
+    m.acm.on(DescribeCertificateCommand).resolves({ Certificate: certificate as CertificateDetail });
     const r = await run({ CERTIFICATE_ARN: CERT });
     expect(check(r, 'certificate')).toMatchObject({ status: 'fail', detail });
   });
