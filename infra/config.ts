@@ -41,7 +41,7 @@ function range(from: number, to: number, step: number): number[] {
 // ---------------------------------------------------------------------------
 
 const text = (re: RegExp, expected: string) =>
-  z.string({ error: `is required: ${expected}` }).regex(re, { error: expected });
+  z.string({ error: `is required. Fix: set it in .env, the environment or cdk.json context (${expected})` }).regex(re, { error: expected });
 
 const int = (min: number, max: number, fix = `use a whole number from ${min} to ${max}`) =>
   z

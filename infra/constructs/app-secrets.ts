@@ -1,3 +1,4 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../policies/acknowledge.ts';
@@ -25,16 +26,20 @@ export class AppSecrets extends Construct {
     this.sessionSecret = new secretsmanager.Secret(this, 'SessionSecret', {
       secretName: `${props.namePrefix}/session-secret`,
       description: 'Signs session cookies (SESSION_SECRET)',
+      removalPolicy: RemovalPolicy.RETAIN,
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
     this.metricsToken = new secretsmanager.Secret(this, 'MetricsToken', {
       secretName: `${props.namePrefix}/metrics-token`,
       description: 'Bearer token for /api/metrics (METRICS_TOKEN)',
+      removalPolicy: RemovalPolicy.RETAIN,
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
     });
     this.credentialsEncryptionKey = new secretsmanager.Secret(this, 'CredentialsEncryptionKey', {
       secretName: `${props.namePrefix}/credentials-encryption-key`,
       description: '32-byte key as 64 hex characters (CREDENTIALS_ENCRYPTION_KEY)',
+      // Losing this key makes every stored credential unreadable.
+      removalPolicy: RemovalPolicy.RETAIN,
       generateSecretString: {
         passwordLength: 64,
         excludePunctuation: true,

@@ -191,7 +191,7 @@ export class AppService extends Construct implements ec2.IConnectable {
     acknowledge(
       this.taskDefinition.taskRole.node.findChild('DefaultPolicy'),
       iam5Resource('*'),
-      'ECS Exec needs ssmmessages channel actions, which have no resource-level permissions',
+      'ECS Exec needs ssmmessages channel actions and logs:DescribeLogGroups, which have no resource-level permissions',
     );
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minTasks, maxCapacity: props.maxTasks });

@@ -89,6 +89,8 @@ export class Database extends Construct implements ec2.IConnectable {
       dbname: databaseName,
       secretName: props.secretName,
     });
+    // Kept with the final snapshot, so a restored database still has its credentials.
+    secret.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.secret = secret;
 
     // Created up front so the exported logs get a retention instead of "never expire".

@@ -65,6 +65,7 @@ export class RedisCache extends Construct implements ec2.IConnectable {
     this.authToken = new secretsmanager.Secret(this, 'AuthToken', {
       secretName: props.authTokenSecretName,
       description: 'Redis AUTH token',
+      removalPolicy: RemovalPolicy.RETAIN,
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
 

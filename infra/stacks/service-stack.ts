@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
@@ -62,10 +63,16 @@ export class ServiceStack extends Stack {
     const cpuArchitecture =
       config.services.cpuArchitecture === 'ARM64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64;
 
+    // ECS Exec sessions are logged: an audit trail of what operators ran in production.
+    const execLogs = new logs.LogGroup(this, 'ExecLogs', { retention: config.logRetentionDays });
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc,
       clusterName: config.appName,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      executeCommandConfiguration: {
+        logging: ecs.ExecuteCommandLogging.OVERRIDE,
+        logConfiguration: { cloudWatchLogGroup: execLogs },
+      },
       defaultCloudMapNamespace: {
         name: `${config.appName}.internal`,
         type: servicediscovery.NamespaceType.HTTP,
@@ -184,6 +191,15 @@ export class ServiceStack extends Stack {
 
     // The api reads and writes attachments and sends mail only from the SES identity.
     const taskRole = this.api.taskDefinition.taskRole;
+    const execLogsRef = `<${this.getLogicalId(execLogs.node.defaultChild as logs.CfnLogGroup)}>`;
+    for (const svc of [this.api, this.web]) {
+      acknowledge(
+        svc.taskDefinition.taskRole.node.findChild('DefaultPolicy'),
+        iam5Resource(`arn:<AWS::Partition>:logs:${this.region}:${this.account}:log-group:${execLogsRef}:*`),
+        'ECS Exec writes session logs to streams named per session inside the one exec log group',
+      );
+    }
+
     const bucketArn = `arn:${this.partition}:s3:::${attachments.bucketName}`;
     taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -1,0 +1,202 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CROSS_CHECKS, ConfigError, PROFILE_DEFAULTS, SETTING_NAMES, loadConfig, parseSettings, settingsSchema } from '../config.ts';
+import { CDK_CONTEXT, exampleConfig } from './support.ts';
+
+const REQUIRED = {
+  AWS_ACCOUNT_ID: '123456789012',
+  AWS_REGION: 'eu-west-1',
+  DOMAIN_NAME: 'tracker.example.com',
+  HOSTED_ZONE_ID: 'Z0123456789EXAMPLE',
+  HOSTED_ZONE_NAME: 'example.com',
+};
+
+function errorOf(overrides: Record<string, string>): ConfigError {
+  try {
+    parseSettings({ ...REQUIRED, ...overrides });
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`settings were accepted: ${JSON.stringify(overrides)}`);
+}
+
+describe('profiles', () => {
+  it('production is the default profile', () => {
+    expect(parseSettings(REQUIRED).profile).toBe('production');
+  });
+
+  it('production defaults: Multi-AZ database, Redis replica, NAT per AZ, 2 tasks, 14 days, deletion protection', () => {
+    const config = parseSettings(REQUIRED);
+    expect(config.database).toMatchObject({ multiAz: true, backupRetentionDays: 14, deletionProtection: true });
+    expect(config.redis.replicationEnabled).toBe(true);
+    expect(config.network).toEqual({ maxAzs: 2, natGateways: 2 });
+    expect(config.services.api.minTasks).toBe(2);
+    expect(config.services.web.minTasks).toBe(2);
+    expect(config.services.cpuArchitecture).toBe('ARM64');
+  });
+
+  it('production puts one NAT gateway in each AZ', () => {
+    expect(parseSettings({ ...REQUIRED, MAX_AZS: '3' }).network.natGateways).toBe(3);
+  });
+
+  it('trial defaults: single-AZ database, one Redis node, one NAT gateway, one task, 7 days', () => {
+    const config = parseSettings({ ...REQUIRED, DEPLOY_PROFILE: 'trial' });
+    expect(config.database).toMatchObject({ multiAz: false, backupRetentionDays: 7 });
+    expect(config.redis.replicationEnabled).toBe(false);
+    expect(config.network.natGateways).toBe(1);
+    expect(config.services.api.minTasks).toBe(1);
+    expect(config.services.web.minTasks).toBe(1);
+  });
+
+  it('every profile default can be overridden', () => {
+    const config = parseSettings({ ...REQUIRED, DEPLOY_PROFILE: 'trial', DB_MULTI_AZ: 'true', API_MIN_TASKS: '2' });
+    expect(config.database.multiAz).toBe(true);
+    expect(config.services.api.minTasks).toBe(2);
+  });
+
+  it('both profiles define the same settings', () => {
+    const keys = (p: object) => Object.keys(p).filter((k) => k !== 'NAT_GATEWAYS').sort();
+    expect(keys(PROFILE_DEFAULTS.trial)).toEqual(keys(PROFILE_DEFAULTS.production));
+  });
+
+  it('the example settings in cdk.json parse', () => {
+    expect(exampleConfig().appUrl).toBe('https://tracker.example.com');
+  });
+});
+
+describe('sources', () => {
+  it('CDK context wins over the environment', () => {
+    const config = loadConfig({ env: { ...REQUIRED, APP_NAME: 'fromenv' }, context: { APP_NAME: 'fromcontext' }, envFile: false });
+    expect(config.appName).toBe('fromcontext');
+  });
+
+  it('the environment wins over the .env file, which fills the rest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-env-'));
+    try {
+      const file = join(dir, '.env');
+      writeFileSync(file, 'APP_NAME=fromfile\nDB_PORT=6543\n');
+      const config = loadConfig({ env: { ...REQUIRED, APP_NAME: 'fromenv' }, context: {}, envFile: file });
+      expect(config.appName).toBe('fromenv');
+      expect(config.database.port).toBe(6543);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('context values may be JSON numbers and booleans', () => {
+    const config = loadConfig({ env: {}, context: { ...REQUIRED, MAX_AZS: 3, DB_MULTI_AZ: false }, envFile: false });
+    expect(config.network.maxAzs).toBe(3);
+    expect(config.database.multiAz).toBe(false);
+  });
+
+  it('an empty value counts as unset', () => {
+    expect(loadConfig({ env: { ...REQUIRED, APP_NAME: '' }, context: {}, envFile: false }).appName).toBe('slipway');
+  });
+
+  it('ignores keys that are not settings (feature flags in cdk.json)', () => {
+    expect(() => parseSettings(CDK_CONTEXT)).not.toThrow();
+  });
+
+  it('returns a frozen config', () => {
+    const config = parseSettings(REQUIRED);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+  });
+
+  it('derives the SES domain and sender from the domain', () => {
+    expect(parseSettings(REQUIRED).email).toEqual({
+      sesDomain: 'tracker.example.com',
+      senderEmail: 'no-reply@tracker.example.com',
+      mailFromDomain: 'mail.tracker.example.com',
+    });
+  });
+
+  it('accepts a zone name with a trailing dot', () => {
+    expect(parseSettings({ ...REQUIRED, HOSTED_ZONE_NAME: 'example.com.' }).domain.hostedZoneName).toBe('example.com');
+  });
+
+  it('stop timeout is longer than the shutdown hold plus drain', () => {
+    const { shutdown } = parseSettings(REQUIRED);
+    expect(shutdown.stopTimeoutSeconds).toBeGreaterThan(shutdown.holdSeconds + shutdown.drainSeconds);
+    expect(shutdown.deregistrationDelaySeconds).toBeLessThan(shutdown.holdSeconds + shutdown.drainSeconds);
+  });
+
+  it('every setting has a name in the schema', () => {
+    expect(SETTING_NAMES).toEqual(Object.keys(settingsSchema.shape));
+  });
+});
+
+// Each message names the setting, shows its value and says how to fix it.
+const BAD: Array<[string, Record<string, string>, string]> = [
+  ['profile', { DEPLOY_PROFILE: 'staging' }, 'DEPLOY_PROFILE="staging" is not a profile. Fix: use production or trial'],
+  ['account', { AWS_ACCOUNT_ID: '1234' }, 'AWS_ACCOUNT_ID="1234" an AWS account id is 12 digits. Fix:'],
+  ['region', { AWS_REGION: 'Europe' }, 'AWS_REGION="Europe" is not an AWS region. Fix: use a region code such as eu-west-1'],
+  ['app name', { APP_NAME: 'Slip Way' }, 'APP_NAME="Slip Way" must be 3-20 characters'],
+  ['domain', { DOMAIN_NAME: 'tracker' }, 'DOMAIN_NAME="tracker" is not a lower-case DNS name. Fix:'],
+  ['zone id', { HOSTED_ZONE_ID: 'abc' }, 'HOSTED_ZONE_ID="abc" is not a Route 53 hosted zone id. Fix:'],
+  ['missing zone name', { HOSTED_ZONE_NAME: '' }, 'HOSTED_ZONE_NAME=(unset) is required. Fix: set it in .env, the environment or cdk.json context'],
+  ['malformed certificate ARN', { CERTIFICATE_ARN: 'arn:aws:acm:eu-west-1:123:cert' }, 'CERTIFICATE_ARN="arn:aws:acm:eu-west-1:123:cert" is not an ACM certificate ARN. Fix:'],
+  ['certificate in another region', { CERTIFICATE_ARN: 'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' }, 'is in us-east-1 but the load balancer is in AWS_REGION=eu-west-1. Fix: import a certificate issued in eu-west-1'],
+  ['domain outside the zone', { DOMAIN_NAME: 'tracker.example.org' }, 'DOMAIN_NAME="tracker.example.org" is outside the hosted zone HOSTED_ZONE_NAME=example.com. Fix: use a name ending in .example.com'],
+  ['zone suffix without a dot', { DOMAIN_NAME: 'notexample.com' }, 'DOMAIN_NAME="notexample.com" is outside the hosted zone'],
+  ['SES domain outside the zone', { SES_DOMAIN: 'mail.other.org' }, 'SES_DOMAIN="mail.other.org" is outside the hosted zone HOSTED_ZONE_NAME=example.com, so its DKIM records cannot be created. Fix:'],
+  ['sender email shape', { SENDER_EMAIL: 'no-reply' }, 'SENDER_EMAIL="no-reply" is not an email address. Fix:'],
+  ['sender outside the SES domain', { SENDER_EMAIL: 'me@gmail.com' }, 'SENDER_EMAIL="me@gmail.com" is not an address of SES_DOMAIN=tracker.example.com, so the app may not send from it. Fix: e.g. no-reply@tracker.example.com'],
+  ['mail from label', { MAIL_FROM_SUBDOMAIN: 'mail.from' }, 'MAIL_FROM_SUBDOMAIN="mail.from" is not a single DNS label. Fix: e.g. mail'],
+  ['alarm email', { ALARM_EMAIL: 'ops' }, 'ALARM_EMAIL="ops" is not an email address. Fix:'],
+  ['too many AZs', { MAX_AZS: '4' }, 'MAX_AZS="4" is above 3. Fix: use 2 or 3'],
+  ['single AZ', { MAX_AZS: '1', REDIS_REPLICATION_ENABLED: 'false', NAT_GATEWAYS: '1' }, 'MAX_AZS="1" the load balancer and the database subnet group need two Availability Zones. Fix: set MAX_AZS to 2 or 3'],
+  ['replication on a single AZ', { MAX_AZS: '1', NAT_GATEWAYS: '1' }, 'REDIS_REPLICATION_ENABLED="true" needs a replica in a second AZ but MAX_AZS=1. Fix: set MAX_AZS to 2 or 3, or REDIS_REPLICATION_ENABLED=false'],
+  ['more NAT gateways than AZs', { NAT_GATEWAYS: '3' }, 'NAT_GATEWAYS="3" is more than MAX_AZS=2. Fix: use at most one NAT gateway per AZ (1 to 2)'],
+  ['instance class shape', { DB_INSTANCE_CLASS: 'm5.large' }, 'DB_INSTANCE_CLASS="m5.large" is not an RDS instance class (db.<family>.<size>). Fix: e.g. db.t4g.medium'],
+  ['boolean', { DB_MULTI_AZ: 'yes' }, 'DB_MULTI_AZ="yes" is not a boolean. Fix: use true or false'],
+  ['storage too small', { DB_ALLOCATED_STORAGE_GIB: '10' }, 'DB_ALLOCATED_STORAGE_GIB="10" is below 20. Fix: use 20 to 65536 GiB (gp3)'],
+  ['storage ceiling below size', { DB_ALLOCATED_STORAGE_GIB: '100', DB_MAX_ALLOCATED_STORAGE_GIB: '50' }, 'DB_MAX_ALLOCATED_STORAGE_GIB="50" is below DB_ALLOCATED_STORAGE_GIB=100. Fix: set it to at least 100'],
+  ['short retention with Multi-AZ production', { DB_BACKUP_RETENTION_DAYS: '3' }, 'DB_BACKUP_RETENTION_DAYS="3" is under 7 days for a Multi-AZ production database. Fix: use 7 to 35 days'],
+  ['retention above the RDS maximum', { DB_BACKUP_RETENTION_DAYS: '40' }, 'DB_BACKUP_RETENTION_DAYS="40" is above 35. Fix: use 7 to 35 days'],
+  ['engine version', { DB_ENGINE_VERSION: '15' }, 'DB_ENGINE_VERSION="15" is not a supported PostgreSQL major version. Fix: use 16 or 17'],
+  ['database port', { DB_PORT: '80' }, 'DB_PORT="80" is below 1150. Fix: use a port from 1150 to 65535'],
+  ['Redis node type', { REDIS_NODE_TYPE: 't3.micro' }, 'REDIS_NODE_TYPE="t3.micro" is not an ElastiCache node type (cache.<family>.<size>). Fix: e.g. cache.t4g.small'],
+  ['architecture', { CPU_ARCHITECTURE: 'arm' }, 'CPU_ARCHITECTURE="arm" is not a CPU architecture. Fix: use ARM64 or X86_64'],
+  ['not a whole number', { API_MIN_TASKS: 'two' }, 'API_MIN_TASKS="two" is not a whole number. Fix:'],
+  ['Fargate CPU', { API_CPU: '300' }, 'API_CPU="300" is not a Fargate CPU size. Fix: use 256, 512, 1024, 2048 or 4096'],
+  ['memory for the CPU', { WEB_MEMORY_MIB: '4096' }, 'WEB_MEMORY_MIB="4096" does not fit WEB_CPU=256. Fix: use one of 512, 1024, 2048'],
+  ['min above max', { WEB_MIN_TASKS: '5', WEB_MAX_TASKS: '3' }, 'WEB_MIN_TASKS="5" is above WEB_MAX_TASKS=3. Fix: raise WEB_MAX_TASKS or lower WEB_MIN_TASKS'],
+  ['log retention', { LOG_RETENTION_DAYS: '10' }, 'LOG_RETENTION_DAYS="10" is not a CloudWatch Logs retention period. Fix: use one of 1, 3, 5, 7, 14'],
+  ['image tag', { IMAGE_TAG: 'bad tag!' }, 'IMAGE_TAG="bad tag!" is not a container image tag. Fix: e.g. the git commit'],
+  ['too few kept images', { ECR_KEEP_RELEASES: '2' }, 'ECR_KEEP_RELEASES="2" is below 5. Fix: keep at least 5 images so rollbacks have somewhere to go'],
+  ['deregistration delay too long', { DEREGISTRATION_DELAY_SECONDS: '25' }, 'DEREGISTRATION_DELAY_SECONDS="25" must be shorter than SHUTDOWN_HOLD_SECONDS + SHUTDOWN_DRAIN_SECONDS = 25, or in-flight requests are cut. Fix: lower it, e.g. to 20'],
+  ['shutdown beyond the stop timeout', { SHUTDOWN_HOLD_SECONDS: '60', SHUTDOWN_DRAIN_SECONDS: '55' }, 'SHUTDOWN_HOLD_SECONDS="60" plus SHUTDOWN_DRAIN_SECONDS=55 leaves no room under the 120 s Fargate stop timeout. Fix: keep hold + drain at most 110 s'],
+  ['idle timeout too short for SSE', { ALB_IDLE_TIMEOUT_SECONDS: '10' }, 'ALB_IDLE_TIMEOUT_SECONDS="10" is below 30. Fix: use at least 30 (server-sent events send a heartbeat every 15 s)'],
+  ['migration timeout', { MIGRATE_TIMEOUT_MINUTES: '90' }, 'MIGRATE_TIMEOUT_MINUTES="90" is above 55. Fix: use 2 to 55 minutes'],
+  ['missing account', { AWS_ACCOUNT_ID: '' }, 'AWS_ACCOUNT_ID=(unset) is required'],
+];
+
+describe('validation', () => {
+  it.each(BAD)('rejects a bad %s with a message naming setting, value and fix', (_what, overrides, message) => {
+    const error = errorOf(overrides);
+    expect(error.message).toContain(message);
+    expect(error.issues.every((issue) => issue.includes('Fix:'))).toBe(true);
+  });
+
+  it('reports every bad setting at once', () => {
+    expect(errorOf({ DB_ENGINE_VERSION: '15', CPU_ARCHITECTURE: 'arm' }).issues).toHaveLength(2);
+  });
+
+  it('allows short backup retention for a single-AZ trial database', () => {
+    expect(parseSettings({ ...REQUIRED, DEPLOY_PROFILE: 'trial', DB_BACKUP_RETENTION_DAYS: '3' }).database.backupRetentionDays).toBe(3);
+  });
+
+  it('accepts an imported certificate in the stack region', () => {
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
+    expect(parseSettings({ ...REQUIRED, CERTIFICATE_ARN: arn }).domain.certificateArn).toBe(arn);
+  });
+
+  it('every cross-setting check passes the example settings', () => {
+    const parsed = settingsSchema.parse({ ...PROFILE_DEFAULTS.production, ...REQUIRED, DEPLOY_PROFILE: 'production', NAT_GATEWAYS: '2', SES_DOMAIN: REQUIRED.DOMAIN_NAME, SENDER_EMAIL: `no-reply@${REQUIRED.DOMAIN_NAME}` });
+    expect(CROSS_CHECKS.flatMap((check) => check(parsed))).toEqual([]);
+  });
+});

@@ -1,0 +1,68 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { synthApp, type SynthesizedApp } from './support.ts';
+
+let prod: SynthesizedApp;
+let trial: SynthesizedApp;
+beforeAll(() => {
+  prod = synthApp();
+  trial = synthApp({ DEPLOY_PROFILE: 'trial' });
+});
+afterAll(() => {
+  prod?.cleanup();
+  trial?.cleanup();
+});
+
+describe('network stack', () => {
+  it('spreads public, private-with-egress and isolated subnets over MAX_AZS zones', () => {
+    const t = prod.templates.network;
+    t.resourceCountIs('AWS::EC2::Subnet', 6);
+    for (const type of ['Public', 'Private', 'Isolated']) {
+      t.resourcePropertiesCountIs(
+        'AWS::EC2::Subnet',
+        { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: type }]) },
+        2,
+      );
+    }
+  });
+
+  it('uses the example availability zones from cdk.json context (no lookups)', () => {
+    prod.templates.network.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'eu-west-1a' });
+    prod.templates.network.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'eu-west-1b' });
+  });
+
+  it('production has a NAT gateway per AZ', () => {
+    prod.templates.network.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  it('trial has one NAT gateway', () => {
+    trial.templates.network.resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+
+  it('has a free S3 gateway endpoint', () => {
+    prod.templates.network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }),
+    });
+  });
+
+  it('sends flow logs of all traffic to a log group with retention', () => {
+    prod.templates.network.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    prod.templates.network.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: prod.config.logRetentionDays });
+  });
+
+  it('is dual stack so the load balancer can answer AAAA', () => {
+    prod.templates.network.resourceCountIs('AWS::EC2::VPCCidrBlock', 1);
+  });
+
+  it('exports the subnet ids for one-off tasks', () => {
+    prod.templates.network.hasOutput('PrivateSubnetIds', {});
+    prod.templates.network.hasOutput('IsolatedSubnetIds', {});
+  });
+
+  it('targets the configured account and region', () => {
+    expect(prod.stacks.network.account).toBe('123456789012');
+    expect(prod.stacks.network.region).toBe('eu-west-1');
+    expect(prod.stacks.network.stackName).toBe('slipway-network');
+  });
+});
