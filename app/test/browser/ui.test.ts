@@ -5,7 +5,8 @@
  * One browser for the file; each person gets their own context (own cookies). Screenshots of
  * the main screens go to test-results/screenshots/ (git-ignored) so they can be looked at.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -33,6 +34,8 @@ let redis: TestRedis | undefined;
 let app: RunningApp | undefined;
 let browser: Browser | undefined;
 let uiDir: string | undefined;
+let s3: { close(): Promise<void> } | undefined;
+let s3Dir: string | undefined;
 /** Set to drive an already running Slipway instead of starting one (local development). */
 const EXTERNAL_URL = process.env.SLIPWAY_UI_TEST_URL;
 let webUrl = '';
@@ -54,10 +57,19 @@ beforeAll(async () => {
   await vite.build({ configFile: join(REPO_ROOT, 'app/ui/vite.config.ts'), logLevel: 'warn', build: { outDir: uiDir, emptyOutDir: true } });
 
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const s3Url = await startS3();
   app = await startApp({
     databaseUrl: await postgres.createDatabase('ui'),
     redisUrl: redis.url,
-    env: { SLIPWAY_STATIC_DIR: uiDir, SLIPWAY_RELEASE: 'ui-test' },
+    env: {
+      SLIPWAY_STATIC_DIR: uiDir,
+      SLIPWAY_RELEASE: 'ui-test',
+      S3_BUCKET: BUCKET,
+      S3_ENDPOINT: s3Url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    },
   });
   webUrl = app.webUrl;
 });
@@ -66,8 +78,25 @@ afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await Promise.all([redis?.stop(), postgres?.destroy()]);
-  if (uiDir) rmSync(uiDir, { recursive: true, force: true });
+  await s3?.close();
+  for (const dir of [uiDir, s3Dir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+const BUCKET = 'slipway-attachments';
+/** The browser uploads and downloads straight from the bucket, so it must allow the page's origin. */
+const BUCKET_CORS = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>`;
+
+/** An S3-compatible server (s3rver, from npm) on a free loopback port; returns its URL. */
+async function startS3(): Promise<string> {
+  // s3rver ships no type declarations; this is the slice of its API used here.
+  type S3rverCtor = new (options: Record<string, unknown>) => { run(): Promise<{ address: string; port: number }>; close(): Promise<void> };
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
+  s3Dir = mkdtempSync(join(tmpdir(), 'slipway-s3-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: BUCKET, configs: [BUCKET_CORS] }] });
+  const { port } = await server.run();
+  s3 = server;
+  return `http://127.0.0.1:${port}`;
+}
 
 async function newPerson(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 860 }, baseURL: webUrl });
@@ -102,7 +131,7 @@ const nav = (page: Page, name: string) => page.getByRole('navigation', { name: '
 const live = (page: Page) => page.locator('[data-testid="live-indicator"][data-state="live"]');
 
 describe('web UI', () => {
-  it('signs in, creates a workspace and an issue, shows it live to a teammate, and takes comments', async () => {
+  it('signs in, creates a workspace and an issue, shows it live to a teammate, takes comments and files', async () => {
     const ada = await newPerson();
     const grace = await newPerson();
     try {
@@ -183,6 +212,15 @@ async function story(ada: Person, grace: Person): Promise<void> {
     await page.getByText('Thanks, looking into it today.').waitFor();
     const theirs = page.locator('li.comment', { hasText: 'Reproduced on 17.2' });
     expect(await theirs.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+    // A file goes straight to the bucket with the presigned PUT, is listed, and downloads intact.
+    const bytes = Buffer.from('TypeError: undefined is not a function\n    at signIn (login.js:42)\n');
+    await page.locator('#attachment-file').setInputFiles({ name: 'trace.txt', mimeType: 'text/plain', buffer: bytes });
+    const download = page.getByRole('button', { name: 'Download trace.txt' });
+    await download.waitFor();
+    const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+    expect(file.suggestedFilename()).toBe('trace.txt');
+    expect(readFileSync(await file.path())).toEqual(bytes);
+
     await page.getByLabel('Status', { exact: true }).selectOption('in_progress');
     await page.locator('.detail-sub').getByText('In progress').waitFor();
     await shot(page, '07-issue-detail');
