@@ -105,7 +105,7 @@ class SmtpSender implements EmailSender {
       ignoreTLS: false,
       name: smtp.ehloName,
       auth: smtp.username ? { user: smtp.username, pass: smtp.password ?? '' } : undefined,
-      tls: { rejectUnauthorized: !smtp.tlsInsecure, servername: smtp.host },
+      tls: { rejectUnauthorized: !smtp.tlsInsecure },
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 20_000,
