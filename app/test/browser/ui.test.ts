@@ -240,6 +240,35 @@ async function story(ada: Person, grace: Person): Promise<void> {
     await page.getByLabel('Assignee').selectOption('');
     await page.getByRole('link', { name: /ENG-1/ }).waitFor();
 
+    // Keyset pages: the list shows 50, and "Load more" brings the rest in order.
+    await page.evaluate(async () => {
+      for (let batch = 0; batch < 5; batch++) {
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            fetch('/api/v1/workspaces/engineering/issues', {
+              method: 'POST',
+              credentials: 'same-origin',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ title: `Backlog item ${batch * 10 + i + 1}` }),
+            }),
+          ),
+        );
+      }
+    });
+    await page.reload();
+    const rows = page.locator('.issue-list > li');
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => rows.count()).toBe(51);
+    expect(await rows.last().textContent()).toContain('ENG-1');
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+
+    // An error from the API is shown in its own words: Grace tries to take a used slug.
+    await grace.page.goto('/workspaces');
+    await grace.page.getByLabel('Name').fill('Engineering');
+    await grace.page.getByRole('button', { name: 'Create workspace' }).click();
+    await grace.page.getByText('The slug "engineering" is already taken; choose another').first().waitFor();
+    await shot(grace.page, '09-workspaces-error');
+
     // A personal access token is shown once and listed; the server's validation message shows.
     await nav(page, 'Settings').click();
     await page.getByLabel('Token name').fill('Laptop CLI');
