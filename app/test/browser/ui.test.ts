@@ -173,6 +173,11 @@ async function story(ada: Person, grace: Person): Promise<void> {
     await page.getByRole('button', { name: 'Send invitation' }).click();
     await page.getByRole('button', { name: 'Cancel invitation for grace@example.com' }).waitFor();
 
+    // A used or bogus link explains itself instead of failing silently.
+    await grace.page.goto('/auth/verify?token=not-a-real-token');
+    await grace.page.getByRole('heading', { name: 'That link did not work' }).waitFor();
+    await grace.page.getByRole('link', { name: 'Back to sign in' }).waitFor();
+
     await signIn(grace.page, 'grace@example.com');
     await grace.page.getByRole('heading', { name: 'Issues', exact: true }).waitFor();
     expect(new URL(grace.page.url()).pathname).toBe('/w/engineering');
