@@ -44,7 +44,7 @@ export const slugParams = z.object({ slug });
 export const ref = z
   .string()
   .max(40, 'must be at most 40 characters')
-  .regex(/^(?:[A-Za-z][A-Za-z0-9]{1,9}-)?\d{1,10}$/, 'must be an issue number like 42 or ENG-42');
+  .regex(/^(?:[A-Za-z][A-Za-z0-9]{1,9}-)?\d{1,19}$/, 'must be an issue number like 42 or ENG-42');
 
 export const issueParams = z.object({ slug, ref });
 
