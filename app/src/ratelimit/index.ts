@@ -100,6 +100,7 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly fallback: MemoryRateLimiter;
   private lastBackend: 'redis' | 'memory' = 'redis';
   private lastWarning = 0;
+  private connected = false;
 
   constructor(
     private readonly redis: Redis,
@@ -112,8 +113,32 @@ export class RedisRateLimiter implements RateLimiter {
     return this.lastBackend;
   }
 
+  /**
+   * Right after start the connection may still be opening (commands fail fast rather than
+   * queue): wait for it briefly once, so replicas share counts from the first request. Later
+   * outages fall back at once instead of slowing every request.
+   */
+  private async firstConnection(): Promise<void> {
+    if (this.connected || this.redis.status === 'ready') {
+      this.connected = true;
+      return;
+    }
+    if (this.redis.status !== 'connecting' && this.redis.status !== 'connect') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 1000);
+      this.redis.once('ready', done);
+    });
+    this.connected = true;
+  }
+
   async hit(key: string, rule: RateLimitRule): Promise<RateLimitResult> {
     const windowMs = rule.windowSeconds * 1000;
+    await this.firstConnection();
     try {
       const reply = (await this.redis.eval(HIT_SCRIPT, 1, `${this.options.prefix ?? 'slipway:ratelimit:'}${key}`, windowMs)) as [number, number];
       this.lastBackend = 'redis';
