@@ -1,0 +1,112 @@
+/**
+ * The runbooks and the CI examples name only commands and flags that exist: every `npm run X`
+ * is a script in package.json, and every flag given to an operator command is one of its flags.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { allOptions, type CommandSpec } from '../lib/cli.ts';
+import { DEPLOY_SPEC, ROLLBACK_SPEC } from '../lib/commands.ts';
+import { PREFLIGHT_SPEC } from '../lib/preflight.ts';
+import { RESTORE_SPEC } from '../lib/restore-command.ts';
+import { SMOKE_SPEC } from '../lib/smoke-command.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SPECS: Record<string, CommandSpec> = Object.fromEntries(
+  [DEPLOY_SPEC, ROLLBACK_SPEC, PREFLIGHT_SPEC, RESTORE_SPEC, SMOKE_SPEC].map((s) => [s.name, s]),
+);
+const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+export interface NpmRun {
+  readonly file: string;
+  readonly line: number;
+  readonly script: string;
+  readonly flags: readonly string[];
+}
+
+/** Every `npm run SCRIPT [-- --flags]` in a text (lines ending in \ are joined). */
+export function findNpmRuns(file: string, text: string): NpmRun[] {
+  const runs: NpmRun[] = [];
+  const lines = text.replace(/\\\n\s*/g, ' ').split('\n');
+  lines.forEach((line, i) => {
+    for (const m of line.matchAll(/npm run ([a-z][\w:-]*)([^`\n|;&)]*)/g)) {
+      const rest = m[2] ?? '';
+      const afterDashes = rest.includes(' -- ') || rest.startsWith(' --') ? rest.slice(rest.indexOf('--') + 2) : '';
+      const flags = [...afterDashes.matchAll(/(?:^|\s)(--[a-z][a-z0-9-]*)/g)].map((f) => f[1]!);
+      runs.push({ file, line: i + 1, script: m[1]!, flags });
+    }
+  });
+  return runs;
+}
+
+function filesIn(dir: string, ext: RegExp): string[] {
+  const full = join(ROOT, dir);
+  return existsSync(full) ? readdirSync(full).filter((f) => ext.test(f)).map((f) => join(dir, f)) : [];
+}
+
+const RUNBOOKS = filesIn('runbooks', /\.md$/);
+const WORKFLOWS = filesIn('.github/workflows', /\.ya?ml$/);
+const ALL_RUNS = [...RUNBOOKS, ...WORKFLOWS].flatMap((f) => findNpmRuns(f, readFileSync(join(ROOT, f), 'utf8')));
+
+describe('runbooks and workflows', () => {
+  it('exist for every operation the issue lists', () => {
+    expect(RUNBOOKS.map((f) => f.replace('runbooks/', '')).sort()).toEqual([
+      'README.md', 'failover.md', 'first-deploy.md', 'https-certificate.md', 'point-in-time-restore.md',
+      'postgres-major-upgrade.md', 'rollback.md', 'routine-deploy.md', 'scaling-and-sizing.md', 'secret-rotation.md',
+    ]);
+    expect(WORKFLOWS.sort()).toEqual(['.github/workflows/ci.yml', '.github/workflows/deploy.yml', '.github/workflows/restore-drill.yml']);
+    expect(ALL_RUNS.length).toBeGreaterThan(40);
+  });
+
+  it('name only npm scripts that exist', () => {
+    const missing = ALL_RUNS.filter((r) => !(r.script in SCRIPTS)).map((r) => `${r.file}:${r.line} npm run ${r.script}`);
+    expect(missing).toEqual([]);
+  });
+
+  it('give operator commands only flags they have', () => {
+    const bad = ALL_RUNS.filter((r) => SPECS[r.script]).flatMap((r) => {
+      const known = allOptions(SPECS[r.script]!);
+      return r.flags.filter((f) => !(f.slice(2) in known)).map((f) => `${r.file}:${r.line} npm run ${r.script} ${f}`);
+    });
+    expect(bad).toEqual([]);
+  });
+
+  it('use only the environment variables the commands read', () => {
+    const envs = new Set(Object.values(SPECS).flatMap((s) => Object.values(s.options).map((o) => o.env).filter(Boolean)));
+    const used = [...RUNBOOKS, ...WORKFLOWS].flatMap((f) => [...readFileSync(join(ROOT, f), 'utf8').matchAll(/\bSMOKE_[A-Z_]+/g)].map((m) => `${f}: ${m[0]}`));
+    expect(used.filter((u) => !envs.has(u.split(': ')[1]))).toEqual([]);
+  });
+
+  it('the deploy workflow never overlaps two deploys and runs preflight before deploy', () => {
+    const yml = readFileSync(join(ROOT, '.github/workflows/deploy.yml'), 'utf8');
+    expect(yml).toMatch(/concurrency:\n\s+group: slipway-deploy\n\s+cancel-in-progress: false/);
+    expect(yml).toContain('id-token: write');
+    expect(yml.indexOf('npm run preflight')).toBeLessThan(yml.indexOf('npm run deploy'));
+  });
+
+  it.each(RUNBOOKS.filter((f) => !f.endsWith('README.md')))('%s reads in operator order and its links resolve', (file) => {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const headings = [...text.matchAll(/^##+ (.+)$/gm)].map((m) => m[1]!);
+    expect(text).toMatch(/^# .+\n\n\*\*When:\*\*/);
+    // Background (what the options are) may come first; then prerequisites, steps, verify, roll back, clean up.
+    expect(headings).toContain('Prerequisites');
+    expect(headings.indexOf('Prerequisites')).toBeLessThan(headings.indexOf('Verify'));
+    expect(headings.findIndex((h) => h.startsWith('Roll back'))).toBeGreaterThan(headings.indexOf('Prerequisites'));
+    expect(headings.at(-1)).toBe('Clean up');
+    for (const [, target] of text.matchAll(/\]\(([^)#:]+)(?:#[^)]*)?\)/g)) {
+      expect(existsSync(resolve(dirname(join(ROOT, file)), target!)), `${file} links to ${target}`).toBe(true);
+    }
+  });
+});
+
+describe('findNpmRuns', () => {
+  it('reads scripts and flags from prose, code and continued lines', () => {
+    const text = 'Run `npm run smoke -- --base-url https://x --token "$T"` then\nnpm run deploy -- --dry-run \\\n  --allow-dirty\nnpm run preflight\n';
+    expect(findNpmRuns('f', text).map((r) => [r.script, ...r.flags])).toEqual([
+      ['smoke', '--base-url', '--token'],
+      ['deploy', '--dry-run', '--allow-dirty'],
+      ['preflight'],
+    ]);
+  });
+});
