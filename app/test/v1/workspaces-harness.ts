@@ -80,13 +80,17 @@ export async function startCustomApi(
   servers: Servers,
   options: WorkspaceRouteOptions,
   env: Record<string, string | undefined> = {},
-): Promise<Api & { close(): Promise<void> }> {
+): Promise<Api & { close(): Promise<void>; routes: Array<{ method: string; url: string }> }> {
   const config = loadApiConfig(apiEnv(servers, env));
   const log = testLog();
   const pool = createPool(config.database, log);
   const redis = config.redis ? createRedis(config.redis, log) : undefined;
   const deps: ApiDependencies = { config, pool, redis, log, migrations: readMigrations(defaultMigrationsDir()), lifecycle: { draining: false } };
+  const routes: Array<{ method: string; url: string }> = [];
   const app = await buildApiServer(deps, async (instance) => {
+    instance.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+    });
     await registerAuth(instance, deps);
     await registerWorkspaceRoutes(instance, deps, options);
   });
@@ -98,7 +102,7 @@ export async function startCustomApi(
       await pool.end();
       redis?.disconnect();
     })());
-  return { url, stop: close, close };
+  return { url, stop: close, close, routes };
 }
 
 export interface TestUser {
