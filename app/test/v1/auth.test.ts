@@ -7,6 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../test/support/app.ts';
 import { startTestApi } from '../../../test/support/api.ts';
 import { startPostgres, type TestPostgres } from '../../../test/support/servers.ts';
+import pino from 'pino';
+import { buildApiServer, type ApiDependencies } from '../../src/api/server.ts';
+import { registerAuth } from '../../src/api/v1/auth/index.ts';
+import { requireUser } from '../../src/api/v1/context.ts';
+import { loadApiConfig } from '../../src/config/api.ts';
 import { createToken, requestLink, signIn, tokenFromLink } from '../support/auth.ts';
 
 const APP_URL = 'http://app.slipway.test';
@@ -340,3 +345,39 @@ describe('personal access tokens', () => {
   });
 });
 
+
+describe('the authentication hook', () => {
+  it('serves routes registered later, in encapsulated plugins too', async () => {
+    const config = loadApiConfig({ SLIPWAY_ENV: 'test', DATABASE_URL: databaseUrl, APP_URL });
+    const log = pino({ level: 'silent' });
+    const deps: ApiDependencies = { config, pool: db, log, migrations: [], lifecycle: { draining: false } };
+    const app = await buildApiServer(deps, async (instance) => {
+      await registerAuth(instance, deps);
+      await instance.register(
+        async (child) => {
+          child.get('/probe', async (request) => ({ id: requireUser(request).id, via: request.user!.via }));
+          child.post('/probe', async (request) => ({ id: requireUser(request).id }));
+        },
+        { prefix: '/api/v1/later' },
+      );
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { cookie, user } = await signIn(url, 'hooked@example.com');
+      const token = await createToken(url, cookie, ORIGIN);
+      const get = async (headers: Record<string, string>) => {
+        const res = await fetch(`${url}/api/v1/later/probe`, { headers });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      expect(await get({ cookie })).toEqual({ status: 200, body: { id: user.id, via: 'session' } });
+      expect(await get({ authorization: `Bearer ${token}` })).toEqual({ status: 200, body: { id: user.id, via: 'token' } });
+      expect((await get({})).status).toBe(401);
+      const post = await fetch(`${url}/api/v1/later/probe`, { method: 'POST', headers: { cookie } });
+      expect(post.status).toBe(403);
+      const allowed = await fetch(`${url}/api/v1/later/probe`, { method: 'POST', headers: { cookie, origin: ORIGIN } });
+      expect(allowed.status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
