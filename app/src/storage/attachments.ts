@@ -43,6 +43,7 @@ export function sanitizeFilename(filename: string): string {
   const base = filename.split(/[\\/]/).pop() ?? '';
   const cleaned = base
     .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .replace(/_+/g, '_')
     .replace(/^[._]+/, '')
