@@ -79,6 +79,7 @@ export function registerSignIn(app: FastifyInstance, deps: ApiDependencies, opti
 
   app.post('/api/v1/auth/magic-link', async (request: FastifyRequest, reply: FastifyReply) => {
     const { email } = parseInput(magicLinkBody, request.body, 'body');
+    reply.header('cache-control', 'no-store');
     if (!options.email && production) {
       throw new HttpError(503, 'not_configured', `Sign-in email is not configured: ${EMAIL_SETUP_HINT}`);
     }
