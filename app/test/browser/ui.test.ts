@@ -276,6 +276,9 @@ async function story(ada: Person, grace: Person): Promise<void> {
 
     // A personal access token is shown once and listed; the server's validation message shows.
     await nav(page, 'Settings').click();
+    await page.getByLabel('Workspace name').fill('Engineering Team');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.locator('#workspace-switcher option:checked', { hasText: 'Engineering Team' }).waitFor({ state: 'attached' });
     await page.getByLabel('Token name').fill('Laptop CLI');
     await page.getByRole('button', { name: 'Create token' }).click();
     const token = await page.getByLabel('New token').inputValue();

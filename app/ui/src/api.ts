@@ -177,6 +177,7 @@ export const api = {
   createWorkspace: (input: { name: string; slug: string; issueKey: string }) =>
     request<{ workspace: Workspace }>('POST', '/api/v1/workspaces', input),
   workspace: (slug: string) => request<{ workspace: Workspace }>('GET', ws(slug)),
+  renameWorkspace: (slug: string, name: string) => request<{ workspace: Workspace }>('PATCH', ws(slug), { name }),
 
   members: (slug: string) => request<{ members: Member[] }>('GET', `${ws(slug)}/members`),
   changeRole: (slug: string, userId: string, role: Role) =>

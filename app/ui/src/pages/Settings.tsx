@@ -19,6 +19,7 @@ export function Settings({ slug }: { slug: string }) {
       <h1>Settings</h1>
       <Profile />
       <Tokens />
+      <WorkspaceSection slug={slug} isAdmin={isAdmin} />
       <Members slug={slug} isAdmin={isAdmin} />
       {isAdmin && <Invitations slug={slug} />}
     </div>
@@ -54,6 +55,47 @@ function Profile() {
           Save
         </button>
       </form>
+    </section>
+  );
+}
+
+function WorkspaceSection({ slug, isAdmin }: { slug: string; isAdmin: boolean }) {
+  const session = useSession();
+  const toast = useToast();
+  const workspace = session.workspaces.find((w) => w.slug === slug)!;
+  const [name, setName] = useState(workspace.name);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api.renameWorkspace(slug, name.trim());
+      await session.refresh();
+      toast('Workspace renamed');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="card settings-section" aria-labelledby="workspace-heading">
+      <h2 id="workspace-heading">Workspace</h2>
+      <p className="muted">
+        Address <code>/w/{workspace.slug}</code> · issue key <code>{workspace.issueKey}</code> · your role: {workspace.role ?? 'member'}
+      </p>
+      {isAdmin && (
+        <form onSubmit={save} className="inline-form">
+          <Field label="Workspace name" id="workspace-name" error={error ? (fieldErrors(error).name ?? errorMessage(error)) : undefined}>
+            <input id="workspace-name" required maxLength={80} value={name} onChange={(e) => setName(e.target.value)} />
+          </Field>
+          <button type="submit" className="button" disabled={busy || !name.trim() || name.trim() === workspace.name}>
+            Rename
+          </button>
+        </form>
+      )}
     </section>
   );
 }
