@@ -17,7 +17,7 @@ import { migrationOf, recordRelease, type ReleaseRecord } from './releases.ts';
 import { cdkDiff, gate, guardDiff, rollRelease, type RollDeps, type RollTarget, type Timeouts } from './release-flow.ts';
 import { runOrThrow } from './runner.ts';
 import type { SmokeOptions, SmokeReport } from './smoke.ts';
-import { currentImageTag, StackOutputs } from './stacks.ts';
+import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
 
 export interface DeployOptions {
   readonly config: SlipwayConfig;
@@ -126,6 +126,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
     reporter.step(git.dirty ? 'warn' : 'pass', 'release', `${tag} from commit ${git.commit}${git.dirty ? ' with uncommitted changes (--allow-dirty)' : ''}`);
   }
   doc.release = tag;
+  await assertStackIdle(deps.cfn, names.service);
   const previous = await currentImageTag(deps.cfn, config.appName);
   doc.previousRelease = previous ?? null;
   reporter.step('info', 'running now', previous ? `release ${previous}` : 'nothing: this is the first deploy');

@@ -57,7 +57,9 @@ export interface DiffResult {
 
 /** `cdk diff` for the release, parsed for stateful replacements and deletions. */
 export async function cdkDiff(deps: Pick<RollDeps, 'runner'>, target: RollTarget, tag: string): Promise<DiffResult> {
-  const args = ['cdk', 'diff', ...target.stacks, ...(target.exclusively ? ['--exclusively'] : []), ...cdkParameterArgs(target.serviceStack, tag), '--no-color'];
+  // `cdk diff` has no --all: no stack names means every stack.
+  const stacks = target.stacks.filter((s) => s !== '--all');
+  const args = ['cdk', 'diff', ...stacks, ...(target.exclusively ? ['--exclusively'] : []), ...cdkParameterArgs(target.serviceStack, tag), '--no-color'];
   const result = await deps.runner.run('npx', args, { timeoutMs: 15 * 60_000 });
   const output = `${result.stdout}\n${result.stderr}`;
   // cdk diff exits 1 only with --fail; anything else non-zero means it could not diff.

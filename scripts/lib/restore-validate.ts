@@ -136,9 +136,17 @@ export async function runProbe(
   const taskId = taskArn.split('/').pop() ?? taskArn;
   const where = logLocation(logsFrom, target.containerName, taskId);
   const records: Array<Record<string, unknown>> = [];
-  if (where) {
-    const events = await deps.logs.send(new GetLogEventsCommand({ logGroupName: where.group, logStreamName: where.stream, startFromHead: true }));
-    for (const e of events.events ?? []) {
+  // Log delivery lags the task's stop by a few seconds: read again until something arrives.
+  for (let attempt = 0; where && records.length === 0 && attempt < 4; attempt += 1) {
+    if (attempt > 0) await deps.clock.sleep(5_000);
+    let events: Array<{ message?: string }> = [];
+    try {
+      const out = await deps.logs.send(new GetLogEventsCommand({ logGroupName: where.group, logStreamName: where.stream, startFromHead: true }));
+      events = out.events ?? [];
+    } catch (error) {
+      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    }
+    for (const e of events) {
       try {
         const parsed = JSON.parse(e.message ?? '') as unknown;
         if (parsed && typeof parsed === 'object') records.push(parsed as Record<string, unknown>);

@@ -3,13 +3,13 @@
  * the release history through the same CDK path as deploy, gate it, record it.
  */
 import type { SlipwayConfig } from '../../infra/config.ts';
-import { releaseHistoryPrefix } from '../../infra/outputs.ts';
 import type { CommandResult } from './cli.ts';
 import { describeRunning } from './ecs.ts';
 import { imageDigest } from './image.ts';
 import { listReleases, migrationOf, previousGoodRelease, recordRelease } from './releases.ts';
 import { cdkDiff, gate, guardDiff, rollRelease, type Timeouts } from './release-flow.ts';
-import { currentImageTag, StackOutputs } from './stacks.ts';
+import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
+import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
 import { deployTargets, smokeOptionsFor, type DeployDeps } from './deploy.ts';
 
 export interface RollbackOptions {
@@ -27,6 +27,7 @@ export async function rollback(o: RollbackOptions, deps: DeployDeps): Promise<Co
   const prefix = releaseHistoryPrefix(config.appName);
   const startedAt = clock.now();
 
+  await assertStackIdle(cfn, stackNames(config.appName).service);
   const current = await currentImageTag(cfn, config.appName);
   if (!current) throw new Error(`the service stack of ${config.appName} is not deployed: nothing to roll back`);
   const history = await listReleases(deps.ssm, prefix, (name, reason) => reporter.step('warn', 'unreadable release record', `${name}: ${reason}`));

@@ -99,3 +99,15 @@ export async function stackFailureReason(
   const first = failures[0];
   return first ? `${first.LogicalResourceId} ${first.ResourceStatus}: ${first.ResourceStatusReason ?? 'no reason given'}` : undefined;
 }
+
+/** Refuses to start while another update runs, or while the stack is stuck in a failed rollback. */
+export async function assertStackIdle(cfn: CloudFormationClient, stackName: string): Promise<void> {
+  const status = (await describeStack(cfn, stackName))?.StackStatus;
+  if (!status) return;
+  if (status.endsWith('_IN_PROGRESS')) {
+    throw new Error(`${stackName} is ${status}: another deploy or rollback is running. Fix: wait for it to finish, then run this again`);
+  }
+  if (status === 'UPDATE_ROLLBACK_FAILED') {
+    throw new Error(`${stackName} is UPDATE_ROLLBACK_FAILED. Fix: aws cloudformation continue-update-rollback --stack-name ${stackName} (skip the resources it names), then run this again`);
+  }
+}

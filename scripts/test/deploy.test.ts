@@ -38,6 +38,9 @@ describe('deploy', () => {
     const login = world.runner.calls.findIndex((c) => c.startsWith('docker login'));
     expect(world.runner.calls[login]).toBe('docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com');
     expect(world.runner.inputs[login]).toBe('registry-password');
+    expect(world.runner.calls.filter((c) => c.startsWith('npx cdk diff'))).toEqual([
+      `npx cdk diff --parameters slipway-service:ImageTag=${NEW} --no-color`,
+    ]);
     expect(cdkDeploys(world.runner.calls)).toEqual([
       `npx cdk deploy --all --parameters slipway-service:ImageTag=${NEW} --require-approval never --progress events --no-color`,
     ]);
@@ -148,6 +151,15 @@ describe('deploy', () => {
     const { world, result } = await run({ images: new Set([OLD, NEW]) });
     expect(result.ok).toBe(true);
     expect(world.runner.calls.some((c) => c.startsWith('docker build'))).toBe(false);
+  });
+
+  it('refuses to start while another update runs or the stack is stuck', async () => {
+    await expect(run({ serviceStackStatus: 'UPDATE_IN_PROGRESS' })).rejects.toThrow(
+      'slipway-service is UPDATE_IN_PROGRESS: another deploy or rollback is running. Fix: wait for it to finish, then run this again',
+    );
+    await expect(run({ serviceStackStatus: 'UPDATE_ROLLBACK_FAILED' })).rejects.toThrow(
+      'slipway-service is UPDATE_ROLLBACK_FAILED. Fix: aws cloudformation continue-update-rollback --stack-name slipway-service (skip the resources it names), then run this again',
+    );
   });
 
   it('--release deploys an image already pushed, and refuses one that is not in ECR', async () => {

@@ -29,6 +29,9 @@ describe('rollback', () => {
     const world = await worldWithHistory();
     const result = await rollback(options(), world.deps);
     expect(result).toMatchObject({ ok: true, summary: 'rolled back to r2; smoke gate passed; running now: slipway-api runs r2 (2/2 tasks), slipway-web runs r2 (2/2 tasks)' });
+    expect(world.runner.calls.filter((c) => c.startsWith('npx cdk diff'))).toEqual([
+      'npx cdk diff slipway-service --exclusively --parameters slipway-service:ImageTag=r2 --no-color',
+    ]);
     expect(world.runner.calls.filter((c) => c.startsWith('npx cdk deploy'))).toEqual([
       'npx cdk deploy slipway-service --exclusively --parameters slipway-service:ImageTag=r2 --require-approval never --progress events --no-color',
     ]);

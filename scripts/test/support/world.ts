@@ -43,6 +43,7 @@ export interface WorldState {
   serviceStackDeployed: boolean;
   /** The services never settle (two deployments forever). */
   servicesStuck: boolean;
+  serviceStackStatus: string;
 }
 
 export function makeWorld(initial: Partial<WorldState> = {}) {
@@ -57,6 +58,7 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
     stackEvents: [],
     serviceStackDeployed: true,
     servicesStuck: false,
+    serviceStackStatus: 'UPDATE_COMPLETE',
     ...initial,
   };
   const clock = fakeClock(Date.parse('2026-03-02T10:00:00Z'));
@@ -80,7 +82,7 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
     return {
       Stacks: [{
         StackName: input.StackName,
-        StackStatus: 'UPDATE_COMPLETE',
+        StackStatus: input.StackName === 'slipway-service' ? state.serviceStackStatus : 'UPDATE_COMPLETE',
         CreationTime: new Date(),
         Parameters: input.StackName === 'slipway-service' ? [{ ParameterKey: 'ImageTag', ParameterValue: state.imageTag }] : [],
         Outputs: Object.entries(o).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
