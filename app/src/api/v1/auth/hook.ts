@@ -120,8 +120,9 @@ export function registerAuthHook(app: FastifyInstance, deps: { config: ApiConfig
     // Not authenticated: a write that a browser sent from a foreign page is refused as well,
     // so another site cannot sign a visitor in to an account of its choosing or send sign-in
     // mail through the visitor's browser. Clients outside a browser send no Origin.
-    if (unsafe && origin !== undefined && request.headers.origin !== undefined && !originAllowed(config, origin)) {
-      throw new HttpError(403, 'origin_not_allowed', `Origin ${origin.slice(0, 200)} is not allowed (CORS_ALLOWED_ORIGINS)`);
+    const sentOrigin = request.headers.origin;
+    if (unsafe && typeof sentOrigin === 'string' && sentOrigin !== '' && !originAllowed(config, sentOrigin)) {
+      throw new HttpError(403, 'origin_not_allowed', `Origin ${sentOrigin.slice(0, 200)} is not allowed (CORS_ALLOWED_ORIGINS)`);
     }
   });
 }
