@@ -70,23 +70,26 @@ export async function buildAndPush(o: BuildAndPushOptions): Promise<{ digest: st
   }
   const image = `${o.repositoryUri}:${o.tag}`;
   const dockerfile = o.dockerfile ?? 'app/Dockerfile';
-  const buildArgs = ['--platform', o.platform, '-f', dockerfile, '-t', image, '--build-arg', `SLIPWAY_COMMIT=${o.commit}`, '--build-arg', `SLIPWAY_RELEASE=${o.tag}`];
-  const build =
-    o.builder === 'buildah'
-      ? ['build', '--isolation', 'chroot', ...buildArgs, '.']
-      : ['build', ...buildArgs, '.'];
-  o.log(`  building ${image} for ${o.platform} with ${o.builder}`);
-  await runOrThrow(o.runner, o.builder, build, { timeoutMs: 45 * 60_000 });
 
+  // Log in first: docker builds and pushes in one step.
   const auth = await o.ecr.send(new GetAuthorizationTokenCommand({}));
   const data = auth.authorizationData?.[0];
   if (!data?.authorizationToken || !data.proxyEndpoint) throw new Error('ECR returned no authorization token');
   const [user, password] = Buffer.from(data.authorizationToken, 'base64').toString('utf8').split(':');
   const registry = new URL(data.proxyEndpoint).host;
   await runOrThrow(o.runner, o.builder, ['login', '--username', user ?? 'AWS', '--password-stdin', registry], { input: password });
-  o.log(`  pushing ${image}`);
-  const push = o.builder === 'buildah' ? ['push', image, `docker://${image}`] : ['push', image];
-  await runOrThrow(o.runner, o.builder, push, { timeoutMs: 30 * 60_000 });
+
+  const common = ['--platform', o.platform, '-f', dockerfile, '-t', image, '--build-arg', `SLIPWAY_COMMIT=${o.commit}`, '--build-arg', `SLIPWAY_RELEASE=${o.tag}`];
+  o.log(`  building ${image} for ${o.platform} with ${o.builder}`);
+  if (o.builder === 'docker') {
+    // buildx builds a foreign architecture (with QEMU) and pushes without loading the image locally.
+    await runOrThrow(o.runner, 'docker', ['buildx', 'build', ...common, '--push', '.'], { timeoutMs: 60 * 60_000 });
+  } else {
+    const build = o.builder === 'buildah' ? ['build', '--isolation', 'chroot', ...common, '.'] : ['build', ...common, '.'];
+    await runOrThrow(o.runner, o.builder, build, { timeoutMs: 45 * 60_000 });
+    o.log(`  pushing ${image}`);
+    await runOrThrow(o.runner, o.builder, o.builder === 'buildah' ? ['push', image, `docker://${image}`] : ['push', image], { timeoutMs: 30 * 60_000 });
+  }
 
   const digest = await imageDigest(o.ecr, o.repositoryName, o.tag);
   if (!digest) throw new Error(`pushed ${image} but ECR does not list it`);

@@ -32,7 +32,7 @@ describe('deploy', () => {
     expect(result.ok).toBe(true);
     expect(result.summary).toBe(`${NEW} is live: smoke gate passed in 0s (migration 0007)`);
     expect(world.runner.calls).toContain(
-      `docker build --platform linux/arm64 -f app/Dockerfile -t 123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway:${NEW} --build-arg SLIPWAY_COMMIT=bbbbbbbbbbbbcccccccccccccccccccccccccccc --build-arg SLIPWAY_RELEASE=${NEW} .`,
+      `docker buildx build --platform linux/arm64 -f app/Dockerfile -t 123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway:${NEW} --build-arg SLIPWAY_COMMIT=bbbbbbbbbbbbcccccccccccccccccccccccccccc --build-arg SLIPWAY_RELEASE=${NEW} --push .`,
     );
     // the registry password goes through stdin, never argv
     const login = world.runner.calls.findIndex((c) => c.startsWith('docker login'));
@@ -150,7 +150,7 @@ describe('deploy', () => {
   it('reuses an image already in ECR on a rerun instead of rebuilding', async () => {
     const { world, result } = await run({ images: new Set([OLD, NEW]) });
     expect(result.ok).toBe(true);
-    expect(world.runner.calls.some((c) => c.startsWith('docker build'))).toBe(false);
+    expect(world.runner.calls.some((c) => c.startsWith('docker buildx'))).toBe(false);
   });
 
   it('refuses to start while another update runs or the stack is stuck', async () => {

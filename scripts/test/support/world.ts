@@ -128,12 +128,11 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
     { match: /^git rev-parse HEAD$/, result: { stdout: 'bbbbbbbbbbbbcccccccccccccccccccccccccccc\n' } },
     { match: /^git status/, respond: () => ({ stdout: state.dirty ? ' M app/src/x.ts\n' : '' }) },
     { match: /^docker info/, result: { stdout: '27.0.0' } },
-    { match: /^docker build/, result: {} },
     { match: /^docker login/, result: {} },
     {
-      match: /^docker push/,
+      match: /^docker buildx build .* --push \.$/,
       respond: (line) => {
-        state.images.add(line.split(':').pop()!);
+        state.images.add(/ -t \S+:(\S+) /.exec(line)![1]!);
         return {};
       },
     },
