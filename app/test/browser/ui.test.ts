@@ -233,6 +233,12 @@ async function story(ada: Person, grace: Person): Promise<void> {
     // The status change reaches Grace's page too.
     await grace.page.locator('.detail-sub').getByText('In progress').waitFor({ timeout: LIVE_TIMEOUT_MS });
 
+    // The edit form changes the title.
+    await page.getByRole('link', { name: 'Edit', exact: true }).click();
+    await page.getByLabel('Title').fill('Login button does nothing on Safari 17');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'ENG-1 Login button does nothing on Safari 17' }).waitFor();
+
     // Filters: a title search and "assigned to me".
     await nav(page, 'Issues').click();
     await page.getByLabel('Search titles').fill('safari');
@@ -285,6 +291,13 @@ async function story(ada: Person, grace: Person): Promise<void> {
     expect(token).toMatch(/^pat_/);
     await page.getByRole('cell', { name: 'Laptop CLI', exact: true }).waitFor();
     await shot(page, '08-settings');
+
+    // Roles change in place; revoking a token (after confirming) removes it from the list.
+    await page.getByLabel('Role of grace@example.com').selectOption('admin');
+    await page.getByText('Role changed to admin').waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Revoke Laptop CLI' }).click();
+    await page.getByText('No tokens yet.').waitFor();
 
     // Signing out returns to the sign-in screen.
     await page.getByRole('button', { name: 'Sign out' }).click();
