@@ -1,7 +1,7 @@
 /** Flag specs and flag-to-options mapping for deploy and rollback (main() stays thin). */
 import { loadConfig, type SlipwayConfig } from '../../infra/config.ts';
 import { makeClients, type AwsClients } from './aws.ts';
-import { secondsFlag, stringFlag, type CommandSpec, type Flags, type OptionSpec } from './cli.ts';
+import { secondsFlag, stringFlag, UsageError, type CommandSpec, type Flags, type OptionSpec } from './cli.ts';
 import type { DeployOptions } from './deploy.ts';
 import type { Timeouts } from './release-flow.ts';
 import type { RollbackOptions } from './rollback.ts';
@@ -58,13 +58,23 @@ export function timeoutsFrom(flags: Flags): Timeouts {
   };
 }
 
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+function tagFlag(flags: Flags, name: string): string | undefined {
+  const tag = stringFlag(flags, name);
+  if (tag !== undefined && !TAG_RE.test(tag)) {
+    throw new UsageError(`--${name} ${JSON.stringify(tag)} is not an image tag (letters, digits, _ . -; at most 128), e.g. 3f2a9c1d0e4b`);
+  }
+  return tag;
+}
+
 export function deployOptionsFrom(flags: Flags, config: SlipwayConfig): DeployOptions {
   return {
     config,
     dryRun: Boolean(flags['dry-run']),
     allowDirty: Boolean(flags['allow-dirty']),
     allowStatefulReplacement: Boolean(flags['allow-stateful-replacement']),
-    release: stringFlag(flags, 'release'),
+    release: tagFlag(flags, 'release'),
     smokeToken: stringFlag(flags, 'smoke-token'),
     autoRollback: !flags['no-rollback'],
     timeouts: timeoutsFrom(flags),
@@ -74,7 +84,7 @@ export function deployOptionsFrom(flags: Flags, config: SlipwayConfig): DeployOp
 export function rollbackOptionsFrom(flags: Flags, config: SlipwayConfig): RollbackOptions {
   return {
     config,
-    to: stringFlag(flags, 'to'),
+    to: tagFlag(flags, 'to'),
     dryRun: Boolean(flags['dry-run']),
     allowStatefulReplacement: Boolean(flags['allow-stateful-replacement']),
     smokeToken: stringFlag(flags, 'smoke-token'),

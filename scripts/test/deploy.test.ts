@@ -147,6 +147,15 @@ describe('deploy', () => {
     expect(cdkDeploys(world.runner.calls)).toHaveLength(1);
   });
 
+  it('a first deploy creates the registry stack before pushing, then everything else', async () => {
+    const { world, result } = await run({ imageTag: undefined, serviceStackDeployed: false, registryDeployed: false, images: new Set() });
+    expect(result.ok).toBe(true);
+    const order = world.runner.calls.filter((c) => /^(npx cdk deploy|docker (login|buildx))/.test(c)).map((c) => c.split(' --')[0]);
+    expect(order).toEqual(['npx cdk deploy slipway-registry', 'docker login', 'docker buildx build', 'npx cdk deploy']);
+    expect(world.records()[0]).toMatchObject({ outcome: 'live' });
+    expect(world.records()[0]).not.toHaveProperty('previousRelease');
+  });
+
   it('reuses an image already in ECR on a rerun instead of rebuilding', async () => {
     const { world, result } = await run({ images: new Set([OLD, NEW]) });
     expect(result.ok).toBe(true);

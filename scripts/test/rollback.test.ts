@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseFlags, UsageError } from '../lib/cli.ts';
+import { DEPLOY_SPEC, deployOptionsFrom, ROLLBACK_SPEC, rollbackOptionsFrom } from '../lib/commands.ts';
 import { recordRelease, type ReleaseRecord } from '../lib/releases.ts';
 import { rollback, type RollbackOptions } from '../lib/rollback.ts';
 import { makeWorld, testConfig, type WorldState } from './support/world.ts';
@@ -93,5 +95,26 @@ describe('rollback', () => {
     expect(result).toMatchObject({ ok: true, summary: 'dry run: would roll back from r3 to r2; nothing was changed' });
     expect(world.runner.calls.some((c) => c.startsWith('npx cdk deploy'))).toBe(false);
     expect(world.state.ssm.size).toBe(before);
+  });
+});
+
+describe('deploy and rollback flags', () => {
+  it.each([
+    [DEPLOY_SPEC, ['--release', 'bad tag!'], '--release "bad tag!" is not an image tag (letters, digits, _ . -; at most 128), e.g. 3f2a9c1d0e4b'],
+    [ROLLBACK_SPEC, ['--to', '-x'], '--to needs a value'],
+    [ROLLBACK_SPEC, ['--to', 'a:b'], '--to "a:b" is not an image tag (letters, digits, _ . -; at most 128), e.g. 3f2a9c1d0e4b'],
+    [DEPLOY_SPEC, ['--stable-timeout', 'soon'], '--stable-timeout must be a positive number of seconds, got "soon"'],
+  ])('%#: %j is refused', (spec, argv, message) => {
+    const map = spec === DEPLOY_SPEC ? deployOptionsFrom : rollbackOptionsFrom;
+    expect(() => map(parseFlags(spec, argv as string[]), testConfig())).toThrow(new UsageError(message));
+  });
+
+  it('maps flags to options with the documented defaults', () => {
+    expect(deployOptionsFrom(parseFlags(DEPLOY_SPEC, ['--no-rollback', '--dry-run']), testConfig())).toMatchObject({
+      dryRun: true,
+      autoRollback: false,
+      allowDirty: false,
+      timeouts: { deployMs: 3_600_000, stableMs: 1_200_000, smokeMs: 300_000 },
+    });
   });
 });

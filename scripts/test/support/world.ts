@@ -44,6 +44,7 @@ export interface WorldState {
   /** The services never settle (two deployments forever). */
   servicesStuck: boolean;
   serviceStackStatus: string;
+  registryDeployed: boolean;
 }
 
 export function makeWorld(initial: Partial<WorldState> = {}) {
@@ -59,6 +60,7 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
     serviceStackDeployed: true,
     servicesStuck: false,
     serviceStackStatus: 'UPDATE_COMPLETE',
+    registryDeployed: true,
     ...initial,
   };
   const clock = fakeClock(Date.parse('2026-03-02T10:00:00Z'));
@@ -76,7 +78,7 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
   };
   mocks.cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
     const o = outputs[input.StackName];
-    if (!o || (input.StackName === 'slipway-service' && !state.serviceStackDeployed)) {
+    if (!o || (input.StackName === 'slipway-service' && !state.serviceStackDeployed) || (input.StackName === 'slipway-registry' && !state.registryDeployed)) {
       throw Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' });
     }
     return {
@@ -137,6 +139,13 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
       },
     },
     { match: /^npx cdk diff/, respond: () => ({ stdout: state.diffOutput }) },
+    {
+      match: /^npx cdk deploy slipway-registry --exclusively/,
+      respond: () => {
+        state.registryDeployed = true;
+        return { stdout: 'registry deployed' };
+      },
+    },
     {
       match: /^npx cdk deploy/,
       respond: (line) => {
