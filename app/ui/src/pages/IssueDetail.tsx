@@ -411,10 +411,18 @@ function Attachments({ slug, issue }: { slug: string; issue: Issue }) {
         <h2 id="attachments-heading">Attachments</h2>
         {!notConfigured && (
           <>
-            <input ref={input} id="attachment-file" type="file" className="visually-hidden" onChange={(e) => void onFile(e)} />
-            <label htmlFor="attachment-file" className="button button-small" tabIndex={0} onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && input.current?.click()}>
+            <input
+              ref={input}
+              id="attachment-file"
+              type="file"
+              className="visually-hidden"
+              tabIndex={-1}
+              aria-hidden="true"
+              onChange={(e) => void onFile(e)}
+            />
+            <button type="button" className="button button-small" disabled={uploading !== null} onClick={() => input.current?.click()}>
               {uploading ? `Uploading ${uploading}…` : 'Attach file'}
-            </label>
+            </button>
           </>
         )}
       </div>

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api, errorMessage, type Issue, type IssueInput, type IssueStatus, type Priority } from '../api.ts';
 import { useMembers } from '../members.ts';
 import { Link, navigate, useTitle } from '../router.tsx';
@@ -30,14 +30,6 @@ function IssueEditor({ slug, issue }: { slug: string; issue: Issue | null }) {
   const [error, setError] = useState<unknown>(null);
   const errors = fieldErrors(error);
   const cancelTo = issue ? `/w/${slug}/issues/${issue.key}` : `/w/${slug}`;
-
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') navigate(cancelTo);
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [cancelTo]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

@@ -159,7 +159,7 @@ export function IssueList({ slug }: { slug: string }) {
           <p className="eyebrow">{workspace.name}</p>
           <h1>Issues</h1>
         </div>
-        <Link to={`/w/${slug}/issues/new`} className="button button-primary" accessKey="c">
+        <Link to={`/w/${slug}/issues/new`} className="button button-primary">
           New issue
         </Link>
       </div>
