@@ -478,6 +478,15 @@ export async function cleanupDrills(o: Pick<DrillOptions, 'config' | 'dryRun'>, 
       deps.reporter.step('skip', id, 'the app is cut over to it: roll back first (--rollback)');
       continue;
     }
+    if (instance.DBInstanceStatus === 'deleting') {
+      deps.reporter.step('skip', id, 'already being deleted');
+      continue;
+    }
+    if (['creating', 'backing-up', 'modifying'].includes(instance.DBInstanceStatus ?? '')) {
+      kept.push(id);
+      deps.reporter.step('skip', id, `${instance.DBInstanceStatus}: a drill may still be running with it; run --cleanup again later`);
+      continue;
+    }
     if (o.dryRun) {
       deps.reporter.step('info', id, `would delete (drill ${drill}, ${instance.DBInstanceStatus})`);
       continue;
@@ -489,7 +498,7 @@ export async function cleanupDrills(o: Pick<DrillOptions, 'config' | 'dryRun'>, 
   const summary = instances.length === 0
     ? 'no drill instances to clean up'
     : o.dryRun
-      ? `dry run: would delete ${instances.length - kept.length} drill instance(s); nothing was changed`
-      : `deleted ${deleted.length} drill instance(s)${kept.length ? `, kept ${kept.join(', ')} (cut over)` : ''}`;
+      ? `dry run: would delete ${instances.length - kept.length - instances.filter((i) => i.DBInstanceStatus === 'deleting').length} drill instance(s); nothing was changed`
+      : `deleted ${deleted.length} drill instance(s)${kept.length ? `, kept ${kept.join(', ')} (cut over or still being restored)` : ''}`;
   return { ok: true, summary, document: { deleted, kept, found: instances.map((i) => i.DBInstanceIdentifier) } };
 }

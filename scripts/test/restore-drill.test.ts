@@ -141,7 +141,7 @@ describe('cutover and rollback', () => {
 
     // the instance the app uses is not cleaned up
     const cleanup = await cleanupDrills(options(), world.deps);
-    expect(cleanup.summary).toBe(`deleted 0 drill instance(s), kept ${RESTORED} (cut over)`);
+    expect(cleanup.summary).toBe(`deleted 0 drill instance(s), kept ${RESTORED} (cut over or still being restored)`);
 
     const back = await rollbackCutover(options(), world.deps);
     expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
@@ -178,14 +178,16 @@ describe('cleanup', () => {
         { DBInstanceIdentifier: 'slipway-restore-old1', DBInstanceStatus: 'available', TagList: DRILL_TAGS('drill-20260101000000') },
         { DBInstanceIdentifier: 'other-team-restore', DBInstanceStatus: 'available', TagList: DRILL_TAGS('drill-x', 'other') },
         { DBInstanceIdentifier: 'hand-made-copy', DBInstanceStatus: 'available', TagList: [] },
+        { DBInstanceIdentifier: 'slipway-restore-running', DBInstanceStatus: 'creating', TagList: DRILL_TAGS('drill-20260302095900') },
       ],
     });
     const dry = await cleanupDrills(options({ dryRun: true }), world.deps);
     expect(dry.summary).toBe('dry run: would delete 1 drill instance(s); nothing was changed');
     expect(world.deleted).toEqual([]);
     const result = await cleanupDrills(options(), world.deps);
-    expect(result.summary).toBe('deleted 1 drill instance(s)');
+    expect(result.summary).toBe('deleted 1 drill instance(s), kept slipway-restore-running (cut over or still being restored)');
     expect(world.deleted).toEqual(['slipway-restore-old1']);
+    expect(world.out.join('')).toContain('- slipway-restore-running: creating: a drill may still be running with it; run --cleanup again later');
   });
 
   it('the delete guard refuses the source, untagged and foreign instances', () => {
