@@ -5,7 +5,7 @@
  * One browser for the file; each person gets their own context (own cookies). Screenshots of
  * the main screens go to test-results/screenshots/ (git-ignored) so they can be looked at.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,7 @@ beforeAll(async () => {
     throw new Error(`Chromium was not found at ${CHROMIUM}. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH).`);
   }
   mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const old of readdirSync(SCREENSHOTS)) if (old.startsWith('failure-')) rmSync(join(SCREENSHOTS, old));
   // launch() gives the browser a fresh temporary profile of its own.
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   if (EXTERNAL_URL) {

@@ -436,9 +436,9 @@ function Attachments({ slug, issue }: { slug: string; issue: Issue }) {
         <ul className="attachment-list">
           {list.data.map((a) => (
             <li key={a.id}>
-              <span className="file-icon" aria-hidden="true">
-                ⎙
-              </span>
+              <svg className="file-icon" aria-hidden="true" viewBox="0 0 16 16" width="16" height="16">
+                <path d="M4 1.5h5l3.5 3.5v9.5h-8.5z M9 1.5v3.5h3.5" fill="none" stroke="currentColor" strokeWidth="1.3" strokeLinejoin="round" />
+              </svg>
               <span className="attachment-name">{a.filename}</span>
               <span className="muted small">{formatBytes(a.sizeBytes)}</span>
               <button type="button" className="button button-link" onClick={() => void download(a)}>
