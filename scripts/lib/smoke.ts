@@ -352,7 +352,8 @@ const checkEvents: Check = {
     const path = `/api/v1/workspaces/${encodeURIComponent(slug)}/events`;
     const firstEventMs = ctx.options.firstEventMs ?? 20_000;
     const res = await readFirstEvent(
-      { url: urlFor(ctx, path), headers: { authorization: `Bearer ${token}` }, timeoutMs: requestTimeout(ctx), ca: ctx.options.ca },
+      // The socket may stay idle until the first event: its timeout must outlast the wait.
+      { url: urlFor(ctx, path), headers: { authorization: `Bearer ${token}` }, timeoutMs: Math.max(requestTimeout(ctx), firstEventMs + 1_000), ca: ctx.options.ca },
       firstEventMs,
     );
     if (TRANSIENT_STATUS.has(res.status)) return transient(`${path} answered ${res.status}`);
