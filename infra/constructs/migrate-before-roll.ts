@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { acknowledge, arnOf, iam5Resource } from '../policies/acknowledge.ts';
 import type { MigrateTask } from './migrate-task.ts';
 
@@ -145,28 +145,29 @@ export class MigrateBeforeRoll extends Construct {
       'DescribeTasks reads tasks of this cluster only; task ids are random, so the ARN cannot be narrowed further',
     );
 
-    // The provider framework grants its roles invoke on every version (`:*`) of its handlers.
-    const handlers = [
-      this.onEventFunction,
-      this.isCompleteFunction,
-      ...provider.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function),
-    ];
-    const frameworkPolicies = this.node
-      .findAll()
-      .filter((c) => c.node.id === 'DefaultPolicy' && c.node.scope !== this.onEventFunction.role && c.node.scope !== this.isCompleteFunction.role);
-    for (const frameworkPolicy of frameworkPolicies) {
+    // The provider framework grants invoke on every version (`:*`) of the handlers it calls:
+    // its two Lambda roles call ours, the waiter state machine calls its own two.
+    const invokeAll = (policy: IConstruct, handlers: IConstruct[]) => {
       for (const handler of handlers) {
         acknowledge(
-          frameworkPolicy,
+          policy,
           iam5Resource(`${arnOf(handler)}:*`),
-          `The custom resource provider framework may invoke every version of its own handler ${handler.node.id}, nothing else`,
+          `The custom resource provider framework may invoke every version of its handler ${handler.node.id}, nothing else`,
         );
       }
+    };
+    for (const roleId of ['FrameworkOnEventRole', 'FrameworkWaitRole']) {
+      invokeAll(this.node.findChild(roleId).node.findChild('DefaultPolicy'), [this.onEventFunction, this.isCompleteFunction]);
     }
+    const waiterRole = provider.node.findChild('waiter-state-machine').node.findChild('Role');
+    invokeAll(waiterRole.node.findChild('DefaultPolicy'), [
+      provider.node.findChild('framework-isComplete'),
+      provider.node.findChild('framework-onTimeout'),
+    ]);
     const stateMachine = provider.node.findAll().find((c) => c instanceof sfn.CfnStateMachine);
     if (stateMachine) {
       acknowledge(
-        stateMachine.node.scope!.node.findChild('Role').node.findChild('DefaultPolicy'),
+        waiterRole.node.findChild('DefaultPolicy'),
         iam5Resource('*'),
         'Step Functions log delivery (logs:CreateLogDelivery and related) has no resource-level permissions; the waiter logs to its own group',
       );

@@ -29,7 +29,9 @@ export interface SynthesizedApp {
 /** One App with all six stacks, synthesized into a temp folder. */
 export function synthApp(overrides: Record<string, string> = {}): SynthesizedApp {
   const outdir = mkdtempSync(join(tmpdir(), 'slipway-cdk-'));
-  const app = new App({ context: CDK_CONTEXT, outdir });
+  // The built-in CloudFormation schema validation costs ~10 s per process; `cdk synth` (and
+  // cli.test.ts) still runs it, these tests assert the templates directly.
+  const app = new App({ context: CDK_CONTEXT, outdir, builtinCloudFormationValidation: false });
   const config = exampleConfig(overrides);
   const stacks = addSlipwayStacks(app, config);
   app.synth();

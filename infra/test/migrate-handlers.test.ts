@@ -1,0 +1,118 @@
+/** The inline Lambda code of the migrate-before-roll custom resource, with mocked AWS clients. */
+import { createRequire } from 'node:module';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const onEvent = require('../lambda/migrate-on-event.cjs');
+const isComplete = require('../lambda/migrate-is-complete.cjs');
+const { RunTaskCommand, DescribeTasksCommand } = require('@aws-sdk/client-ecs');
+const { DescribeStacksCommand } = require('@aws-sdk/client-cloudformation');
+
+/** Responses typed loosely: the handlers load the SDK through require. */
+const r = (value: object) => value as never;
+const ecsOnEvent = mockClient(onEvent.clients.ecs);
+const cfn = mockClient(onEvent.clients.cfn);
+const ecsIsComplete = mockClient(isComplete.clients.ecs);
+afterEach(() => {
+  ecsOnEvent.reset();
+  cfn.reset();
+  ecsIsComplete.reset();
+});
+
+const TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/slipway/0123456789abcdef';
+const props = {
+  ImageTag: 'abc123',
+  Cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/slipway',
+  TaskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate:7',
+  ContainerName: 'migrate',
+  Subnets: ['subnet-1', 'subnet-2'],
+  SecurityGroups: ['sg-1'],
+  LogGroup: 'slipway-service-MigrateLogs',
+  StreamPrefix: 'migrate',
+};
+const event = (RequestType: string, extra: object = {}) => ({
+  RequestType,
+  StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/slipway-service/1',
+  ResourceProperties: props,
+  ...extra,
+});
+
+describe('onEvent', () => {
+  it('starts migrate up in the private subnets without a public IP on create', async () => {
+    ecsOnEvent.on(RunTaskCommand).resolves(r({ tasks: [{ taskArn: TASK }], failures: [] }));
+    const result = await onEvent.handler(event('Create'));
+    expect(result).toEqual({ PhysicalResourceId: TASK, Data: { TaskArn: TASK } });
+    expect(ecsOnEvent.commandCalls(RunTaskCommand)[0].args[0].input).toEqual({
+      cluster: props.Cluster,
+      taskDefinition: props.TaskDefinition,
+      launchType: 'FARGATE',
+      count: 1,
+      startedBy: 'migrate-before-roll',
+      networkConfiguration: { awsvpcConfiguration: { subnets: props.Subnets, securityGroups: props.SecurityGroups, assignPublicIp: 'DISABLED' } },
+    });
+  });
+
+  it('runs the new release on an update', async () => {
+    cfn.on(DescribeStacksCommand).resolves(r({ Stacks: [{ StackName: 's', StackStatus: 'UPDATE_IN_PROGRESS', CreationTime: new Date() }] }));
+    ecsOnEvent.on(RunTaskCommand).resolves(r({ tasks: [{ taskArn: TASK }] }));
+    expect((await onEvent.handler(event('Update', { PhysicalResourceId: 'old' }))).PhysicalResourceId).toBe(TASK);
+  });
+
+  it('never runs the old image during a stack rollback', async () => {
+    cfn.on(DescribeStacksCommand).resolves(r({ Stacks: [{ StackName: 's', StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', CreationTime: new Date() }] }));
+    const result = await onEvent.handler(event('Update', { PhysicalResourceId: 'old' }));
+    expect(result).toEqual({ PhysicalResourceId: 'old', Data: { Skipped: 'rollback' } });
+    expect(ecsOnEvent.commandCalls(RunTaskCommand)).toHaveLength(0);
+  });
+
+  it('fails the deploy when the task cannot start', async () => {
+    ecsOnEvent.on(RunTaskCommand).resolves(r({ tasks: [], failures: [{ reason: 'RESOURCE:ENI' }] }));
+    await expect(onEvent.handler(event('Create'))).rejects.toThrow('could not start migrate for image tag abc123: [{"reason":"RESOURCE:ENI"}]');
+  });
+
+  it('does nothing on delete', async () => {
+    expect(await onEvent.handler(event('Delete', { PhysicalResourceId: TASK }))).toEqual({ PhysicalResourceId: TASK });
+    expect(ecsOnEvent.calls()).toHaveLength(0);
+  });
+});
+
+describe('isComplete', () => {
+  const stopped = (container: object, stoppedReason = 'Essential container in task exited') => ({
+    tasks: [{ taskArn: TASK, lastStatus: 'STOPPED', stoppedReason, containers: [{ name: 'migrate', ...container }] }],
+  });
+
+  it('keeps waiting while the task runs', async () => {
+    ecsIsComplete.on(DescribeTasksCommand).resolves(r({ tasks: [{ taskArn: TASK, lastStatus: 'RUNNING' }] }));
+    expect(await isComplete.handler(event('Create', { PhysicalResourceId: TASK }))).toEqual({ IsComplete: false });
+  });
+
+  it('completes on exit code 0', async () => {
+    ecsIsComplete.on(DescribeTasksCommand).resolves(r(stopped({ exitCode: 0 })));
+    expect(await isComplete.handler(event('Create', { PhysicalResourceId: TASK }))).toEqual({ IsComplete: true, Data: { ExitCode: '0' } });
+    expect(ecsIsComplete.commandCalls(DescribeTasksCommand)[0].args[0].input).toEqual({ cluster: props.Cluster, tasks: [TASK] });
+  });
+
+  it('fails with the exit code and where the logs are on a non-zero exit', async () => {
+    ecsIsComplete.on(DescribeTasksCommand).resolves(r(stopped({ exitCode: 1 })));
+    await expect(isComplete.handler(event('Update', { PhysicalResourceId: TASK }))).rejects.toThrow(
+      'migrate up failed for image tag abc123: exit code 1 (Essential container in task exited). Logs: slipway-service-MigrateLogs stream migrate/migrate/0123456789abcdef. The services stay on the running release.',
+    );
+  });
+
+  it('fails with the stop reason when the container never ran', async () => {
+    ecsIsComplete.on(DescribeTasksCommand).resolves(r(stopped({ reason: 'CannotPullContainerError: not found' }, 'Task failed to start')));
+    await expect(isComplete.handler(event('Create', { PhysicalResourceId: TASK }))).rejects.toThrow('exit code none (CannotPullContainerError: not found)');
+  });
+
+  it('fails when the task is gone', async () => {
+    ecsIsComplete.on(DescribeTasksCommand).resolves(r({ tasks: [], failures: [{ arn: TASK, reason: 'MISSING' }] }));
+    await expect(isComplete.handler(event('Create', { PhysicalResourceId: TASK }))).rejects.toThrow(`migrate task ${TASK} not found`);
+  });
+
+  it('completes at once for a skipped rollback or a delete', async () => {
+    expect(await isComplete.handler(event('Update', { PhysicalResourceId: 'old', Data: { Skipped: 'rollback' } }))).toEqual({ IsComplete: true });
+    expect(await isComplete.handler(event('Delete', { PhysicalResourceId: TASK }))).toEqual({ IsComplete: true });
+    expect(ecsIsComplete.calls()).toHaveLength(0);
+  });
+});

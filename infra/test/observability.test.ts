@@ -1,0 +1,118 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { estimateMaxConnections } from '../constructs/alarm-specs.ts';
+import { synthApp, type SynthesizedApp } from './support.ts';
+
+let prod: SynthesizedApp;
+let trial: SynthesizedApp;
+beforeAll(() => {
+  prod = synthApp();
+  trial = synthApp({ DEPLOY_PROFILE: 'trial', ALARM_EMAIL: '' });
+});
+afterAll(() => {
+  prod?.cleanup();
+  trial?.cleanup();
+});
+
+const obs = () => prod.templates.observability;
+const alarm = (name: string) => Object.values(obs().findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: `slipway-${name}` } }))[0]?.Properties;
+
+describe('alarm topic', () => {
+  it('is encrypted with a rotating key CloudWatch may use', () => {
+    obs().hasResourceProperties('AWS::SNS::Topic', { TopicName: 'slipway-alarms', KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmTopicKey'), 'Arn'] } });
+    obs().hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+  });
+
+  it('accepts publishing over TLS only', () => {
+    obs().hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('subscribes the alarm email', () => {
+    obs().hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('has no subscription without ALARM_EMAIL', () => {
+    trial.templates.observability.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('alarms', () => {
+  it('watch the load balancer 5xx rate', () => {
+    expect(alarm('alb-5xx-rate')).toMatchObject({
+      Threshold: 5,
+      Metrics: expect.arrayContaining([expect.objectContaining({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' })]),
+    });
+  });
+
+  it.each(['api', 'web'])('watch %s target 5xx', (svc) => {
+    expect(alarm(`${svc}-target-5xx`)).toMatchObject({ MetricName: 'HTTPCode_Target_5XX_Count', Statistic: 'Sum' });
+  });
+
+  it('watch p99 latency', () => {
+    expect(alarm('latency-p99')).toMatchObject({ MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 2 });
+  });
+
+  it.each(['api', 'web'])('watch %s unhealthy hosts', (svc) => {
+    expect(alarm(`${svc}-unhealthy-hosts`)).toMatchObject({ MetricName: 'UnHealthyHostCount', Threshold: 1 });
+  });
+
+  it.each(['api', 'web'])('watch %s running tasks below desired', (svc) => {
+    const metrics = alarm(`${svc}-tasks-below-desired`).Metrics;
+    expect(metrics).toContainEqual(expect.objectContaining({ Expression: 'desired - running' }));
+    expect(JSON.stringify(metrics)).toContain('ECS/ContainerInsights');
+  });
+
+  it('watch RDS CPU, free storage, connections and replica lag', () => {
+    expect(alarm('rds-cpu')).toMatchObject({ MetricName: 'CPUUtilization', Namespace: 'AWS/RDS', Threshold: 80 });
+    expect(alarm('rds-free-storage')).toMatchObject({ MetricName: 'FreeStorageSpace', ComparisonOperator: 'LessThanOrEqualToThreshold', Threshold: 5 * 1024 ** 3 });
+    expect(alarm('rds-connections')).toMatchObject({ MetricName: 'DatabaseConnections', Threshold: 360 });
+    expect(alarm('rds-replica-lag')).toMatchObject({ MetricName: 'ReplicaLag', TreatMissingData: 'notBreaching' });
+  });
+
+  it('watch Redis CPU and memory on each node and replication lag on the replica', () => {
+    expect(alarm('redis-cpu-1')).toMatchObject({ MetricName: 'EngineCPUUtilization', Dimensions: [{ Name: 'CacheClusterId', Value: 'slipway-redis-001' }] });
+    expect(alarm('redis-memory-2')).toMatchObject({ MetricName: 'DatabaseMemoryUsagePercentage', Dimensions: [{ Name: 'CacheClusterId', Value: 'slipway-redis-002' }] });
+    expect(alarm('redis-replication-lag-2')).toMatchObject({ MetricName: 'ReplicationLag', Threshold: 30 });
+  });
+
+  it('have no replication-lag alarm for a single Redis node', () => {
+    trial.templates.observability.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ReplicationLag' }, 0);
+  });
+
+  it('notify the topic on ALARM and OK', () => {
+    const alarms = Object.values(obs().findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBe(17);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+    }
+  });
+});
+
+describe('dashboard', () => {
+  it('shows every alarm', () => {
+    obs().hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'slipway' });
+    const body = JSON.stringify(Object.values(obs().findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    for (const id of Object.keys(obs().findResources('AWS::CloudWatch::Alarm'))) expect(body).toContain(id);
+  });
+});
+
+describe('estimateMaxConnections', () => {
+  it.each([
+    ['db.t4g.micro', 112],
+    ['db.t4g.medium', 450],
+    ['db.r7g.large', 1802],
+    ['db.m7g.24xlarge', 5000],
+  ])('%s allows %i connections', (cls, expected) => {
+    expect(estimateMaxConnections(cls)).toBe(expected);
+  });
+
+  it('returns undefined for an unknown size', () => {
+    expect(estimateMaxConnections('db.t4g.nano9')).toBeUndefined();
+  });
+});
