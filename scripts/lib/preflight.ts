@@ -35,6 +35,8 @@ export interface PreflightContext {
 
 export interface PreflightCheck {
   readonly name: string;
+  /** Calls AWS: skipped (not failed again) when the identity check found no usable credentials. */
+  readonly aws?: boolean;
   readonly run: (ctx: PreflightContext) => Promise<CheckOutcome>;
 }
 
@@ -74,6 +76,7 @@ export const checkRegion: PreflightCheck = {
 
 export const checkBootstrap: PreflightCheck = {
   name: 'CDK bootstrap',
+  aws: true,
   run: async ({ config, clients }) => {
     const fix = `npx cdk bootstrap aws://${config.account}/${config.region}`;
     try {
@@ -92,6 +95,7 @@ const bare = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
 export const checkHostedZone: PreflightCheck = {
   name: 'hosted zone',
+  aws: true,
   run: async ({ config, clients }) => {
     const { hostedZoneId, hostedZoneName, domainName } = config.domain;
     try {
@@ -120,6 +124,7 @@ export function certificateCovers(names: readonly string[], domain: string): boo
 
 export const checkCertificate: PreflightCheck = {
   name: 'certificate',
+  aws: true,
   run: async ({ config, clients, clock, resolveNs }) => {
     const { certificateArn, domainName, hostedZoneId, hostedZoneName } = config.domain;
     if (certificateArn) {
@@ -154,6 +159,7 @@ export const checkCertificate: PreflightCheck = {
 
 export const checkSes: PreflightCheck = {
   name: 'SES identity and sandbox',
+  aws: true,
   run: async ({ config, clients }) => {
     const domain = config.email.sesDomain;
     let identity = 'not created yet (the edge stack creates it with its DKIM records)';
@@ -186,6 +192,7 @@ const PLACEHOLDER = /change-?me|placeholder|example|todo|xxx|secret|password|^de
 
 export const checkSecrets: PreflightCheck = {
   name: 'required secrets',
+  aws: true,
   run: async ({ config, clients }) => {
     const outputs = new StackOutputs(clients.cfn, config.appName);
     const names = ['sessionSecretArn', 'metricsTokenSecretArn', 'credentialsKeySecretArn'] as const;
@@ -231,6 +238,7 @@ export const QUOTAS: readonly QuotaNeed[] = [
 
 export const checkQuotas: PreflightCheck = {
   name: 'service quotas',
+  aws: true,
   run: async ({ config, clients }) => {
     const short: string[] = [];
     const read: string[] = [];
@@ -283,13 +291,17 @@ export async function preflight(
     return { ok: false, summary: `the settings do not parse: ${detail}`, document: { checks: [{ name: 'settings', status: 'fail', detail }] } };
   }
   const ctx = makeContext(config);
+  let credentialsFailed = false;
   for (const check of checks) {
     let outcome: CheckOutcome;
     try {
-      outcome = await check.run(ctx);
+      outcome = credentialsFailed && check.aws
+        ? { status: 'skip', detail: 'needs usable AWS credentials (see above)' }
+        : await check.run(ctx);
     } catch (error) {
       outcome = fail(`could not check: ${oneLine(error)}`, 'check the credentials\' permissions and run preflight again');
     }
+    if (check === checkIdentity && outcome.status === 'fail' && outcome.detail.startsWith('no usable AWS credentials')) credentialsFailed = true;
     results.push({ name: check.name, ...outcome });
     reporter.step(outcome.status, check.name, outcome.detail, outcome.fix);
   }

@@ -98,6 +98,15 @@ describe('preflight', () => {
     expect(r.result.summary).toBe('1 check(s) failed: AWS identity and account');
   });
 
+  it('without credentials, says so once and skips the checks that need AWS', async () => {
+    m.sts.on(GetCallerIdentityCommand).rejects(new Error('Could not load credentials from any providers'));
+    const r = await run();
+    expect(check(r, 'AWS identity and account')).toMatchObject({ status: 'fail', detail: 'no usable AWS credentials: Could not load credentials from any providers' });
+    expect(check(r, 'hosted zone')).toMatchObject({ status: 'skip', detail: 'needs usable AWS credentials (see above)' });
+    expect(checks(r).filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['AWS identity and account']);
+    expect(r.result.ok).toBe(false);
+  });
+
   it('a shell region that differs from the settings is a warning', async () => {
     const r = await run({}, { env: { AWS_DEFAULT_REGION: 'us-east-1' } });
     expect(check(r, 'region')).toMatchObject({ status: 'warn', detail: 'the settings say eu-west-1 but the shell\'s default region is us-east-1' });
