@@ -17,6 +17,12 @@ export function stackNames(appName: string): Readonly<Record<StackKey, string>> 
 /** The CloudFormation parameter of the service stack that carries the release (image tag). */
 export const IMAGE_TAG_PARAMETER = 'ImageTag';
 
+/**
+ * A second parameter of the service stack: changing it (any new value, e.g. a timestamp)
+ * rolls the api and web tasks without a new image, so they re-read their secrets.
+ */
+export const ROLLOUT_PARAMETER = 'RolloutId';
+
 /** SSM Parameter Store prefix under which the deploy script records each release. */
 export function releaseHistoryPrefix(appName: string): string {
   return `/${appName}/releases`;

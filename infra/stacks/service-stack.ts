@@ -15,7 +15,7 @@ import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
 import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
 import { REDIS_PORT } from '../constructs/redis-cache.ts';
-import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, OUTPUT_KEYS, releaseHistoryPrefix } from '../outputs.ts';
+import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, OUTPUT_KEYS, ROLLOUT_PARAMETER, releaseHistoryPrefix } from '../outputs.ts';
 import { acknowledge, iam5Resource } from '../policies/acknowledge.ts';
 import type { DataStack } from './data-stack.ts';
 
@@ -59,6 +59,13 @@ export class ServiceStack extends Stack {
       ...(config.release.imageTag ? { default: config.release.imageTag } : {}),
     });
     const release = this.imageTag.valueAsString;
+    // Kept like ImageTag; a new value replaces the tasks (after a secret rotation or a cutover).
+    const rollout = new CfnParameter(this, ROLLOUT_PARAMETER, {
+      type: 'String',
+      default: '0',
+      description: 'Change to roll the api and web tasks without a new release (they re-read their secrets)',
+      allowedPattern: '^[A-Za-z0-9_.:-]{1,64}$',
+    });
     const image = ecs.ContainerImage.fromEcrRepository(props.repository, release);
     const cpuArchitecture =
       config.services.cpuArchitecture === 'ARM64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64;
@@ -107,6 +114,7 @@ export class ServiceStack extends Stack {
       TRUSTED_PROXY_CIDRS: vpc.vpcCidrBlock,
       SLIPWAY_SHUTDOWN_HOLD_SECONDS: String(config.shutdown.holdSeconds),
       LOG_LEVEL: 'info',
+      SLIPWAY_ROLLOUT_ID: rollout.valueAsString,
     };
     const shared = {
       namePrefix: config.appName,
@@ -186,7 +194,7 @@ export class ServiceStack extends Stack {
     // The rules live in this stack so the data stack never depends on it.
     const dbPort = config.database.port;
     this.allowIngress('ApiToDatabase', database.securityGroup, this.api.securityGroup, dbPort, 'api to PostgreSQL');
-    this.allowIngress('TasksToDatabase', database.securityGroup, this.migrate.securityGroup, dbPort, 'one-off tasks to PostgreSQL');
+    const tasksToDatabase = this.allowIngress('TasksToDatabase', database.securityGroup, this.migrate.securityGroup, dbPort, 'one-off tasks to PostgreSQL');
     this.allowIngress('ApiToRedis', redis.securityGroup, this.api.securityGroup, REDIS_PORT, 'api to Redis');
 
     // The api reads and writes attachments and sends mail only from the SES identity.
@@ -230,6 +238,8 @@ export class ServiceStack extends Stack {
       timeout: Duration.minutes(config.services.migrateTimeoutMinutes),
       logRetention: config.logRetentionDays,
     });
+    // The first migration must not start before its task may reach the database.
+    this.migrateBeforeRoll.resource.node.addDependency(tasksToDatabase);
     this.migrateBeforeRoll.gate(this.api.service);
     this.migrateBeforeRoll.gate(this.web.service);
 
@@ -249,8 +259,8 @@ export class ServiceStack extends Stack {
   }
 
   /** One TCP ingress rule on `target` from `source`, created in this stack. */
-  private allowIngress(id: string, target: ec2.ISecurityGroup, source: ec2.ISecurityGroup, port: number, description: string): void {
-    new ec2.CfnSecurityGroupIngress(this, id, {
+  private allowIngress(id: string, target: ec2.ISecurityGroup, source: ec2.ISecurityGroup, port: number, description: string): ec2.CfnSecurityGroupIngress {
+    return new ec2.CfnSecurityGroupIngress(this, id, {
       groupId: target.securityGroupId,
       sourceSecurityGroupId: source.securityGroupId,
       ipProtocol: 'tcp',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, OUTPUT_KEYS, OUTPUT_STACK, STACK_KEYS, outputLocation, releaseHistoryPrefix, stackNames, type OutputName } from '../outputs.ts';
+import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, ROLLOUT_PARAMETER, OUTPUT_KEYS, OUTPUT_STACK, STACK_KEYS, outputLocation, releaseHistoryPrefix, stackNames, type OutputName } from '../outputs.ts';
 import { synthApp, type SynthesizedApp } from './support.ts';
 
 let prod: SynthesizedApp;
@@ -34,6 +34,7 @@ describe('shared names', () => {
 
   it('keeps the image-tag parameter and container names the scripts use', () => {
     expect(IMAGE_TAG_PARAMETER).toBe('ImageTag');
+    expect(ROLLOUT_PARAMETER).toBe('RolloutId');
     expect(CONTAINER_NAMES).toEqual({ api: 'api', web: 'web', migrate: 'migrate' });
   });
 });

@@ -304,6 +304,13 @@ describe('release parameter', () => {
     variant.templates.service.hasParameter('ImageTag', { Default: 'v1.0.0' });
   });
 
+  it('has a RolloutId parameter that reaches api and web, to roll tasks without a new image', () => {
+    service().hasParameter('RolloutId', { Type: 'String', Default: '0' });
+    expect(envOf('api').SLIPWAY_ROLLOUT_ID).toEqual({ Ref: 'RolloutId' });
+    expect(envOf('web').SLIPWAY_ROLLOUT_ID).toEqual({ Ref: 'RolloutId' });
+    expect(envOf('migrate').SLIPWAY_ROLLOUT_ID).toBeUndefined();
+  });
+
   it('reports the running release as an output', () => {
     service().hasOutput('RunningImageTag', { Value: { Ref: 'ImageTag' } });
   });
@@ -318,6 +325,10 @@ describe('migrate before roll', () => {
       TaskDefinition: { Ref: taskDefinitionOf('migrate').id },
       ContainerName: 'migrate',
     });
+  });
+
+  it('starts only after one-off tasks may reach the database', () => {
+    expect(migration().resource.DependsOn).toContain('TasksToDatabase');
   });
 
   it('gates both services', () => {
