@@ -68,6 +68,13 @@ describe('smoke gate against a healthy local app', () => {
     expect(check(report, 'ready').attempts).toBe(4);
   });
 
+  it('retries a 502 from the load balancer and accepts a heartbeat as the first sign of life', async () => {
+    const report = await gate({ badGatewayFirst: 2, heartbeatFirst: true });
+    expect(report.ok).toBe(true);
+    expect(check(report, 'web')).toMatchObject({ status: 'pass', attempts: 3 });
+    expect(check(report, 'api: event stream').detail).toBe('workspace eng: first event "heartbeat"');
+  });
+
   it('reports the event stream as skipped, not failed, when the token sees no workspace', async () => {
     const report = await gate({ workspaces: [] });
     expect(report.ok).toBe(true);

@@ -22,6 +22,10 @@ export interface FakeAppBehaviour {
   webContentType: string;
   /** The HTTP listener answers 200 instead of redirecting. */
   noRedirect: boolean;
+  /** GET / answers 502 this many times first (targets still registering). */
+  badGatewayFirst: number;
+  /** The event stream starts with a heartbeat comment instead of an event. */
+  heartbeatFirst: boolean;
 }
 
 export const HEALTHY: FakeAppBehaviour = {
@@ -35,6 +39,8 @@ export const HEALTHY: FakeAppBehaviour = {
   silentEvents: false,
   webContentType: 'text/html; charset=utf-8',
   noRedirect: false,
+  badGatewayFirst: 0,
+  heartbeatFirst: false,
 };
 
 export interface FakeApp {
@@ -52,12 +58,16 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 
 function handler(b: FakeAppBehaviour, requests: string[]) {
   let readyCalls = 0;
+  let webCalls = 0;
   const sockets = new Set<http.ServerResponse>();
   const fn = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(`${req.method} ${url.pathname}`);
     const auth = req.headers.authorization ?? '';
-    if (url.pathname === '/') {
+    if (url.pathname === '/' && ++webCalls <= b.badGatewayFirst) {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>502 Bad Gateway</html>');
+    } else if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': b.webContentType });
       res.end('<!doctype html><title>Slipway</title>');
     } else if (url.pathname === '/api/health') {
@@ -89,7 +99,8 @@ function handler(b: FakeAppBehaviour, requests: string[]) {
       res.flushHeaders();
       sockets.add(res);
       res.on('close', () => sockets.delete(res));
-      if (!b.silentEvents) res.write('event: ready\ndata: {}\n\n');
+      if (b.heartbeatFirst) res.write(': heartbeat\n\n');
+      else if (!b.silentEvents) res.write('event: ready\ndata: {}\n\n');
     } else {
       json(res, 404, { error: { code: 'not_found', message: 'no route' } });
     }
