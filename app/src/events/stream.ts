@@ -179,9 +179,12 @@ class LiveStream {
     }
   }
 
+  /** Ends the response and its connection (an idle keep-alive socket would hold up a server close). */
   end(): void {
     if (this.closed) return;
-    if (!this.res.writableEnded) this.res.end();
+    const socket = this.res.socket;
+    if (!this.res.writableEnded) this.res.end(() => socket?.end());
+    else socket?.end();
     this.cleanup();
   }
 
@@ -231,6 +234,8 @@ class LiveStream {
   private cleanup(): void {
     if (this.closed) return;
     this.closed = true;
+    // A client that went away may leave the socket half-open; do not keep it (or a close) waiting.
+    if (!this.res.writableEnded) this.res.destroy();
     this.buffer = [];
     this.options.onClose();
   }

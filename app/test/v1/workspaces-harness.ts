@@ -5,6 +5,7 @@
  * reader.
  */
 import pg from 'pg';
+import { Agent, fetch as undiciFetch } from 'undici';
 import pino from 'pino';
 import { buildApiServer, type ApiDependencies } from '../../src/api/server.ts';
 import { startApi } from '../../src/api/run.ts';
@@ -193,7 +194,9 @@ export interface SseStream {
 /** Opens an event stream with fetch and parses it as it arrives. */
 export async function openStream(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
   const controller = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  // A connection of its own, closed with the stream, so no spare socket outlives it.
+  const dispatcher = new Agent({ connections: 1 });
+  const res = await undiciFetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal, dispatcher });
   const messages: SseMessage[] = [];
   const comments: string[] = [];
   const waiters = new Set<() => void>();
@@ -268,6 +271,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
     },
     close() {
       controller.abort();
+      void dispatcher.destroy().catch(() => undefined);
     },
   };
 }
