@@ -42,12 +42,13 @@ export const ROLLBACK_SPEC: CommandSpec = {
     'Roll the service stack back to the previous release that passed its gate (or --to RELEASE) through CDK, smoke-gate it and record it in the release history.',
   options: {
     to: { type: 'string', valueName: 'RELEASE', description: 'The release (image tag) to roll to. Default: the previous good release.' },
+    list: { type: 'boolean', description: 'Print the release history (newest first) and where a rollback would go; change nothing.' },
     'dry-run': { type: 'boolean', description: 'Print the target and the cdk diff; change nothing.' },
     'allow-stateful-replacement': DEPLOY_SPEC.options['allow-stateful-replacement']!,
     'smoke-token': SMOKE_TOKEN,
     ...TIMEOUT_OPTIONS,
   },
-  examples: ['npm run rollback -- --dry-run', 'npm run rollback', 'npm run rollback -- --to 3f2a9c1d0e4b'],
+  examples: ['npm run rollback -- --list', 'npm run rollback -- --dry-run', 'npm run rollback', 'npm run rollback -- --to 3f2a9c1d0e4b'],
 };
 
 export function timeoutsFrom(flags: Flags): Timeouts {

@@ -21,6 +21,26 @@ export interface RollbackOptions {
   readonly timeouts: Timeouts;
 }
 
+/** `--list`: the release history, newest first, marking the running release. */
+export async function listHistory(o: Pick<RollbackOptions, 'config'>, deps: Pick<DeployDeps, 'cfn' | 'ssm' | 'reporter'>): Promise<CommandResult> {
+  const prefix = releaseHistoryPrefix(o.config.appName);
+  const current = await currentImageTag(deps.cfn, o.config.appName);
+  const history = await listReleases(deps.ssm, prefix, (name, reason) => deps.reporter.step('warn', 'unreadable release record', `${name}: ${reason}`));
+  const rows = [...history].reverse();
+  deps.reporter.line(`Release history under ${prefix} (newest first; * = running now):`);
+  for (const r of rows) {
+    const mark = r.release === current && r.outcome === 'live' ? '*' : ' ';
+    const back = r.rolledBackTo ? ` -> ${r.rolledBackTo}` : '';
+    deps.reporter.line(`${mark} ${r.startedAt.slice(0, 19)}Z  ${r.release.padEnd(14)} ${r.kind.padEnd(8)} ${r.outcome.padEnd(11)} smoke ${r.smoke.padEnd(7)} migration ${r.migration ?? '-'}  ${r.durationSeconds}s${back}`);
+  }
+  const next = previousGoodRelease(history, current);
+  return {
+    ok: true,
+    summary: `${history.length} record(s); running ${current ?? 'nothing'}; npm run rollback would go to ${next?.release ?? '(nothing recorded)'}`,
+    document: { running: current ?? null, rollbackTarget: next?.release ?? null, releases: rows },
+  };
+}
+
 export async function rollback(o: RollbackOptions, deps: DeployDeps): Promise<CommandResult> {
   const { reporter, clock, cfn } = deps;
   const { config } = o;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFlags, UsageError } from '../lib/cli.ts';
 import { DEPLOY_SPEC, deployOptionsFrom, ROLLBACK_SPEC, rollbackOptionsFrom } from '../lib/commands.ts';
 import { recordRelease, type ReleaseRecord } from '../lib/releases.ts';
-import { rollback, type RollbackOptions } from '../lib/rollback.ts';
+import { listHistory, rollback, type RollbackOptions } from '../lib/rollback.ts';
 import { makeWorld, testConfig, type WorldState } from './support/world.ts';
 
 const options = (o: Partial<RollbackOptions> = {}): RollbackOptions => ({
@@ -40,6 +40,20 @@ describe('rollback', () => {
     expect(world.smokeCalls.map((s) => s.expectRelease)).toEqual(['r2']);
     expect(world.records().at(-1)).toMatchObject({ release: 'r2', kind: 'rollback', outcome: 'live', previousRelease: 'r3', smoke: 'passed' });
     expect(world.out.join('')).toContain('! unreadable release record: /slipway/releases/garbage');
+  });
+
+  it('--list prints the history newest first and where a rollback would go', async () => {
+    const world = await worldWithHistory();
+    const result = await listHistory({ config: testConfig() }, world.deps);
+    expect(result.summary).toBe('4 record(s); running r3; npm run rollback would go to r2');
+    const lines = world.out.join('').split('\n').filter((l) => /^[* ] 2026/.test(l));
+    expect(lines.map((l) => l.replace(/\s+/g, ' ').split(' ').slice(0, 5).join(' '))).toEqual([
+      '* 2026-02-03T10:00:00Z r3 deploy live',
+      ' 2026-02-02T11:00:00Z r2b deploy rolled-back',
+      ' 2026-02-02T10:00:00Z r2 deploy live',
+      ' 2026-02-01T10:00:00Z r1 deploy live',
+    ]);
+    expect(world.runner.calls).toEqual([]);
   });
 
   it('--to a named release', async () => {
