@@ -1,11 +1,11 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledge, iam5Resource } from '../policies/acknowledge.ts';
+import { acknowledge, iam5Resource, refOf } from '../policies/acknowledge.ts';
 
 export interface AppServiceProps {
   /** Cluster the service runs in (its VPC's private subnets are used). */
@@ -57,6 +57,8 @@ export interface AppServiceProps {
   readonly stopTimeoutSeconds: number;
   /** Retention of the container logs. */
   readonly logRetention: logs.RetentionDays;
+  /** The cluster's ECS Exec session log group (the task role writes to it). */
+  readonly execLogGroup: logs.LogGroup;
   /**
    * Service Connect: publish the container port under `containerName` (server), or only
    * resolve others (client) when false.
@@ -192,6 +194,12 @@ export class AppService extends Construct implements ec2.IConnectable {
       this.taskDefinition.taskRole.node.findChild('DefaultPolicy'),
       iam5Resource('*'),
       'ECS Exec needs ssmmessages channel actions and logs:DescribeLogGroups, which have no resource-level permissions',
+    );
+    const stack = Stack.of(this);
+    acknowledge(
+      this.taskDefinition.taskRole.node.findChild('DefaultPolicy'),
+      iam5Resource(`arn:<AWS::Partition>:logs:${stack.region}:${stack.account}:log-group:${refOf(props.execLogGroup)}:*`),
+      'ECS Exec writes session logs to streams named per session inside the one exec log group',
     );
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minTasks, maxCapacity: props.maxTasks });

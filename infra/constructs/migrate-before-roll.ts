@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { acknowledge, arnOf, iam5Resource } from '../policies/acknowledge.ts';
+import { acknowledge, arnOf, iam5Resource, refOf } from '../policies/acknowledge.ts';
 import type { MigrateTask } from './migrate-task.ts';
 
 export interface MigrateBeforeRollProps {
@@ -129,9 +129,6 @@ export class MigrateBeforeRoll extends Construct {
   private acknowledgeFindings(provider: cr.Provider, family: string, cluster: ecs.ICluster): void {
     const stack = Stack.of(this);
     const policy = (fn: lambda.Function) => fn.role!.node.findChild('DefaultPolicy');
-    // cdk-nag prints a Ref as <LogicalId>.
-    const clusterName = stack.resolve(cluster.clusterName) as string | { Ref: string };
-    const clusterText = typeof clusterName === 'string' ? clusterName : `<${clusterName.Ref}>`;
     const arn = (resource: string) => `arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:${resource}`;
 
     acknowledge(
@@ -141,7 +138,7 @@ export class MigrateBeforeRoll extends Construct {
     );
     acknowledge(
       policy(this.isCompleteFunction),
-      iam5Resource(arn(`task/${clusterText}/*`)),
+      iam5Resource(arn(`task/${refOf(cluster)}/*`)),
       'DescribeTasks reads tasks of this cluster only; task ids are random, so the ARN cannot be narrowed further',
     );
 

@@ -22,8 +22,11 @@ export function acknowledge(resource: IConstruct, ruleId: string, reason: string
 /** The finding id cdk-nag gives a wildcard resource of an IAM policy. */
 export const iam5Resource = (resource: string) => `AwsSolutions-IAM5[Resource::${resource}]`;
 
+const logicalIdOf = (resource: IConstruct) =>
+  Stack.of(resource).getLogicalId((resource.node.defaultChild ?? resource) as never);
+
 /** How cdk-nag prints `Fn::GetAtt [logicalId, Arn]` inside a policy resource. */
-export const arnOf = (resource: IConstruct) => {
-  const cfn = resource.node.defaultChild ?? resource;
-  return `<${Stack.of(resource).getLogicalId(cfn as never)}.Arn>`;
-};
+export const arnOf = (resource: IConstruct) => `<${logicalIdOf(resource)}.Arn>`;
+
+/** How cdk-nag prints `Ref logicalId` inside a policy resource. */
+export const refOf = (resource: IConstruct) => `<${logicalIdOf(resource)}>`;

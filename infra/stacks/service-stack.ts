@@ -3,12 +3,12 @@ import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
 import type { SlipwayConfig } from '../config.ts';
+import { ApiPermissions } from '../constructs/api-permissions.ts';
 import { AppService } from '../constructs/app-service.ts';
 import type { EmailIdentity } from '../constructs/email-identity.ts';
 import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
@@ -16,7 +16,6 @@ import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
 import { REDIS_PORT } from '../constructs/redis-cache.ts';
 import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, OUTPUT_KEYS, ROLLOUT_PARAMETER, releaseHistoryPrefix } from '../outputs.ts';
-import { acknowledge, iam5Resource } from '../policies/acknowledge.ts';
 import type { DataStack } from './data-stack.ts';
 
 /** Ports of the app's commands (app/API.md). */
@@ -125,6 +124,7 @@ export class ServiceStack extends Stack {
       deregistrationDelaySeconds: config.shutdown.deregistrationDelaySeconds,
       stopTimeoutSeconds: config.shutdown.stopTimeoutSeconds,
       logRetention: config.logRetentionDays,
+      execLogGroup: execLogs,
     };
 
     this.api = new AppService(this, 'Api', {
@@ -197,37 +197,12 @@ export class ServiceStack extends Stack {
     const tasksToDatabase = this.allowIngress('TasksToDatabase', database.securityGroup, this.migrate.securityGroup, dbPort, 'one-off tasks to PostgreSQL');
     this.allowIngress('ApiToRedis', redis.securityGroup, this.api.securityGroup, REDIS_PORT, 'api to Redis');
 
-    // The api reads and writes attachments and sends mail only from the SES identity.
-    const taskRole = this.api.taskDefinition.taskRole;
-    const execLogsRef = `<${this.getLogicalId(execLogs.node.defaultChild as logs.CfnLogGroup)}>`;
-    for (const svc of [this.api, this.web]) {
-      acknowledge(
-        svc.taskDefinition.taskRole.node.findChild('DefaultPolicy'),
-        iam5Resource(`arn:<AWS::Partition>:logs:${this.region}:${this.account}:log-group:${execLogsRef}:*`),
-        'ECS Exec writes session logs to streams named per session inside the one exec log group',
-      );
-    }
-
-    const bucketArn = `arn:${this.partition}:s3:::${attachments.bucketName}`;
-    taskRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: [`${bucketArn}/*`],
-      }),
-    );
-    taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucketArn] }));
-    taskRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [props.emailIdentity.identityArn],
-        conditions: { StringEquals: { 'ses:FromAddress': config.email.senderEmail } },
-      }),
-    );
-    acknowledge(
-      taskRole.node.findChild('DefaultPolicy'),
-      iam5Resource(`arn:<AWS::Partition>:s3:::${attachments.bucketName}/*`),
-      'Attachment object keys are generated per upload; access is limited to objects of the attachments bucket',
-    );
+    new ApiPermissions(this, 'ApiPermissions', {
+      role: this.api.taskDefinition.taskRole,
+      attachmentsBucketName: attachments.bucketName,
+      sesIdentityArn: props.emailIdentity.identityArn,
+      senderEmail: config.email.senderEmail,
+    });
 
     const privateSubnets = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnets;
     this.migrateBeforeRoll = new MigrateBeforeRoll(this, 'MigrateBeforeRoll', {
