@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findSecretLiterals } from '../policies/secret-literals.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const outdir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
@@ -28,6 +29,9 @@ describe('cdk synth', () => {
     expect(templates).toEqual(
       ['data', 'edge', 'network', 'observability', 'registry', 'service'].map((k) => `slipway-${k}.template.json`),
     );
+    for (const file of templates) {
+      expect(findSecretLiterals(JSON.parse(readFileSync(join(outdir, file), 'utf8'))), file).toEqual([]);
+    }
   });
 
   it('fails with the setting, value and fix for a bad setting', () => {

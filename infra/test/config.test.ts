@@ -86,6 +86,12 @@ describe('sources', () => {
     }
   });
 
+  it('reads cdk.json context by default, as the operator scripts do', () => {
+    const config = loadConfig({ env: {}, envFile: false });
+    expect(config.domain.domainName).toBe('tracker.example.com');
+    expect(config.account).toBe('123456789012');
+  });
+
   it('context values may be JSON numbers and booleans', () => {
     const config = loadConfig({ env: {}, context: { ...REQUIRED, MAX_AZS: 3, DB_MULTI_AZ: false }, envFile: false });
     expect(config.network.maxAzs).toBe(3);
