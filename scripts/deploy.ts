@@ -1,11 +1,13 @@
 /** npm run deploy [-- --dry-run ...]: build, push, roll, gate, roll back on failure (see --help). */
 import { processIo, runCommand } from './lib/cli.ts';
 import { DEPLOY_SPEC, deployOptionsFrom, loadContext } from './lib/commands.ts';
-import { deploy } from './lib/deploy.ts';
+import { deploy, restart } from './lib/deploy.ts';
 import { zxRunner } from './lib/runner.ts';
 import { realClock } from './lib/wait.ts';
 
 process.exitCode = await runCommand(DEPLOY_SPEC, processIo(), async (flags, reporter) => {
   const { config, clients } = loadContext();
-  return deploy(deployOptionsFrom(flags, config), { ...clients, runner: zxRunner, clock: realClock, reporter });
+  const options = deployOptionsFrom(flags, config);
+  const deps = { ...clients, runner: zxRunner, clock: realClock, reporter };
+  return flags.restart ? restart(options, deps) : deploy(options, deps);
 });

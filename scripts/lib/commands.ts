@@ -30,9 +30,10 @@ export const DEPLOY_SPEC: CommandSpec = {
     release: { type: 'string', valueName: 'TAG', description: 'Deploy an image already in ECR under this tag instead of building.' },
     'smoke-token': SMOKE_TOKEN,
     'no-rollback': { type: 'boolean', description: 'Do not roll back automatically when the gate fails.' },
+    restart: { type: 'boolean', description: 'No new release: replace the api and web tasks on the running one (they re-read their secrets) through CDK, then gate.' },
     ...TIMEOUT_OPTIONS,
   },
-  examples: ['npm run deploy -- --dry-run', 'npm run deploy', 'npm run deploy -- --release 3f2a9c1d0e4b --json'],
+  examples: ['npm run deploy -- --dry-run', 'npm run deploy', 'npm run deploy -- --release 3f2a9c1d0e4b --json', 'npm run deploy -- --restart'],
   notes: ['Settings come from .env, the environment and cdk.json context (see infra/README.md).'],
 };
 
@@ -70,6 +71,10 @@ function tagFlag(flags: Flags, name: string): string | undefined {
 }
 
 export function deployOptionsFrom(flags: Flags, config: SlipwayConfig): DeployOptions {
+  if (flags.restart) {
+    const clash = ['release', 'allow-dirty', 'dry-run', 'no-rollback'].filter((f) => flags[f] !== undefined && flags[f] !== false);
+    if (clash.length) throw new UsageError(`--restart restarts the running release; it takes no ${clash.map((f) => `--${f}`).join(', ')}`);
+  }
   return {
     config,
     dryRun: Boolean(flags['dry-run']),

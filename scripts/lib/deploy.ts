@@ -8,13 +8,13 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SlipwayConfig } from '../../infra/config.ts';
-import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
+import { releaseHistoryPrefix, ROLLOUT_PARAMETER, stackNames } from '../../infra/outputs.ts';
 import { readSecret } from './aws.ts';
 import { formatDuration, type CommandResult } from './cli.ts';
 import { describeRunning, type RunningRelease, type ServiceRef } from './ecs.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
 import { migrationOf, recordRelease, type ReleaseRecord } from './releases.ts';
-import { cdkDiff, gate, guardDiff, rollRelease, type RollDeps, type RollTarget, type Timeouts } from './release-flow.ts';
+import { cdkDiff, gate, guardDiff, rollRelease, type RollDeps, type RollOutcome, type RollTarget, type Timeouts } from './release-flow.ts';
 import { runOrThrow } from './runner.ts';
 import type { SmokeOptions, SmokeReport } from './smoke.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
@@ -239,4 +239,41 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
       : `rolled back to ${previous} but its gate failed too (${backReport?.failed.join('; ')})`
     : `the rollback to ${previous} failed too (${back.reason})`;
   return { ok: false, summary: `${tag} ${whatFailed}; ${after}; running now: ${describeRunning(back.running as RunningRelease[])}`, document: doc };
+}
+
+/**
+ * Replaces the api and web tasks on the running release, so they re-read their secrets (after a
+ * rotation or a database cutover): the service stack gets a new RolloutId parameter through CDK,
+ * so CloudFormation stays the source of truth and the next deploy keeps it.
+ */
+export async function restartServices(
+  deps: RollDeps,
+  appName: string,
+  timeouts: Timeouts,
+  allowStatefulReplacement = false,
+): Promise<{ release: string; rolloutId: string; outcome: RollOutcome }> {
+  const release = await currentImageTag(deps.cfn, appName);
+  if (!release) throw new Error(`the service stack of ${appName} is not deployed: nothing to restart`);
+  await assertStackIdle(deps.cfn, stackNames(appName).service);
+  const rolloutId = `restart-${new Date(deps.clock.now()).toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+  const target = deployTargets(deps, appName).serviceOnly;
+  const extra = { [ROLLOUT_PARAMETER]: rolloutId };
+  const diff = await cdkDiff(deps, target, release, extra);
+  guardDiff(diff, allowStatefulReplacement, deps.reporter);
+  deps.reporter.line(`  restarting the api and web tasks on ${release} (${ROLLOUT_PARAMETER}=${rolloutId})`);
+  const outcome = await rollRelease(deps, target, release, timeouts, extra);
+  return { release, rolloutId, outcome };
+}
+
+/** `npm run deploy -- --restart`: restart on the running release, then gate it. */
+export async function restart(o: Pick<DeployOptions, 'config' | 'timeouts' | 'smokeToken' | 'allowStatefulReplacement'>, deps: DeployDeps): Promise<CommandResult> {
+  const { release, rolloutId, outcome } = await restartServices(deps, o.config.appName, o.timeouts, o.allowStatefulReplacement);
+  const doc: Record<string, unknown> = { release, rolloutId, runningNow: outcome.running };
+  if (!outcome.ok) return { ok: false, summary: `restart on ${release} failed (${outcome.reason}); running now: ${describeRunning(outcome.running)}`, document: doc };
+  const outputs = new StackOutputs(deps.cfn, o.config.appName);
+  const report = await gate(deps, await smokeOptionsFor(outputs, deps, o.config, release, o.timeouts.smokeMs, o.smokeToken));
+  doc.smoke = report;
+  return report.ok
+    ? { ok: true, summary: `restarted the services on ${release}; smoke gate passed`, document: doc }
+    : { ok: false, summary: `restarted the services on ${release} but the smoke gate failed (${report.failed.join('; ')})`, document: doc };
 }

@@ -45,8 +45,11 @@ export interface Timeouts {
   readonly smokeMs: number;
 }
 
-export function cdkParameterArgs(serviceStack: string, tag: string): string[] {
-  return ['--parameters', `${serviceStack}:${IMAGE_TAG_PARAMETER}=${tag}`];
+/** Extra service-stack parameters, e.g. a new RolloutId to restart the tasks. */
+export type StackParameters = Readonly<Record<string, string>>;
+
+export function cdkParameterArgs(serviceStack: string, tag: string, extra: StackParameters = {}): string[] {
+  return Object.entries({ [IMAGE_TAG_PARAMETER]: tag, ...extra }).flatMap(([key, value]) => ['--parameters', `${serviceStack}:${key}=${value}`]);
 }
 
 export interface DiffResult {
@@ -56,10 +59,10 @@ export interface DiffResult {
 }
 
 /** `cdk diff` for the release, parsed for stateful replacements and deletions. */
-export async function cdkDiff(deps: Pick<RollDeps, 'runner'>, target: RollTarget, tag: string): Promise<DiffResult> {
+export async function cdkDiff(deps: Pick<RollDeps, 'runner'>, target: RollTarget, tag: string, extra: StackParameters = {}): Promise<DiffResult> {
   // `cdk diff` has no --all: no stack names means every stack.
   const stacks = target.stacks.filter((s) => s !== '--all');
-  const args = ['cdk', 'diff', ...stacks, ...(target.exclusively ? ['--exclusively'] : []), ...cdkParameterArgs(target.serviceStack, tag), '--no-color'];
+  const args = ['cdk', 'diff', ...stacks, ...(target.exclusively ? ['--exclusively'] : []), ...cdkParameterArgs(target.serviceStack, tag, extra), '--no-color'];
   const result = await deps.runner.run('npx', args, { timeoutMs: 15 * 60_000 });
   const output = `${result.stdout}\n${result.stderr}`;
   // cdk diff exits 1 only with --fail; anything else non-zero means it could not diff.
@@ -95,12 +98,12 @@ export type RollOutcome =
   | { readonly ok: false; readonly stage: 'stack-update' | 'services'; readonly reason: string; readonly running: readonly RunningRelease[] };
 
 /** cdk deploy with the release's tag, then wait for the services to settle on it. */
-export async function rollRelease(deps: RollDeps, target: RollTarget, tag: string, timeouts: Timeouts): Promise<RollOutcome> {
+export async function rollRelease(deps: RollDeps, target: RollTarget, tag: string, timeouts: Timeouts, extra: StackParameters = {}): Promise<RollOutcome> {
   const { reporter, clock } = deps;
   const started = clock.now();
   const args = [
     'cdk', 'deploy', ...target.stacks, ...(target.exclusively ? ['--exclusively'] : []),
-    ...cdkParameterArgs(target.serviceStack, tag),
+    ...cdkParameterArgs(target.serviceStack, tag, extra),
     '--require-approval', 'never', '--progress', 'events', '--no-color',
   ];
   reporter.line(`  $ npx ${args.join(' ')}`);

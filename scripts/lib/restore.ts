@@ -5,7 +5,7 @@
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import {
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
@@ -18,8 +18,9 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SlipwayConfig } from '../../infra/config.ts';
 import { formatDuration, type CommandResult, type Reporter } from './cli.ts';
-import { describeRunning, runningReleases, waitServicesStable } from './ecs.ts';
-import { serviceRef, smokeOptionsFor } from './deploy.ts';
+import { describeRunning } from './ecs.ts';
+import { restartServices, smokeOptionsFor } from './deploy.ts';
+import type { CommandRunner } from './runner.ts';
 import { gate } from './release-flow.ts';
 import {
   compareSnapshots,
@@ -31,7 +32,7 @@ import {
   type ProbeTarget,
 } from './restore-validate.ts';
 import type { SmokeOptions, SmokeReport } from './smoke.ts';
-import { currentImageTag, StackOutputs } from './stacks.ts';
+import { StackOutputs } from './stacks.ts';
 import { WaitFailedError, waitFor, WaitTimeoutError, type Clock } from './wait.ts';
 
 export const DRILL_TAG = 'slipway:restore-drill';
@@ -46,6 +47,8 @@ export interface RestoreDeps {
   readonly secrets: SecretsManagerClient;
   readonly ssm: SSMClient;
   readonly cfn: CloudFormationClient;
+  /** Runs cdk for the restart after a cutover. */
+  readonly runner: CommandRunner;
   readonly clock: Clock;
   readonly reporter: Reporter;
   readonly smoke?: (options: SmokeOptions) => Promise<SmokeReport>;
@@ -364,8 +367,8 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
 
 // ---------------------------------------------------------------------------
 // Cutover and its rollback: the tasks read DB_HOST/DB_PORT from the database secret at start,
-// so the secret is repointed and the services are restarted (a new deployment of the same
-// task definitions, which the next cdk deploy does not revert), then gated.
+// so the secret is repointed and the services are restarted through CDK (a new RolloutId on
+// the running release, which the next cdk deploy keeps), then gated.
 // ---------------------------------------------------------------------------
 
 interface SecretShape {
@@ -388,21 +391,12 @@ async function pointSecretAt(secrets: SecretsManagerClient, arn: string, host: s
 }
 
 async function restartAndGate(deps: RestoreDeps, o: Pick<DrillOptions, 'config' | 'timeouts' | 'smokeToken'>, outputs: StackOutputs): Promise<{ ok: boolean; detail: string; running: string }> {
-  const ref = await serviceRef(outputs);
-  for (const service of ref.services) {
-    await deps.ecs.send(new UpdateServiceCommand({ cluster: ref.cluster, service, forceNewDeployment: true }));
-  }
-  try {
-    await waitServicesStable(deps.ecs, ref, { timeoutMs: o.timeouts.stableMs, clock: deps.clock, progress: (l) => deps.reporter.line(l) });
-  } catch (error) {
-    const running = describeRunning(await runningReleases(deps.ecs, ref).catch(() => []));
-    return { ok: false, detail: (error as Error).message, running };
-  }
-  const release = (await currentImageTag(deps.cfn, o.config.appName)) ?? '';
+  const timeouts = { deployMs: 60 * 60_000, stableMs: o.timeouts.stableMs, smokeMs: o.timeouts.smokeMs };
+  const { release, outcome } = await restartServices(deps, o.config.appName, timeouts);
+  if (!outcome.ok) return { ok: false, detail: outcome.reason, running: describeRunning(outcome.running) };
   const smokeOptions = await smokeOptionsFor(outputs, deps, o.config, release, o.timeouts.smokeMs, o.smokeToken);
   const report = await gate(deps, smokeOptions);
-  const running = describeRunning(await runningReleases(deps.ecs, ref));
-  return { ok: report.ok, detail: report.ok ? 'smoke gate passed' : report.failed.join('; '), running };
+  return { ok: report.ok, detail: report.ok ? 'smoke gate passed' : report.failed.join('; '), running: describeRunning(outcome.running) };
 }
 
 async function cutoverTo(

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deploy, type DeployOptions } from '../lib/deploy.ts';
+import { parseFlags, UsageError } from '../lib/cli.ts';
+import { DEPLOY_SPEC, deployOptionsFrom } from '../lib/commands.ts';
+import { deploy, restart, type DeployOptions } from '../lib/deploy.ts';
 import { StatefulChangeRefused } from '../lib/release-flow.ts';
 import { makeWorld, testConfig, type WorldState } from './support/world.ts';
 
@@ -178,5 +180,24 @@ describe('deploy', () => {
     const { world, result } = await run({ images: new Set([OLD, 'cccccccccccc']) }, { release: 'cccccccccccc' });
     expect(result.ok).toBe(true);
     expect(world.runner.calls.some((c) => c.startsWith('git') || c.startsWith('docker'))).toBe(false);
+  });
+});
+
+describe('deploy --restart', () => {
+  it('replaces the tasks on the running release through CDK with a new RolloutId, then gates', async () => {
+    const world = makeWorld();
+    const result = await restart({ config: testConfig(), allowStatefulReplacement: false, timeouts: { deployMs: 1, stableMs: 60_000, smokeMs: 1 } }, world.deps);
+    expect(result).toMatchObject({ ok: true, summary: `restarted the services on ${OLD}; smoke gate passed` });
+    expect(cdkDeploys(world.runner.calls)).toEqual([
+      `npx cdk deploy slipway-service --exclusively --parameters slipway-service:ImageTag=${OLD} --parameters slipway-service:RolloutId=restart-20260302T100000 --require-approval never --progress events --no-color`,
+    ]);
+    expect(world.smokeCalls.map((s) => s.expectRelease)).toEqual([OLD]);
+    expect(world.runner.calls.some((c) => /^(git|docker)/.test(c))).toBe(false);
+  });
+
+  it('refuses flags that belong to a release', () => {
+    expect(() => deployOptionsFrom(parseFlags(DEPLOY_SPEC, ['--restart', '--release', 'x1']), testConfig())).toThrow(
+      new UsageError('--restart restarts the running release; it takes no --release'),
+    );
   });
 });

@@ -135,7 +135,8 @@ describe('cutover and rollback', () => {
     expect(world.order).toEqual(['ssm:put', 'secret:put']);
     expect(world.secret()).toMatchObject({ host: `${RESTORED}.db.internal`, port: 5432, dbInstanceIdentifier: RESTORED, password: 'pw' });
     expect(JSON.parse(world.params.get('/slipway/restore/cutover')!)).toMatchObject({ previousHost: 'source.db.internal', previousInstance: SOURCE, restoredInstance: RESTORED });
-    expect(world.restarts).toEqual(['slipway-api (force)', 'slipway-web (force)']);
+    // restarted through CDK: same release, a new RolloutId
+    expect(world.restarts).toEqual(['--parameters slipway-service:ImageTag=r7 --parameters slipway-service:RolloutId=restart-20260302T100210']);
     expect(world.gates).toEqual([{ host: `${RESTORED}.db.internal`, release: 'r7' }]);
     expect(world.deleted).toEqual([]);
 

@@ -9,7 +9,6 @@ import {
   ECSClient,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
-  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DeleteDBInstanceCommand, DescribeDBInstancesCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -20,6 +19,7 @@ import { Reporter } from '../../lib/cli.ts';
 import type { RestoreDeps } from '../../lib/restore.ts';
 import type { SmokeOptions, SmokeReport } from '../../lib/smoke.ts';
 import { fakeClock } from '../../lib/wait.ts';
+import { fakeRunner } from './fake-runner.ts';
 import { REGION } from './world.ts';
 
 export const SOURCE = 'slipway-data-database-abc123';
@@ -225,10 +225,16 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     return {};
   });
   const restarts: string[] = [];
-  mocks.ecs.on(UpdateServiceCommand).callsFake((input: { service: string; forceNewDeployment: boolean }) => {
-    restarts.push(`${input.service}${input.forceNewDeployment ? ' (force)' : ''}`);
-    return {};
-  });
+  const runner = fakeRunner([
+    { match: /^npx cdk diff slipway-service --exclusively/, result: { stdout: 'Stack slipway-service\nParameters\n[~] Parameter RolloutId: 0 to x\nResources\n[~] AWS::ECS::TaskDefinition Service/Api/TaskDef ApiTaskDef1 replace\n' } },
+    {
+      match: /^npx cdk deploy slipway-service --exclusively/,
+      respond: (line) => {
+        restarts.push(line.replace(/^.*?--parameters /, '--parameters ').replace(/ --require-approval.*$/, ''));
+        return { stdout: 'deployed' };
+      },
+    },
+  ]);
   mocks.ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
     services: input.services.map((serviceName) => ({ serviceName, runningCount: 2, desiredCount: 2, taskDefinition: 'td:r7', deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED', taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-api:3' }] })),
   }));
@@ -242,7 +248,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
 
   const out: string[] = [];
   const reporter = new Reporter({ json: false, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } });
-  const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, clock, reporter, smoke };
+  const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke };
   return { deps, instances, deleted, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, secret: () => dbSecret };
 }
 
