@@ -308,7 +308,14 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   } catch (error) {
     if (!(error instanceof WaitTimeoutError || error instanceof WaitFailedError)) throw error;
     report.problems.push(error.message);
-    await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
+    try {
+      await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
+    } catch (deleteError) {
+      // RDS refuses to delete an instance in some states (e.g. still creating).
+      if ((deleteError as Error).name !== 'InvalidDBInstanceStateFault') throw deleteError;
+      reporter.step('fail', 'restore', `${error.message}; RDS would not delete ${restoredId} yet`, 'npm run restore-drill -- --cleanup once it has settled');
+      return finish(false, `restore of ${sourceId} did not become available (${error.message}); RDS would not delete ${restoredId} yet (${(deleteError as Error).message}): run npm run restore-drill -- --cleanup later`);
+    }
     reporter.step('fail', 'restore', `${error.message}; deleted ${restoredId} (created by this drill)`);
     return finish(false, `restore of ${sourceId} did not become available (${error.message}); the drill's instance ${restoredId} was deleted`);
   }

@@ -82,6 +82,14 @@ describe('restore drill', () => {
     expect(world.registered).toHaveLength(0);
   });
 
+  it('a timed-out restore that RDS will not delete yet says how to clean it up later', async () => {
+    setup({ pollsUntilAvailable: Infinity, deleteRefused: true });
+    const result = await runDrill(options({ timeouts: { ...options().timeouts, availableMs: 600_000 } }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(new RegExp(`RDS would not delete ${RESTORED} yet \\(Instance is not in available state\\): run npm run restore-drill -- --cleanup later$`));
+    expect(world.puts.map((p) => p.Key)).toContain('drills/drill-20260302100000/report.json');
+  });
+
   it('a validation mismatch exits non-zero and keeps the instance for inspection, saying so', async () => {
     setup({ counts: { source: { workspaces: 4, users: 20, issues: 1500 }, restored: { workspaces: 4, users: 20, issues: 12 } } });
     const result = await runDrill(options(), world.deps);

@@ -37,6 +37,8 @@ export interface RestoreScenario {
   /** The gate fails while the secret points at the restored host. */
   gateFailsOnRestored: boolean;
   extraInstances: DBInstance[];
+  /** RDS refuses DeleteDBInstance (InvalidDBInstanceStateFault). */
+  deleteRefused: boolean;
 }
 
 export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
@@ -46,6 +48,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     noStats: false,
     gateFailsOnRestored: false,
     extraInstances: [],
+    deleteRefused: false,
     ...overrides,
   };
   const clock = fakeClock(Date.parse('2026-03-02T10:00:00Z'));
@@ -93,6 +96,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     return { DBInstance: i };
   });
   mocks.rds.on(DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
+    if (scenario.deleteRefused) throw Object.assign(new Error('Instance is not in available state'), { name: 'InvalidDBInstanceStateFault' });
     deleted.push(input.DBInstanceIdentifier);
     instances.get(input.DBInstanceIdentifier)!.DBInstanceStatus = 'deleting';
     return {};
