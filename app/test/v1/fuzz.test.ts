@@ -111,11 +111,12 @@ function paramValue(name: string): fc.Arbitrary<string> {
 }
 
 const QUERY_KEYS = ['status', 'assignee', 'q', 'limit', 'cursor', 'lastEventId', 'x', '__proto__', 'status[]'];
-const queryString = fc
+const queryString = () =>
+  fc
   .array(
     fc.tuple(
       fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 8 })),
-      fc.oneof(fc.constantFrom('open', 'closed,in_progress', 'me', 'none', '10', '0', '101', 'eyJuIjoxfQ', member?.id ?? 'me'), garbage),
+      fc.oneof(fc.constantFrom('open', 'closed,in_progress', 'me', 'none', '10', '0', '101', 'eyJuIjoxfQ', member.id), garbage),
       fc.boolean(),
     ),
     { maxLength: 5 },
@@ -181,7 +182,7 @@ describe('fuzzing every /api/v1 route', () => {
       .record({
         route: fc.constantFrom(...routes),
         methodOverride: fc.option(fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS'), { freq: 8 }),
-        query: queryString,
+        query: queryString(),
         body: fc.option(bodyValue, { freq: 4 }),
         contentType: contentTypes,
         auth: authHeader(),
