@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { isWorkspaceEvent, type WorkspaceEvent } from './types.ts';
 
 export const EVENTS_CHANNEL = 'slipway:workspace-events';
+const RESYNC_AGAIN_MS = 500;
 
 export interface HubListener {
   event(event: WorkspaceEvent): void;
@@ -54,11 +55,17 @@ export class EventHub {
       });
       subscriber.on('ready', () => {
         // ioredis re-subscribes on reconnect; anything published meanwhile is in the log.
-        if (this.subscribedOnce) this.resyncAll();
+        // Catch up now and once more shortly after, when the re-subscription is surely active.
+        if (!this.subscribedOnce) return;
+        this.resyncAll();
+        setTimeout(() => this.resyncAll(), RESYNC_AGAIN_MS).unref();
       });
       subscriber.subscribe(EVENTS_CHANNEL).then(
         () => {
+          // Streams opened before the first subscription may have missed other replicas' events.
+          if (this.subscribedOnce) return;
           this.subscribedOnce = true;
+          this.resyncAll();
         },
         (error: Error) => {
           if (!this.closed) this.log.warn({ error: error.message }, 'could not subscribe to live updates; will retry on reconnect');
@@ -137,6 +144,7 @@ export class EventHub {
   }
 
   private resyncAll(): void {
+    if (this.closed) return;
     for (const set of this.listeners.values()) {
       for (const listener of [...set]) listener.resync();
     }

@@ -193,6 +193,30 @@ describe('heartbeat and shutdown', () => {
   });
 });
 
+describe('Redis outage', () => {
+  it('a stream catches up from the log when its replica\'s subscriber reconnects', async () => {
+    const env = { REDIS_URL: servers.redis!.url };
+    const [first, second] = await Promise.all([startCustomApi(servers, {}, env), startCustomApi(servers, {}, env)]);
+    const redis = new Redis(servers.redis!.url);
+    try {
+      const s = await openStream(eventsUrl(first.url, 'live'), auth(member));
+      await s.next((m) => m.event === 'ready');
+      await createIssue(client(second.url, owner), 'live', { title: 'Before the outage' });
+      await s.next((m) => data(m).issue?.title === 'Before the outage', 1000);
+      // Drop every subscriber connection: what is published now reaches no replica directly.
+      await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await createIssue(client(second.url, owner), 'live', { title: 'During the outage' });
+      const caught = await s.next((m) => data(m).issue?.title === 'During the outage', 3000);
+      expect(caught.event).toBe('issue.created');
+      expect(s.messages.filter((m) => m.id === caught.id)).toHaveLength(1);
+      s.close();
+    } finally {
+      redis.disconnect();
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
 describe('across API processes', () => {
   let one: RunningApp;
   let two: RunningApp;

@@ -70,7 +70,7 @@ export async function listWorkspaces(db: Db, userId: string): Promise<WorkspaceA
   const { rows } = await db.query<Row>(
     `SELECT w.id, w.slug, w.name, w.issue_key, m.role, w.created_at, w.updated_at
        FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = $1
-      ORDER BY w.name, w.slug`,
+      ORDER BY lower(w.name), w.slug`,
     [userId],
   );
   return rows.map((row) => fromRow(row, userId));
