@@ -101,7 +101,7 @@ export const settingsSchema = z.object({
   DB_MAX_ALLOCATED_STORAGE_GIB: int(20, 65536, 'use at least DB_ALLOCATED_STORAGE_GIB, at most 65536'),
   DB_BACKUP_RETENTION_DAYS: int(1, 35, 'use 7 to 35 days'),
   DB_ENGINE_VERSION: z.enum(['16', '17'], { error: 'is not a supported PostgreSQL major version. Fix: use 16 or 17' }),
-  DB_PORT: int(1150, 65535, 'use a port from 1150 to 65535, e.g. 5432'),
+  DB_INSTANCE_PORT: int(1150, 65535, 'use a port from 1150 to 65535, e.g. 5432'),
   DB_DELETION_PROTECTION: bool(),
   REDIS_NODE_TYPE: text(
     /^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/,
@@ -147,7 +147,7 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     DB_MAX_ALLOCATED_STORAGE_GIB: '200',
     DB_BACKUP_RETENTION_DAYS: '14',
     DB_ENGINE_VERSION: '17',
-    DB_PORT: '5432',
+    DB_INSTANCE_PORT: '5432',
     DB_DELETION_PROTECTION: 'true',
     REDIS_NODE_TYPE: 'cache.t4g.small',
     REDIS_REPLICATION_ENABLED: 'true',
@@ -182,7 +182,7 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     DB_MAX_ALLOCATED_STORAGE_GIB: '50',
     DB_BACKUP_RETENTION_DAYS: '7',
     DB_ENGINE_VERSION: '17',
-    DB_PORT: '5432',
+    DB_INSTANCE_PORT: '5432',
     DB_DELETION_PROTECTION: 'true',
     REDIS_NODE_TYPE: 'cache.t4g.micro',
     REDIS_REPLICATION_ENABLED: 'false',
@@ -368,6 +368,11 @@ export interface SlipwayConfig {
   readonly attachments: { readonly noncurrentVersionDays: number };
   /** The app's public URL, https://DOMAIN_NAME. */
   readonly appUrl: string;
+  /**
+   * Settings still taken from the example layer (cdk.json "slipway:example-settings"): fine
+   * for `cdk synth`, never for a deploy (preflight fails on them).
+   */
+  readonly exampleSettings: readonly SettingName[];
 }
 
 /** A bad setting: `issues` lists each as "SETTING=value ...: problem. Fix: ...". */
@@ -385,7 +390,16 @@ export interface LoadConfigOptions {
   readonly context?: Readonly<Record<string, unknown>>;
   /** Path of the dotenv file, or false to skip it. @default '.env' in the working directory */
   readonly envFile?: string | false;
+  /**
+   * Example settings, the lowest layer: they let `cdk synth` run on a fresh clone, and any
+   * value from `.env`, the environment or context replaces them.
+   * @default the "slipway:example-settings" object of ./cdk.json's context, if present
+   */
+  readonly example?: Readonly<Record<string, unknown>>;
 }
+
+/** The cdk.json context key that holds the example settings. */
+export const EXAMPLE_SETTINGS_CONTEXT_KEY = 'slipway:example-settings';
 
 /** Reads the "context" object of a cdk.json file (empty when the file is missing). */
 export function readCdkJsonContext(path = 'cdk.json'): Record<string, unknown> {
@@ -411,12 +425,16 @@ export function loadConfig(options: LoadConfigOptions = {}): SlipwayConfig {
   const envFile = options.envFile ?? '.env';
   const fromFile =
     envFile !== false && existsSync(resolve(envFile)) ? parseDotenv(readFileSync(resolve(envFile))) : {};
-  const merged: Raw = {
+  const cdkContext = options.context === undefined || options.example === undefined ? readCdkJsonContext() : {};
+  const example = pickSettings((options.example ?? cdkContext[EXAMPLE_SETTINGS_CONTEXT_KEY] ?? {}) as Record<string, unknown>);
+  const own: Raw = {
     ...pickSettings(fromFile),
     ...pickSettings(options.env ?? process.env),
-    ...pickSettings(options.context ?? readCdkJsonContext()),
+    ...pickSettings(options.context ?? cdkContext),
   };
-  return parseSettings(merged);
+  const config = parseSettings({ ...example, ...own });
+  const fromExample = (Object.keys(example) as SettingName[]).filter((name) => own[name] === undefined);
+  return Object.freeze({ ...config, exampleSettings: fromExample });
 }
 
 /** Validates already-merged raw settings (strings by setting name). Throws ConfigError. */
@@ -465,7 +483,7 @@ function toConfig(s: Settings): SlipwayConfig {
       maxAllocatedStorageGiB: s.DB_MAX_ALLOCATED_STORAGE_GIB,
       backupRetentionDays: s.DB_BACKUP_RETENTION_DAYS,
       engineVersion: s.DB_ENGINE_VERSION,
-      port: s.DB_PORT,
+      port: s.DB_INSTANCE_PORT,
       deletionProtection: s.DB_DELETION_PROTECTION,
     },
     redis: { nodeType: s.REDIS_NODE_TYPE, replicationEnabled: s.REDIS_REPLICATION_ENABLED },
@@ -487,6 +505,7 @@ function toConfig(s: Settings): SlipwayConfig {
     logRetentionDays: s.LOG_RETENTION_DAYS,
     attachments: { noncurrentVersionDays: s.ATTACHMENTS_NONCURRENT_DAYS },
     appUrl: `https://${s.DOMAIN_NAME}`,
+    exampleSettings: [],
   };
   return deepFreeze(config);
 }

@@ -1,24 +1,33 @@
 /**
  * The CDK app: `npx cdk synth` / `npx cdk deploy --all`. Settings come from `.env`, the
- * environment and CDK context (context wins); see infra/README.md.
+ * environment and CDK context (context wins), over the example values kept in cdk.json so
+ * a fresh clone synthesizes offline; see infra/README.md.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { addSlipwayStacks } from './app.ts';
-import { ConfigError, SETTING_NAMES, loadConfig } from './config.ts';
+import { ConfigError, EXAMPLE_SETTINGS_CONTEXT_KEY, SETTING_NAMES, loadConfig } from './config.ts';
 
 const app = new App();
 const context = Object.fromEntries(SETTING_NAMES.map((name) => [name, app.node.tryGetContext(name)]));
 
 let config;
 try {
-  config = loadConfig({ context });
+  config = loadConfig({ context, example: app.node.tryGetContext(EXAMPLE_SETTINGS_CONTEXT_KEY) ?? {} });
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
     process.exit(1);
   }
   throw error;
+}
+
+if (config.exampleSettings.length > 0) {
+  // Fine for looking at the templates; preflight refuses to deploy them.
+  console.warn(
+    `Using example values for ${config.exampleSettings.join(', ')} (cdk.json "${EXAMPLE_SETTINGS_CONTEXT_KEY}"). ` +
+      'Set your own in .env, the environment or -c KEY=value before deploying.',
+  );
 }
 
 addSlipwayStacks(app, config);

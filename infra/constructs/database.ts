@@ -150,7 +150,7 @@ export class Database extends Construct implements ec2.IConnectable {
       acknowledge(
         this.instance,
         'AwsSolutions-RDS11',
-        'PostgreSQL keeps port 5432 by default (DB_PORT changes it): the instance is in isolated subnets and its security group admits only the app tasks',
+        'PostgreSQL keeps port 5432 by default (DB_INSTANCE_PORT changes it): the instance is in isolated subnets and its security group admits only the app tasks',
       );
     }
   }

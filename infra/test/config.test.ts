@@ -77,7 +77,7 @@ describe('sources', () => {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-env-'));
     try {
       const file = join(dir, '.env');
-      writeFileSync(file, 'APP_NAME=fromfile\nDB_PORT=6543\n');
+      writeFileSync(file, 'APP_NAME=fromfile\nDB_INSTANCE_PORT=6543\n');
       const config = loadConfig({ env: { ...REQUIRED, APP_NAME: 'fromenv' }, context: {}, envFile: file });
       expect(config.appName).toBe('fromenv');
       expect(config.database.port).toBe(6543);
@@ -86,10 +86,31 @@ describe('sources', () => {
     }
   });
 
-  it('reads cdk.json context by default, as the operator scripts do', () => {
+  it('reads cdk.json by default, as the operator scripts do, and says which values are examples', () => {
     const config = loadConfig({ env: {}, envFile: false });
     expect(config.domain.domainName).toBe('tracker.example.com');
     expect(config.account).toBe('123456789012');
+    expect(config.exampleSettings).toEqual(expect.arrayContaining(['AWS_ACCOUNT_ID', 'DOMAIN_NAME', 'HOSTED_ZONE_ID']));
+  });
+
+  it('a .env file replaces the example values (they are the lowest layer, not context)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-env-'));
+    try {
+      const file = join(dir, '.env');
+      writeFileSync(file, 'DOMAIN_NAME=issues.acme.dev\nHOSTED_ZONE_NAME=acme.dev\nHOSTED_ZONE_ID=Z9ACME\nAWS_ACCOUNT_ID=210987654321\n');
+      const config = loadConfig({ env: {}, envFile: file });
+      expect(config.domain.domainName).toBe('issues.acme.dev');
+      expect(config.account).toBe('210987654321');
+      expect(config.exampleSettings).not.toContain('DOMAIN_NAME');
+      expect(config.exampleSettings).not.toContain('AWS_ACCOUNT_ID');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with every setting given, nothing comes from the example', () => {
+    const config = loadConfig({ env: {}, context: { ...REQUIRED, DEPLOY_PROFILE: 'production', APP_NAME: 'acme', ALARM_EMAIL: 'ops@acme.dev' }, envFile: false });
+    expect(config.exampleSettings).toEqual([]);
   });
 
   it('context values may be JSON numbers and booleans', () => {
@@ -103,7 +124,7 @@ describe('sources', () => {
   });
 
   it('ignores keys that are not settings (feature flags in cdk.json)', () => {
-    expect(() => parseSettings(CDK_CONTEXT)).not.toThrow();
+    expect(() => parseSettings({ ...CDK_CONTEXT, ...REQUIRED })).not.toThrow();
   });
 
   it('returns a frozen config', () => {
@@ -164,7 +185,7 @@ const BAD: Array<[string, Record<string, string>, string]> = [
   ['short retention with Multi-AZ production', { DB_BACKUP_RETENTION_DAYS: '3' }, 'DB_BACKUP_RETENTION_DAYS="3" is under 7 days for a Multi-AZ production database. Fix: use 7 to 35 days'],
   ['retention above the RDS maximum', { DB_BACKUP_RETENTION_DAYS: '40' }, 'DB_BACKUP_RETENTION_DAYS="40" is above 35. Fix: use 7 to 35 days'],
   ['engine version', { DB_ENGINE_VERSION: '15' }, 'DB_ENGINE_VERSION="15" is not a supported PostgreSQL major version. Fix: use 16 or 17'],
-  ['database port', { DB_PORT: '80' }, 'DB_PORT="80" is below 1150. Fix: use a port from 1150 to 65535'],
+  ['database port', { DB_INSTANCE_PORT: '80' }, 'DB_INSTANCE_PORT="80" is below 1150. Fix: use a port from 1150 to 65535'],
   ['Redis node type', { REDIS_NODE_TYPE: 't3.micro' }, 'REDIS_NODE_TYPE="t3.micro" is not an ElastiCache node type (cache.<family>.<size>). Fix: e.g. cache.t4g.small'],
   ['architecture', { CPU_ARCHITECTURE: 'arm' }, 'CPU_ARCHITECTURE="arm" is not a CPU architecture. Fix: use ARM64 or X86_64'],
   ['not a whole number', { API_MIN_TASKS: 'two' }, 'API_MIN_TASKS="two" is not a whole number. Fix:'],

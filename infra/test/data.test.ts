@@ -6,7 +6,7 @@ let prod: SynthesizedApp;
 let trial: SynthesizedApp;
 beforeAll(() => {
   prod = synthApp();
-  trial = synthApp({ DEPLOY_PROFILE: 'trial', DB_PORT: '6543' });
+  trial = synthApp({ DEPLOY_PROFILE: 'trial', DB_INSTANCE_PORT: '6543' });
 });
 afterAll(() => {
   prod?.cleanup();

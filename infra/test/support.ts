@@ -5,14 +5,16 @@ import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addSlipwayStacks, type SlipwayStacks } from '../app.ts';
-import { parseSettings, readCdkJsonContext, type SlipwayConfig } from '../config.ts';
+import { EXAMPLE_SETTINGS_CONTEXT_KEY, parseSettings, readCdkJsonContext, type SlipwayConfig } from '../config.ts';
 
 /** cdk.json context: the example settings, feature flags and the example AZs. */
 export const CDK_CONTEXT = readCdkJsonContext(resolve(import.meta.dirname, '../../cdk.json'));
 
+export const EXAMPLE_SETTINGS = CDK_CONTEXT[EXAMPLE_SETTINGS_CONTEXT_KEY] as Record<string, string>;
+
 /** The example config with some settings replaced. */
 export function exampleConfig(overrides: Record<string, string> = {}): SlipwayConfig {
-  return parseSettings({ ...CDK_CONTEXT, ...overrides });
+  return parseSettings({ ...EXAMPLE_SETTINGS, ...overrides });
 }
 
 export type StackKey = keyof SlipwayStacks;
