@@ -16,6 +16,7 @@ Commands:
   web                 the web UI, proxying /api/* to the API (port 7015)
   migrate up          apply pending database migrations
   migrate status      list applied and pending migrations
+  stats               print row counts as one JSON line (restore drills compare them)
 
 Settings come from the environment; see .env.example.`;
 
@@ -55,6 +56,19 @@ export async function main(argv: string[]): Promise<number> {
         const { runMigrate } = await import('./migrate/command.ts');
         const log = createLogger({ level: process.env.LOG_LEVEL?.trim() || 'info', name: 'migrate' });
         return await runMigrate(args, config, log);
+      }
+      case 'stats': {
+        const config = loadMigrateConfig();
+        const { connectWithRetry } = await import('./migrate/command.ts');
+        const { collectStats } = await import('./stats/command.ts');
+        const log = createLogger({ level: 'warn', name: 'stats' });
+        const client = await connectWithRetry(config.database.pool, config.connectTimeoutSeconds, log);
+        try {
+          process.stdout.write(`${JSON.stringify(await collectStats(client))}\n`);
+        } finally {
+          await client.end();
+        }
+        return 0;
       }
       case undefined:
       case 'help':
