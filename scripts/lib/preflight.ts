@@ -283,8 +283,16 @@ export async function preflight(
   let config: SlipwayConfig;
   try {
     config = load();
-    results.push({ name: 'settings', status: 'pass', detail: `${config.profile} profile, ${config.appName} at ${config.appUrl} in ${config.account}/${config.region}` });
-    reporter.step('pass', 'settings', results[0]!.detail);
+    if (config.exampleSettings.length > 0) {
+      // The example values make `cdk synth` work on a fresh clone; they must never be deployed.
+      const detail = `still the example values for ${config.exampleSettings.join(', ')} (cdk.json "slipway:example-settings")`;
+      const fix = 'set your own values in .env (copy .env.example) or cdk.json context';
+      results.push({ name: 'settings', status: 'fail', detail, fix });
+      reporter.step('fail', 'settings', detail, fix);
+    } else {
+      results.push({ name: 'settings', status: 'pass', detail: `${config.profile} profile, ${config.appName} at ${config.appUrl} in ${config.account}/${config.region}` });
+      reporter.step('pass', 'settings', results[0]!.detail);
+    }
   } catch (error) {
     const detail = oneLine(error);
     reporter.step('fail', 'settings', detail, 'fix the settings named above in .env or cdk.json (see infra/README.md)');

@@ -87,6 +87,18 @@ describe('preflight', () => {
     expect(r.result.summary).toBe('the settings do not parse: Invalid Slipway settings:; - DOMAIN_NAME="x" is not a lower-case DNS name. Fix: e.g. tracker.example.com');
   });
 
+  it('refuses settings that are still the example values from cdk.json, naming them', async () => {
+    const r = await run({}, {}, () => ({ ...testConfig(), exampleSettings: ['AWS_ACCOUNT_ID', 'DOMAIN_NAME'] }));
+    expect(r.result.ok).toBe(false);
+    expect(check(r, 'settings')).toEqual({
+      name: 'settings',
+      status: 'fail',
+      detail: 'still the example values for AWS_ACCOUNT_ID, DOMAIN_NAME (cdk.json "slipway:example-settings")',
+      fix: 'set your own values in .env (copy .env.example) or cdk.json context',
+    });
+    expect(r.result.summary).toBe('1 check(s) failed: settings');
+  });
+
   it('credentials for another account fail with the fix', async () => {
     m.sts.on(GetCallerIdentityCommand).resolves({ Account: '999999999999', Arn: 'arn:aws:iam::999999999999:user/me' });
     const r = await run();
