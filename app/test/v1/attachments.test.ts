@@ -159,6 +159,9 @@ describe('attachments', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['contentType', 'filename', 'sizeBytes']);
     expect((await asOwner('POST', path, { filename: 'a.txt', contentType: 'text/plain', sizeBytes: 1.5 })).status).toBe(400);
+    const withCharset = await asOwner('POST', path, { filename: 'a.txt', contentType: 'Text/Plain; charset=UTF-8', sizeBytes: 1 });
+    expect(withCharset.status).toBe(201);
+    expect(withCharset.body.upload.headers).toEqual({ 'content-type': 'text/plain; charset=utf-8' });
     expect((await asOwner('POST', path, { filename: 'a\nb.txt', contentType: 'text/plain', sizeBytes: 1 })).status).toBe(400);
     expect((await asOwner('GET', `/api/v1/workspaces/eng/attachments/${issue.id}/download`)).status).toBe(404);
     expect((await asOwner('POST', '/api/v1/workspaces/eng/issues/999/attachments', { filename: 'a.txt', contentType: 'text/plain', sizeBytes: 1 })).status).toBe(404);

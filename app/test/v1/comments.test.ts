@@ -38,6 +38,9 @@ describe('comments', () => {
     const list = await asOther('GET', path);
     expect(list.body.comments.map((c: { body: string }) => c.body)).toEqual(['First!', 'Second', 'Third']);
 
+    const code = await asMember('POST', path, { body: '    indented code\n' });
+    expect(code.body.comment.body).toBe('    indented code\n');
+    await asMember('DELETE', `/api/v1/workspaces/eng/comments/${code.body.comment.id}`);
     const empty = await asMember('POST', path, { body: '   ' });
     expect(empty.status).toBe(400);
     expect(empty.body.error.issues).toEqual([{ path: 'body', message: 'must not be empty' }]);

@@ -14,7 +14,8 @@ import type { Db } from './db.ts';
 import { requireIssue } from './issues.ts';
 import { id, issueParams, slug, text } from './schemas.ts';
 
-const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+/** `type/subtype`, optionally with parameters such as `; charset=utf-8`. */
+const MIME = /^[a-z0-9][\w!#$&^.+-]{0,126}\/[a-z0-9][\w!#$&^.+-]{0,126}(?:; ?[a-z0-9][\w!#$&^.+-]{0,62}=[\w!#$&^.+-]{1,62})*$/;
 
 const createBody = z.object({
   filename: text(1, 255).refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'must not contain control characters'),

@@ -7,9 +7,9 @@ import type { RouteModule } from './context.ts';
 import type { Db, Tx } from './db.ts';
 import { transaction } from './db.ts';
 import { requireIssue } from './issues.ts';
-import { id, issueParams, slug, text } from './schemas.ts';
+import { content, id, issueParams, slug } from './schemas.ts';
 
-const commentBody = z.object({ body: text(1, 100_000) });
+const commentBody = z.object({ body: content(100_000) });
 const commentParams = z.object({ slug, id });
 
 export interface CommentJson {

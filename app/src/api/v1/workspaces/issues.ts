@@ -10,7 +10,7 @@ import { requireUser, type AuthUser } from '../context.ts';
 import { isAdmin, resolveWorkspace, type WorkspaceAccess } from './access.ts';
 import type { RouteModule } from './context.ts';
 import { transaction, type Db, type Tx } from './db.ts';
-import { MAX_INT, PRIORITIES, STATUSES, id, iso, issueParams, refNumber, slugParams, text, type IssueStatus, type Priority } from './schemas.ts';
+import { MAX_INT, PRIORITIES, STATUSES, content, id, iso, issueParams, refNumber, slugParams, text, type IssueStatus, type Priority } from './schemas.ts';
 
 export interface IssueJson {
   id: string;
@@ -59,7 +59,7 @@ export const issueJson = (row: IssueRow, issueKey: string): IssueJson => ({
   closedAt: iso(row.closed_at),
 });
 
-const description = text(0, 100_000).nullable();
+const description = content(100_000, { allowBlank: true }).nullable();
 const status = z.enum(STATUSES, 'must be one of open, in_progress, closed');
 const priority = z.enum(PRIORITIES, 'must be one of none, low, medium, high, urgent');
 

@@ -13,6 +13,15 @@ export function text(min: number, max: number, options: { trim?: boolean } = {})
     .refine(noNul, NUL_MESSAGE);
 }
 
+/** Markdown-ish content: kept exactly as written (leading indentation matters), but not blank. */
+export function content(max: number, options: { allowBlank?: boolean } = {}) {
+  return z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => options.allowBlank || value.trim().length > 0, 'must not be empty')
+    .refine(noNul, NUL_MESSAGE);
+}
+
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,47}$/;
 export const ISSUE_KEY_PATTERN = /^[A-Z][A-Z0-9]{1,9}$/;
 
