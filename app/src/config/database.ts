@@ -1,10 +1,16 @@
 /**
  * PostgreSQL connection settings: DATABASE_URL, or the parts that ECS injects one by one
- * from the RDS secret (DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME).
+ * from the RDS secret (DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME). With DB_SECRET_ARN
+ * the password is read from that secret while the process runs (`db/secret-password.ts`), so
+ * a rotation of the secret needs no restart; DB_PASSWORD is then only the fallback.
  */
 import { readFileSync } from 'node:fs';
 import type { PoolConfig } from 'pg';
 import { v, type Env, type EnvCheck } from './env.ts';
+
+/** arn:<partition>:secretsmanager:<region>:<account>:secret:<name> */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const SECRET_ARN_EXAMPLE = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/db/master-AbCdEf';
 
 export const databaseFields = {
   DATABASE_URL: v.url(['postgres:', 'postgresql:']),
@@ -12,6 +18,11 @@ export const databaseFields = {
   DB_PORT: v.int(5432, 1, 65535),
   DB_USER: v.string(),
   DB_PASSWORD: v.string(),
+  DB_SECRET_ARN: v
+    .string()
+    .refine((value) => value === undefined || SECRET_ARN.test(value), {
+      message: `expected a Secrets Manager secret ARN, e.g. ${SECRET_ARN_EXAMPLE}`,
+    }),
   DB_NAME: v.string(),
   DB_SSL: v.optionalOneOf(['disable', 'require', 'verify-full', 'true', 'false'] as const),
   DB_SSL_CA_FILE: v.string(),
@@ -32,6 +43,9 @@ export function databaseChecks(env: Env): EnvCheck[] {
       for (const name of missing) problems.push({ name, message: `required with ${PARTS.filter(set).join(', ')} (or set DATABASE_URL instead)` });
     }
   }
+  if (set('DB_SECRET_ARN') && set('DATABASE_URL')) {
+    problems.push({ name: 'DB_SECRET_ARN', message: 'works with DB_HOST, DB_USER and DB_NAME, not with DATABASE_URL (a URL carries its own password): unset one of them' });
+  }
   const max = Number(env.DATABASE_MAX_CONNS ?? 10);
   const min = Number(env.DATABASE_MIN_CONNS ?? 0);
   if (Number.isInteger(max) && Number.isInteger(min) && min > max) {
@@ -46,6 +60,7 @@ type DatabaseFields = {
   DB_PORT: number;
   DB_USER?: string;
   DB_PASSWORD?: string;
+  DB_SECRET_ARN?: string;
   DB_NAME?: string;
   DB_SSL?: 'disable' | 'require' | 'verify-full' | 'true' | 'false';
   DB_SSL_CA_FILE?: string;
@@ -59,6 +74,11 @@ export interface DatabaseConfig {
   readonly minConnections: number;
   /** host:port/database, for logs (never the password). */
   readonly target: string;
+  /**
+   * DB_SECRET_ARN: the secret whose `password` field is the password (`pool.password`, from
+   * DB_PASSWORD, is then the fallback while the secret cannot be read).
+   */
+  readonly secretArn?: string;
 }
 
 export function databaseConfig(fields: DatabaseFields): DatabaseConfig {
@@ -100,5 +120,6 @@ export function databaseConfig(fields: DatabaseFields): DatabaseConfig {
     maxConnections: fields.DATABASE_MAX_CONNS,
     minConnections: fields.DATABASE_MIN_CONNS,
     target: `${fields.DB_HOST}:${fields.DB_PORT}/${fields.DB_NAME}`,
+    ...(fields.DB_SECRET_ARN ? { secretArn: fields.DB_SECRET_ARN } : {}),
   };
 }
