@@ -1,9 +1,63 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/database.ts';
+import { isAuthenticationFailure, secretPassword, secretRegion, type SecretPassword } from './secret-password.ts';
 
-export function createPool(config: DatabaseConfig, log: Logger): pg.Pool {
-  const pool = new pg.Pool(config.pool);
+export interface ConnectionOptions {
+  /** Reads DB_SECRET_ARN. @default a client for the secret's region with the default credentials */
+  readonly secretsManager?: SecretsManagerClient;
+  /** Clock of the password cache. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** pg settings, with the Client class to connect with (pg.Pool takes it as `Client`). */
+export type ConnectionConfig = pg.PoolConfig;
+
+/**
+ * The pg settings of `config` for the api pool and the migrate client. With DB_SECRET_ARN the
+ * password is the Secrets Manager provider and connections use a Client that tells it when the
+ * database rejected the password, so the next connection reads the secret again.
+ */
+export function connectionConfig(config: DatabaseConfig, log: Logger, options: ConnectionOptions = {}): ConnectionConfig {
+  if (!config.secretArn) return config.pool;
+  const password = secretPassword({
+    secretArn: config.secretArn,
+    client: options.secretsManager ?? new SecretsManagerClient({ region: secretRegion(config.secretArn) }),
+    log,
+    fallback: typeof config.pool.password === 'string' ? config.pool.password : undefined,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return { ...config.pool, password, Client: refreshingClient(password) };
+}
+
+/** A pg Client whose failed connect reports a rejected password to `password`. */
+function refreshingClient(password: SecretPassword): typeof pg.Client {
+  const report = (error: unknown) => {
+    if (isAuthenticationFailure(error)) password.refresh();
+  };
+  class RefreshingClient extends pg.Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: (err: Error | null, client?: pg.Client) => void): void;
+    override connect(callback?: (err: Error | null, client?: pg.Client) => void): Promise<pg.Client> | void {
+      if (!callback) {
+        return super.connect().catch((error: unknown) => {
+          report(error);
+          throw error;
+        });
+      }
+      // pg-pool connects with a callback.
+      super.connect(((error: Error | null) => {
+        if (error) report(error);
+        callback(error, error ? undefined : this);
+      }) as (err: Error) => void);
+    }
+  }
+  return RefreshingClient;
+}
+
+export function createPool(config: DatabaseConfig, log: Logger, options: ConnectionOptions = {}): pg.Pool {
+  const pool = new pg.Pool(connectionConfig(config, log, options));
   // An idle connection that dies (database restart, failover) must not crash the process;
   // the pool replaces it on next use and readiness reports the outage meanwhile.
   pool.on('error', (error) => log.warn({ error: error.message }, 'idle database connection failed'));

@@ -6,19 +6,26 @@
 import type { Logger } from 'pino';
 import pg from 'pg';
 import type { MigrateConfig } from '../config/migrate.ts';
+import { connectionConfig, type ConnectionConfig } from '../db/pool.ts';
 import { defaultMigrationsDir, readMigrations } from './files.ts';
 import { MigrationError, migrateUp, migrationStatus } from './runner.ts';
 
+/**
+ * Connects with `poolConfig` (from `connectionConfig`, so with DB_SECRET_ARN a rejected
+ * password is read again from the secret before the next attempt).
+ */
 export async function connectWithRetry(
-  poolConfig: pg.ClientConfig,
+  poolConfig: pg.ClientConfig & Pick<ConnectionConfig, 'Client'>,
   timeoutSeconds: number,
   log: Logger,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<pg.Client> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let delay = 250;
+  const { Client: ClientClass, ...clientConfig } = poolConfig;
+  const Client = (ClientClass ?? pg.Client) as typeof pg.Client;
   for (let attempt = 1; ; attempt++) {
-    const client = new pg.Client({ ...poolConfig, connectionTimeoutMillis: 5000 });
+    const client = new Client({ ...clientConfig, connectionTimeoutMillis: 5000 });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -51,7 +58,7 @@ export async function runMigrate(args: string[], config: MigrateConfig, log: Log
   }
   let client: pg.Client | undefined;
   try {
-    client = await connectWithRetry(config.database.pool, config.connectTimeoutSeconds, log);
+    client = await connectWithRetry(connectionConfig(config.database, log), config.connectTimeoutSeconds, log);
     if (sub === 'status') {
       const status = await migrationStatus(client, files);
       const appliedVersions = new Set(status.applied.map((a) => a.version));
