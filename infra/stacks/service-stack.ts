@@ -99,6 +99,8 @@ export class ServiceStack extends Stack {
       idleTimeoutSeconds: config.albIdleTimeoutSeconds,
     });
 
+    // The DB_* fields are injected at task start; DB_SECRET_ARN lets the api and migrate read
+    // the password again while running, so a rotation of the master secret needs no restart.
     const dbSecrets = {
       DB_HOST: ecs.Secret.fromSecretsManager(database.secret, 'host'),
       DB_PORT: ecs.Secret.fromSecretsManager(database.secret, 'port'),
@@ -148,6 +150,7 @@ export class ServiceStack extends Stack {
         S3_BUCKET: attachments.bucket.bucketName,
         AWS_REGION: this.region,
         SENDER_EMAIL: config.email.senderEmail,
+        DB_SECRET_ARN: database.secret.secretArn,
       },
       secrets: {
         ...dbSecrets,
@@ -185,7 +188,13 @@ export class ServiceStack extends Stack {
       cpu: config.services.migrate.cpu,
       memoryLimitMiB: config.services.migrate.memoryMiB,
       cpuArchitecture,
-      environment: { DB_SSL: 'require', MIGRATE_CONNECT_TIMEOUT_SECONDS: '60', LOG_LEVEL: 'info', SLIPWAY_RELEASE: release },
+      environment: {
+        DB_SSL: 'require',
+        MIGRATE_CONNECT_TIMEOUT_SECONDS: '60',
+        LOG_LEVEL: 'info',
+        SLIPWAY_RELEASE: release,
+        DB_SECRET_ARN: database.secret.secretArn,
+      },
       secrets: dbSecrets,
       logRetention: config.logRetentionDays,
     });
@@ -196,6 +205,10 @@ export class ServiceStack extends Stack {
     this.allowIngress('ApiToDatabase', database.securityGroup, this.api.securityGroup, dbPort, 'api to PostgreSQL');
     const tasksToDatabase = this.allowIngress('TasksToDatabase', database.securityGroup, this.migrate.securityGroup, dbPort, 'one-off tasks to PostgreSQL');
     this.allowIngress('ApiToRedis', redis.securityGroup, this.api.securityGroup, REDIS_PORT, 'api to Redis');
+
+    // Only the database secret: the app reads its password field itself (DB_SECRET_ARN).
+    database.secret.grantRead(this.api.taskDefinition.taskRole);
+    database.secret.grantRead(this.migrate.taskDefinition.taskRole);
 
     new ApiPermissions(this, 'ApiPermissions', {
       role: this.api.taskDefinition.taskRole,

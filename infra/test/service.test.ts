@@ -440,6 +440,25 @@ describe('least privilege', () => {
     expect(secretResources).toHaveLength(5);
     expect(secretResources.every((r: string) => r.includes('slipway-data:') && !r.includes('*'))).toBe(true);
   });
+
+  it('gives api and migrate DB_SECRET_ARN and lets their task roles read only that secret', () => {
+    const dbSecretArn = envOf('api').DB_SECRET_ARN;
+    expect(dbSecretArn).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^slipway-data:.*DatabaseSecret/) });
+    expect(envOf('migrate').DB_SECRET_ARN).toEqual(dbSecretArn);
+    // The same secret ECS injects DB_PASSWORD from.
+    const passwordFrom = containerOf('api').Secrets.find((s: { Name: string }) => s.Name === 'DB_PASSWORD').ValueFrom;
+    expect(JSON.stringify(passwordFrom)).toContain(JSON.stringify(dbSecretArn));
+    const secretStatementsOf = (role: string) =>
+      onlyResource(service(), 'AWS::IAM::Policy', { Roles: [{ Ref: Match.stringLikeRegexp(`^${role}TaskDefinitionTaskRole`) }] })
+        .resource.Properties.PolicyDocument.Statement.filter((s: { Action: string | string[] }) => JSON.stringify(s.Action).includes('secretsmanager:'));
+    for (const role of ['Api', 'Migrate']) {
+      expect(secretStatementsOf(role)).toEqual([
+        { Effect: 'Allow', Action: expect.arrayContaining(['secretsmanager:GetSecretValue']), Resource: dbSecretArn },
+      ]);
+    }
+    expect(secretStatementsOf('Web')).toEqual([]);
+    expect(envOf('web').DB_SECRET_ARN).toBeUndefined();
+  });
 });
 
 describe('security groups', () => {
