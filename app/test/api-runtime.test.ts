@@ -242,3 +242,26 @@ describe('bad input', () => {
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('requests the HTTP parser rejects', () => {
+  it('answer 400 in the JSON error shape', async () => {
+    const api = await startTestApi({ DATABASE_URL: databaseUrl });
+    try {
+      const { connect } = await import('node:net');
+      const port = Number(new URL(api.url).port);
+      const raw = await new Promise<string>((resolve, reject) => {
+        let data = '';
+        const socket = connect(port, '127.0.0.1', () => socket.write('GET /api/has space HTTP/1.1\r\nHost: x\r\n\r\n'));
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+      expect(body.error.code).toBe('bad_request');
+      expect(body.error.message).toMatch(/^The HTTP request could not be parsed: /);
+    } finally {
+      await api.stop();
+    }
+  });
+});

@@ -43,6 +43,13 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // Requests the HTTP parser rejects (a space in the path, a broken header) get the same
+    // JSON shape as every other error.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify({ error: { code: 'bad_request', message: `The HTTP request could not be parsed: ${(error as { code?: string }).code ?? error.message}` } });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     // Errors raised before routing (a malformed URL) get the same JSON shape as the rest.
     frameworkErrors: (error, _request, reply) => {
       sendError(reply, classify(error) ?? new HttpError(400, 'bad_request', error.message));

@@ -193,6 +193,15 @@ describe('invitations', () => {
     expect(after.body.invitations.map((i: { email: string }) => i.email)).not.toContain('new.person@example.com');
   });
 
+  it('someone already signed in when invited sees the workspace in GET /me at once', async () => {
+    const early = await createUser(api.url, 'early.bird@example.com');
+    const asEarly = client(api.url, early);
+    expect((await asEarly('GET', '/api/v1/me')).body.workspaces).toEqual([]);
+    expect((await asAdmin('POST', '/api/v1/workspaces/acme/invitations', { email: early.email, role: 'member' })).status).toBe(201);
+    const me = await asEarly('GET', '/api/v1/me');
+    expect(me.body.workspaces).toEqual([expect.objectContaining({ slug: 'acme', role: 'member' })]);
+  });
+
   it('admins cancel invitations; a cancelled invitation no longer admits anyone', async () => {
     const invited = await asOwner('POST', '/api/v1/workspaces/acme/invitations', { email: 'maybe@example.com' });
     expect(invited.body.invitation.role).toBe('member');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { notFound, parseInput } from '../../errors.ts';
 import type { ApiDependencies } from '../../server.ts';
 import { requireUser } from '../context.ts';
+import { acceptPendingInvitations } from '../workspaces/access.ts';
 
 const patchBody = z.object({ name: z.string().trim().max(200, 'Too long: at most 200 characters') }).strict();
 
@@ -12,6 +13,8 @@ export function registerMe(app: FastifyInstance, deps: ApiDependencies): void {
 
   app.get('/api/v1/me', async (request: FastifyRequest) => {
     const current = requireUser(request);
+    // An invitation sent while this person was already signed in shows up here at once.
+    await acceptPendingInvitations(pool, current);
     const [user, workspaces] = await Promise.all([
       pool.query<{ id: string; email: string; name: string }>('SELECT id, email, name FROM users WHERE id = $1', [current.id]),
       pool.query<{ id: string; slug: string; name: string; issueKey: string; role: string }>(
