@@ -47,3 +47,17 @@ export async function latestEventId(db: Queryable, workspaceId: string): Promise
   const { rows } = await db.query<{ id: string | null }>('SELECT max(id) AS id FROM workspace_events WHERE workspace_id = $1', [workspaceId]);
   return rows[0]?.id == null ? '0' : String(rows[0].id);
 }
+
+/** Deletes events older than `retentionDays`, in batches so no statement holds locks long. */
+export async function pruneEvents(db: Queryable, retentionDays: number, batchSize = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `DELETE FROM workspace_events WHERE id IN (
+         SELECT id FROM workspace_events WHERE created_at < now() - make_interval(days => $1) ORDER BY created_at LIMIT $2)`,
+      [retentionDays, batchSize],
+    );
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) return total;
+  }
+}

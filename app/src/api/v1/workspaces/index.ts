@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { EventHub } from '../../../events/hub.ts';
+import { scheduleEventPruning } from '../../../events/retention.ts';
 import { EventStreams, type EventStreamOptions } from '../../../events/stream.ts';
 import { createRedis } from '../../../redis/client.ts';
 import { AttachmentStorage } from '../../../storage/attachments.ts';
@@ -32,12 +33,14 @@ export async function registerWorkspaceRoutes(app: FastifyInstance, deps: ApiDep
   const streams = new EventStreams(hub, pool, log, options.events);
   const storage = new AttachmentStorage(config.attachments);
   const ctx: WorkspaceContext = { config, pool, log, hub, streams, storage };
+  const pruning = scheduleEventPruning(pool, log);
 
   // Open streams would hold up a graceful close: end them first (clients resume elsewhere).
   app.addHook('preClose', async () => {
     streams.closeAll();
   });
   app.addHook('onClose', async () => {
+    pruning.stop();
     await hub.close();
   });
 
