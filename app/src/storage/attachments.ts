@@ -6,7 +6,7 @@
  * `S3_ENDPOINT` switches to path-style addressing for S3-compatible stores.
  */
 import { randomUUID } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { HttpError } from '../api/errors.ts';
 
@@ -115,6 +115,19 @@ export class AttachmentStorage {
     });
     const url = await this.sign(() => getSignedUrl(client, command, { expiresIn: this.settings.urlTtlSeconds }));
     return { url, expiresAt: new Date(Date.now() + this.settings.urlTtlSeconds * 1000).toISOString() };
+  }
+
+  /**
+   * Deletes the object. The bucket is versioned, so this leaves a delete marker and the
+   * lifecycle rule expires the old version later: a mistaken delete can still be recovered.
+   */
+  async deleteObject(key: string): Promise<void> {
+    const client = this.s3();
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+    } catch (error) {
+      throw new HttpError(503, 'storage_unavailable', `Attachment storage did not delete the file (${(error as Error).name}); nothing was changed, try again`);
+    }
   }
 
   /** Signing only fails when no credentials can be found: a server problem, said plainly. */

@@ -147,6 +147,29 @@ describe('attachments', () => {
     expect(got.headers.get('content-disposition')).toContain('attachment; filename="../Screen Shot 2026-11-23 at 10.00.00 _final_.png"');
   });
 
+  it('deletes an attachment and its object: uploader or admin only', async () => {
+    const issue = await createIssue(asOwner, 'eng', { title: 'Has a log' });
+    const content = Buffer.from('log line\n');
+    const created = await asMember('POST', `/api/v1/workspaces/eng/issues/${issue.number}/attachments`, { filename: 'app.log', contentType: 'text/plain', sizeBytes: content.length });
+    const { attachment, upload } = created.body;
+    expect((await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: content })).status).toBe(200);
+    const download = (await asOwner('GET', `/api/v1/workspaces/eng/attachments/${attachment.id}/download`)).body.url;
+    expect((await fetch(download)).status).toBe(200);
+
+    // A third member who did not attach it and is not an admin may not delete it.
+    const other = await createUser(api.url, 'other.member@example.com');
+    await addMember(api.url, asOwner, 'eng', other, 'member');
+    const refused = await client(api.url, other)('DELETE', `/api/v1/workspaces/eng/attachments/${attachment.id}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe('Only the person who attached the file or a workspace admin can delete it');
+
+    expect((await asMember('DELETE', `/api/v1/workspaces/eng/attachments/${attachment.id}`)).status).toBe(204);
+    expect((await asMember('DELETE', `/api/v1/workspaces/eng/attachments/${attachment.id}`)).status).toBe(404);
+    expect((await asOwner('GET', `/api/v1/workspaces/eng/issues/${issue.number}/attachments`)).body.attachments).toEqual([]);
+    // The object is gone from the store too, not only the record.
+    expect((await fetch(download)).status).toBe(404);
+  });
+
   it('refuses files over ATTACHMENT_MAX_BYTES with 413 and a clear message, and bad input with 400', async () => {
     const issue = await createIssue(asOwner, 'eng', { title: 'Big' });
     const path = `/api/v1/workspaces/eng/issues/${issue.number}/attachments`;

@@ -82,6 +82,8 @@ const cases: Case[] = [
   },
   { method: 'GET', route: '/api/v1/workspaces/:slug/attachments/:id/download', path: () => `/api/v1/workspaces/bravo/attachments/${b.attachmentId}/download` },
   { method: 'GET', route: '/api/v1/workspaces/:slug/attachments/:id/download', path: () => `/api/v1/workspaces/alpha/attachments/${b.attachmentId}/download` },
+  { method: 'DELETE', route: '/api/v1/workspaces/:slug/attachments/:id', path: () => `/api/v1/workspaces/bravo/attachments/${b.attachmentId}` },
+  { method: 'DELETE', route: '/api/v1/workspaces/:slug/attachments/:id', path: () => `/api/v1/workspaces/alpha/attachments/${b.attachmentId}` },
   { method: 'GET', route: '/api/v1/workspaces/:slug/events', path: () => '/api/v1/workspaces/bravo/events' },
 ];
 

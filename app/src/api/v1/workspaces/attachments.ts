@@ -4,13 +4,13 @@
  * through the API. Object keys: workspaces/<workspace>/issues/<issue>/<uuid>/<safe filename>.
  */
 import { z } from 'zod';
-import { HttpError, notFound, parseInput } from '../../errors.ts';
+import { HttpError, forbidden, notFound, parseInput } from '../../errors.ts';
 import { objectKeyFor } from '../../../storage/attachments.ts';
 import { notConfigured } from '../../../storage/attachments.ts';
 import { requireUser } from '../context.ts';
-import { resolveWorkspace, type WorkspaceAccess } from './access.ts';
+import { isAdmin, resolveWorkspace, type WorkspaceAccess } from './access.ts';
 import type { RouteModule } from './context.ts';
-import type { Db } from './db.ts';
+import { transaction, type Db } from './db.ts';
 import { requireIssue } from './issues.ts';
 import { id, issueParams, slug, text } from './schemas.ts';
 
@@ -131,5 +131,22 @@ export const registerAttachments: RouteModule = (app, ctx) => {
     const attachment = await findAttachment(ctx.pool, access, params.id);
     if (!storage.configured) throw notConfigured();
     return storage.presignDownload({ key: attachment.object_key, filename: attachment.filename, contentType: attachment.content_type });
+  });
+
+  app.delete('/api/v1/workspaces/:slug/attachments/:id', async (request, reply) => {
+    const user = requireUser(request);
+    const params = parseInput(attachmentParams, request.params, 'params');
+    await transaction(ctx.pool, undefined, async (tx) => {
+      const access = await resolveWorkspace(tx.client, params.slug, user);
+      const attachment = await findAttachment(tx.client, access, params.id);
+      if (attachment.uploader_id !== user.id && !isAdmin(access)) {
+        throw forbidden('Only the person who attached the file or a workspace admin can delete it');
+      }
+      await tx.client.query('DELETE FROM attachments WHERE id = $1 AND workspace_id = $2', [attachment.id, access.id]);
+      // The object goes before the row commits: if storage refuses, the record stays and the
+      // delete can be retried; a record never points at a file that is gone.
+      if (storage.configured) await storage.deleteObject(attachment.object_key);
+    });
+    return reply.code(204).send();
   });
 };
