@@ -230,6 +230,10 @@ async function story(ada: Person, grace: Person): Promise<void> {
     await page.getByLabel('Status', { exact: true }).selectOption('in_progress');
     await page.locator('.detail-sub').getByText('In progress').waitFor();
     await shot(page, '07-issue-detail');
+    // The uploader can delete the file again.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete trace.txt' }).click();
+    await page.getByText('No files attached.').waitFor();
 
     // The status change reaches Grace's page too.
     await grace.page.locator('.detail-sub').getByText('In progress').waitFor({ timeout: LIVE_TIMEOUT_MS });

@@ -223,6 +223,7 @@ export const api = {
       `${ws(slug)}/issues/${encodeURIComponent(ref)}/attachments`,
       file,
     ),
+  deleteAttachment: (slug: string, id: string) => request<void>('DELETE', `${ws(slug)}/attachments/${encodeURIComponent(id)}`),
   downloadUrl: (slug: string, id: string) =>
     request<{ url: string; expiresAt: string }>('GET', `${ws(slug)}/attachments/${encodeURIComponent(id)}/download`),
   eventsUrl: (slug: string) => `${ws(slug)}/events`,

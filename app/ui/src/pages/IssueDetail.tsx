@@ -125,7 +125,7 @@ export function IssueDetail({ slug, issueRef }: { slug: string; issueRef: string
             {current.description ? <p className="prose">{current.description}</p> : <p className="muted">No description.</p>}
           </section>
 
-          <Attachments slug={slug} issue={current} />
+          <Attachments slug={slug} issue={current} userId={session.user.id} isAdmin={isAdmin} />
 
           <section aria-labelledby="comments-heading" className="comments">
             <h2 id="comments-heading">
@@ -367,7 +367,7 @@ function NewComment({ slug, issueRef, onAdded }: { slug: string; issueRef: strin
   );
 }
 
-function Attachments({ slug, issue }: { slug: string; issue: Issue }) {
+function Attachments({ slug, issue, userId, isAdmin }: { slug: string; issue: Issue; userId: string; isAdmin: boolean }) {
   const toast = useToast();
   const list = useAsync(() => api.attachments(slug, issue.key).then((r) => r.attachments), [slug, issue.key]);
   const [uploading, setUploading] = useState<string | null>(null);
@@ -400,6 +400,17 @@ function Attachments({ slug, issue }: { slug: string; issue: Issue }) {
       document.body.append(link);
       link.click();
       link.remove();
+    } catch (err) {
+      toast(errorMessage(err), 'error');
+    }
+  };
+
+  const remove = async (attachment: Attachment) => {
+    if (!window.confirm(`Delete ${attachment.filename}?`)) return;
+    try {
+      await api.deleteAttachment(slug, attachment.id);
+      list.setData((all) => (all ?? []).filter((a) => a.id !== attachment.id));
+      toast(`Deleted ${attachment.filename}`);
     } catch (err) {
       toast(errorMessage(err), 'error');
     }
@@ -444,6 +455,11 @@ function Attachments({ slug, issue }: { slug: string; issue: Issue }) {
               <button type="button" className="button button-link" onClick={() => void download(a)}>
                 Download<span className="visually-hidden"> {a.filename}</span>
               </button>
+              {(a.uploaderId === userId || isAdmin) && (
+                <button type="button" className="button button-link danger" onClick={() => void remove(a)}>
+                  Delete<span className="visually-hidden"> {a.filename}</span>
+                </button>
+              )}
             </li>
           ))}
         </ul>
