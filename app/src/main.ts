@@ -60,9 +60,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'stats': {
         const config = loadMigrateConfig();
         const { connectWithRetry } = await import('./migrate/command.ts');
+        const { connectionConfig } = await import('./db/pool.ts');
         const { collectStats } = await import('./stats/command.ts');
         const log = createLogger({ level: 'warn', name: 'stats' });
-        const client = await connectWithRetry(config.database.pool, config.connectTimeoutSeconds, log);
+        const client = await connectWithRetry(connectionConfig(config.database, log), config.connectTimeoutSeconds, log);
         try {
           process.stdout.write(`${JSON.stringify(await collectStats(client))}\n`);
         } finally {

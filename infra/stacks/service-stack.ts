@@ -114,6 +114,8 @@ export class ServiceStack extends Stack {
       APP_URL: config.appUrl,
       TRUSTED_PROXY_CIDRS: vpc.vpcCidrBlock,
       SLIPWAY_SHUTDOWN_HOLD_SECONDS: String(config.shutdown.holdSeconds),
+      // The app's own drain limit matches the one ECS's stop timeout was sized for.
+      SLIPWAY_SHUTDOWN_DRAIN_SECONDS: String(config.shutdown.drainSeconds),
       LOG_LEVEL: 'info',
       SLIPWAY_ROLLOUT_ID: rollout.valueAsString,
     };

@@ -253,6 +253,7 @@ describe('task definitions', () => {
       AWS_REGION: 'eu-west-1',
       SENDER_EMAIL: 'no-reply@tracker.example.com',
       SLIPWAY_SHUTDOWN_HOLD_SECONDS: '15',
+      SLIPWAY_SHUTDOWN_DRAIN_SECONDS: '10',
     });
     expect(envOf('api').TRUSTED_PROXY_CIDRS).toEqual({ 'Fn::ImportValue': expect.stringMatching(/CidrBlock/) });
     expect(envOf('api').REDIS_HOST).toEqual({ 'Fn::ImportValue': expect.stringMatching(/PrimaryEndPointAddress/) });
