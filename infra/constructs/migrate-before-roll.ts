@@ -89,7 +89,7 @@ export class MigrateBeforeRoll extends Construct {
     );
     this.isCompleteFunction.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['ecs:DescribeTasks'],
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
         resources: [
           stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${props.cluster.clusterName}/*` }),
         ],
@@ -122,6 +122,7 @@ export class MigrateBeforeRoll extends Construct {
         SecurityGroups: [props.migrate.securityGroup.securityGroupId],
         LogGroup: props.migrate.logGroup.logGroupName,
         StreamPrefix: props.migrate.streamPrefix,
+        TimeoutSeconds: String(props.timeout.toSeconds()),
       },
     });
   }
@@ -139,7 +140,7 @@ export class MigrateBeforeRoll extends Construct {
     acknowledge(
       policy(this.isCompleteFunction),
       iam5Resource(arn(`task/${refOf(cluster)}/*`)),
-      'DescribeTasks reads tasks of this cluster only; task ids are random, so the ARN cannot be narrowed further',
+      'DescribeTasks and StopTask (of a migration past its timeout) act on tasks of this cluster only; task ids are random, so the ARN cannot be narrowed further',
     );
 
     // The provider framework grants invoke on every version (`:*`) of the handlers it calls:

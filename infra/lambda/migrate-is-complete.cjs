@@ -1,9 +1,15 @@
 // Polls the migrate task until it stops; complete only on exit code 0 (inline Lambda code).
-const { ECSClient, DescribeTasksCommand } = require('@aws-sdk/client-ecs');
+// A task still running near the deadline is stopped, so a hung migration does not outlive the
+// failed deploy (each migration file is one transaction: stopping it rolls that file back).
+const { ECSClient, DescribeTasksCommand, StopTaskCommand } = require('@aws-sdk/client-ecs');
+
+// Act a minute before the provider framework gives up, while this handler still runs.
+const STOP_MARGIN_MS = 60_000;
 
 const clients = { ecs: new ECSClient({}) };
 
 exports.clients = clients;
+exports.now = () => Date.now();
 exports.handler = async (event) => {
   if (event.RequestType === 'Delete' || event.Data?.Skipped) return { IsComplete: true };
   const p = event.ResourceProperties;
@@ -11,17 +17,29 @@ exports.handler = async (event) => {
   const out = await clients.ecs.send(new DescribeTasksCommand({ cluster: p.Cluster, tasks: [taskArn] }));
   const task = out.tasks?.[0];
   if (!task) throw new Error(`migrate task ${taskArn} not found`);
+  const taskId = taskArn.split('/').pop();
+  const logs = `Logs: ${p.LogGroup} stream ${p.StreamPrefix}/${p.ContainerName}/${taskId}.`;
   if (task.lastStatus !== 'STOPPED') {
+    const startedAt = task.createdAt ? new Date(task.createdAt).getTime() : undefined;
+    const timeoutMs = Number(p.TimeoutSeconds) * 1000;
+    if (startedAt !== undefined && timeoutMs > 0 && exports.now() - startedAt >= timeoutMs - STOP_MARGIN_MS) {
+      const minutes = Math.round(timeoutMs / 60_000);
+      await clients.ecs.send(
+        new StopTaskCommand({ cluster: p.Cluster, task: taskArn, reason: `migrate up did not finish within ${minutes} minutes (MIGRATE_TIMEOUT_MINUTES)` }),
+      );
+      throw new Error(
+        `migrate up for image tag ${p.ImageTag} did not finish within ${minutes} minutes (MIGRATE_TIMEOUT_MINUTES); the task was stopped and the file in progress rolled back. ${logs} The services stay on the running release.`,
+      );
+    }
     console.log(`${taskArn} is ${task.lastStatus}`);
     return { IsComplete: false };
   }
   const container = (task.containers ?? []).find((c) => c.name === p.ContainerName);
   if (container?.exitCode === 0) return { IsComplete: true, Data: { ExitCode: '0' } };
 
-  const taskId = taskArn.split('/').pop();
   const why = container?.reason || task.stoppedReason || 'no reason given';
   throw new Error(
     `migrate up failed for image tag ${p.ImageTag}: exit code ${container?.exitCode ?? 'none'} (${why}). ` +
-      `Logs: ${p.LogGroup} stream ${p.StreamPrefix}/${p.ContainerName}/${taskId}. The services stay on the running release.`,
+      `${logs} The services stay on the running release.`,
   );
 };

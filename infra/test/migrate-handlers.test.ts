@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 const require = createRequire(import.meta.url);
 const onEvent = require('../lambda/migrate-on-event.cjs');
 const isComplete = require('../lambda/migrate-is-complete.cjs');
-const { RunTaskCommand, DescribeTasksCommand } = require('@aws-sdk/client-ecs');
+const { RunTaskCommand, DescribeTasksCommand, StopTaskCommand } = require('@aws-sdk/client-ecs');
 const { DescribeStacksCommand } = require('@aws-sdk/client-cloudformation');
 
 /** Responses typed loosely: the handlers load the SDK through require. */
@@ -30,6 +30,7 @@ const props = {
   SecurityGroups: ['sg-1'],
   LogGroup: 'slipway-service-MigrateLogs',
   StreamPrefix: 'migrate',
+  TimeoutSeconds: '900',
 };
 const event = (RequestType: string, extra: object = {}) => ({
   RequestType,
@@ -85,6 +86,39 @@ describe('isComplete', () => {
   it('keeps waiting while the task runs', async () => {
     ecsIsComplete.on(DescribeTasksCommand).resolves(r({ tasks: [{ taskArn: TASK, lastStatus: 'RUNNING' }] }));
     expect(await isComplete.handler(event('Create', { PhysicalResourceId: TASK }))).toEqual({ IsComplete: false });
+  });
+
+  it('stops a migration still running a minute before the timeout, and fails saying so', async () => {
+    const createdAt = new Date('2026-11-23T10:00:00Z');
+    const realNow = isComplete.now;
+    isComplete.now = () => createdAt.getTime() + 14 * 60_000;
+    try {
+      ecsIsComplete.on(DescribeTasksCommand).resolves(r({ tasks: [{ taskArn: TASK, lastStatus: 'RUNNING', createdAt }] }));
+      ecsIsComplete.on(StopTaskCommand).resolves(r({}));
+      await expect(isComplete.handler(event('Update', { PhysicalResourceId: TASK }))).rejects.toThrow(
+        'migrate up for image tag abc123 did not finish within 15 minutes (MIGRATE_TIMEOUT_MINUTES); the task was stopped and the file in progress rolled back. Logs: slipway-service-MigrateLogs stream migrate/migrate/0123456789abcdef. The services stay on the running release.',
+      );
+      expect(ecsIsComplete.commandCalls(StopTaskCommand)[0].args[0].input).toEqual({
+        cluster: props.Cluster,
+        task: TASK,
+        reason: 'migrate up did not finish within 15 minutes (MIGRATE_TIMEOUT_MINUTES)',
+      });
+    } finally {
+      isComplete.now = realNow;
+    }
+  });
+
+  it('lets a migration run on before that point', async () => {
+    const createdAt = new Date('2026-11-23T10:00:00Z');
+    const realNow = isComplete.now;
+    isComplete.now = () => createdAt.getTime() + 13 * 60_000;
+    try {
+      ecsIsComplete.on(DescribeTasksCommand).resolves(r({ tasks: [{ taskArn: TASK, lastStatus: 'RUNNING', createdAt }] }));
+      expect(await isComplete.handler(event('Update', { PhysicalResourceId: TASK }))).toEqual({ IsComplete: false });
+      expect(ecsIsComplete.commandCalls(StopTaskCommand)).toHaveLength(0);
+    } finally {
+      isComplete.now = realNow;
+    }
   });
 
   it('completes on exit code 0', async () => {

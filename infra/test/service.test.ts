@@ -380,12 +380,12 @@ describe('migrate before roll', () => {
     });
   });
 
-  it('may describe only tasks of this cluster', () => {
+  it('may describe and stop only tasks of this cluster', () => {
     service().hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: 'ecs:DescribeTasks',
+            Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
             Resource: { 'Fn::Join': ['', Match.arrayWith([{ Ref: Match.stringLikeRegexp('^Cluster') }, '/*'])] },
           }),
         ]),
