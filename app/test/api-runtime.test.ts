@@ -94,6 +94,11 @@ describe('readiness', () => {
       expect(body.checks.db).toMatchObject({ ok: false, reason: expect.stringMatching(/^database unreachable: /) });
       // Liveness does not depend on the database.
       expect((await fetch(`${api.url}/api/health`)).status).toBe(200);
+      // A request that needs the database is a retryable 503, not a 500.
+      const needsDb = await fetch(`${api.url}/api/v1/me`, { headers: { authorization: `Bearer pat_${'x'.repeat(43)}` } });
+      expect(needsDb.status).toBe(503);
+      expect(needsDb.headers.get('retry-after')).toBe('5');
+      expect(((await needsDb.json()) as any).error.code).toBe('database_unavailable');
       await own.start();
       let back = 0;
       for (let i = 0; i < 50 && back !== 200; i++) {

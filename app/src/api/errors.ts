@@ -73,6 +73,14 @@ const PG_CODES: Record<string, { status: number; code: string; message: string }
   '54000': { status: 400, code: 'validation_failed', message: 'A value is too large' },
 };
 
+/** The database is down, restarting, failing over or refusing connections: worth a retry. */
+const DB_UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', '28P01', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const DB_UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i;
+
+function isDatabaseUnavailable(error: { code?: unknown; message?: unknown }): boolean {
+  return (typeof error.code === 'string' && DB_UNAVAILABLE_CODES.has(error.code)) || (typeof error.message === 'string' && DB_UNAVAILABLE_MESSAGES.test(error.message));
+}
+
 export function classify(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof z.ZodError) {
@@ -85,6 +93,10 @@ export function classify(error: unknown): HttpError | undefined {
   }
   if (e instanceof SyntaxError || e.type === 'entity.parse.failed') {
     return new HttpError(400, 'invalid_json', `The body is not valid JSON: ${e.message}`);
+  }
+  if (isDatabaseUnavailable(e)) {
+    // A 503 with Retry-After tells clients and the load balancer this is passing, not a bug.
+    return new HttpError(503, 'database_unavailable', 'The database is unavailable right now; try again in a few seconds', undefined, { 'retry-after': '5' });
   }
   if (typeof e.code === 'string' && PG_CODES[e.code]) {
     const known = PG_CODES[e.code]!;
