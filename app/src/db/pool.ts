@@ -56,8 +56,35 @@ function refreshingClient(password: SecretPassword): typeof pg.Client {
   return RefreshingClient;
 }
 
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+
+/**
+ * A pool that tries a connection once more when the database rejected the password: the first
+ * attempt after a rotation uses the cached old value and tells the provider to read the secret
+ * again, so the second attempt gets the new one and the request never sees the rotation.
+ */
+class RotationTolerantPool extends pg.Pool {
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
+    if (!callback) {
+      return super.connect().catch((error: unknown) => {
+        if (isAuthenticationFailure(error)) return super.connect();
+        throw error;
+      });
+    }
+    // pg-pool's own query() connects with a callback.
+    const retry = super.connect.bind(this) as (cb: ConnectCallback) => void;
+    retry((error, client, done) => {
+      if (error && isAuthenticationFailure(error)) retry(callback);
+      else callback(error, client, done);
+    });
+  }
+}
+
 export function createPool(config: DatabaseConfig, log: Logger, options: ConnectionOptions = {}): pg.Pool {
-  const pool = new pg.Pool(connectionConfig(config, log, options));
+  const settings = connectionConfig(config, log, options);
+  const pool = config.secretArn ? new RotationTolerantPool(settings) : new pg.Pool(settings);
   // An idle connection that dies (database restart, failover) must not crash the process;
   // the pool replaces it on next use and readiness reports the outage meanwhile.
   pool.on('error', (error) => log.warn({ error: error.message }, 'idle database connection failed'));
