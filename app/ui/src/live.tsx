@@ -1,5 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, type Comment, type Issue } from './api.ts';
+// The server's list of event types: a new one reaches the UI without a second copy to update.
+import { EVENT_TYPES } from '../../src/events/types.ts';
 
 export type LiveState = 'connecting' | 'live' | 'offline';
 
@@ -21,14 +23,6 @@ interface Live {
 
 const LiveContext = createContext<Live>({ state: 'offline', subscribe: () => () => {} });
 
-export const EVENT_TYPES = [
-  'issue.created',
-  'issue.updated',
-  'issue.deleted',
-  'comment.created',
-  'comment.updated',
-  'comment.deleted',
-] as const;
 
 function looksLikeIssue(value: unknown): value is Issue {
   return !!value && typeof value === 'object' && 'number' in value && 'title' in value && 'status' in value;

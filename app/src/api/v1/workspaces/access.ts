@@ -20,7 +20,8 @@ export interface WorkspaceAccess {
   readonly updatedAt: Date;
 }
 
-interface AccessRow {
+/** A workspace row joined with the member's role, as the queries here and in workspaces.ts select it. */
+export interface AccessRow {
   id: string;
   slug: string;
   name: string;
@@ -30,7 +31,7 @@ interface AccessRow {
   updated_at: Date;
 }
 
-const toAccess = (row: AccessRow, userId: string): WorkspaceAccess => ({
+export const toAccess = (row: AccessRow, userId: string): WorkspaceAccess => ({
   id: row.id,
   slug: row.slug,
   name: row.name,

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { conflict, forbidden, parseInput } from '../../errors.ts';
 import { requireUser, type AuthUser } from '../context.ts';
-import { acceptPendingInvitations, requireAdmin, resolveWorkspace, workspaceNotFound, type WorkspaceAccess } from './access.ts';
+import { acceptPendingInvitations, requireAdmin, resolveWorkspace, toAccess, workspaceNotFound, type AccessRow, type WorkspaceAccess } from './access.ts';
 import type { RouteModule } from './context.ts';
 import { transaction, type Db } from './db.ts';
 import { ISSUE_KEY_PATTERN, SLUG_PATTERN, slugParams, text, type Role } from './schemas.ts';
@@ -45,40 +45,19 @@ export const workspaceJson = (w: WorkspaceAccess): WorkspaceJson => ({
   updatedAt: w.updatedAt.toISOString(),
 });
 
-interface Row {
-  id: string;
-  slug: string;
-  name: string;
-  issue_key: string;
-  role: Role;
-  created_at: Date;
-  updated_at: Date;
-}
-
-const fromRow = (row: Row, userId: string): WorkspaceAccess => ({
-  id: row.id,
-  slug: row.slug,
-  name: row.name,
-  issueKey: row.issue_key,
-  role: row.role,
-  userId,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
-
 export async function listWorkspaces(db: Db, userId: string): Promise<WorkspaceAccess[]> {
-  const { rows } = await db.query<Row>(
+  const { rows } = await db.query<AccessRow>(
     `SELECT w.id, w.slug, w.name, w.issue_key, m.role, w.created_at, w.updated_at
        FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = $1
       ORDER BY lower(w.name), w.slug`,
     [userId],
   );
-  return rows.map((row) => fromRow(row, userId));
+  return rows.map((row) => toAccess(row, userId));
 }
 
 export async function createWorkspace(db: Db, user: AuthUser, input: z.output<typeof createBody>): Promise<WorkspaceAccess> {
   try {
-    const { rows } = await db.query<Row>(
+    const { rows } = await db.query<AccessRow>(
       `WITH w AS (
          INSERT INTO workspaces (slug, name, issue_key) VALUES ($1, $2, $3)
          RETURNING id, slug, name, issue_key, created_at, updated_at
@@ -88,7 +67,7 @@ export async function createWorkspace(db: Db, user: AuthUser, input: z.output<ty
        SELECT w.*, 'owner' AS role FROM w`,
       [input.slug, input.name, input.issueKey, user.id],
     );
-    return fromRow(rows[0]!, user.id);
+    return toAccess(rows[0]!, user.id);
   } catch (error) {
     if ((error as { code?: string }).code === '23505') throw conflict(`The slug "${input.slug}" is already taken; choose another`);
     throw error;
@@ -96,7 +75,7 @@ export async function createWorkspace(db: Db, user: AuthUser, input: z.output<ty
 }
 
 export async function renameWorkspace(db: Db, access: WorkspaceAccess, name: string): Promise<WorkspaceAccess> {
-  const { rows } = await db.query<Row>(
+  const { rows } = await db.query<AccessRow>(
     `UPDATE workspaces w SET name = $3, updated_at = now()
        FROM workspace_members m
       WHERE w.id = $1 AND m.workspace_id = w.id AND m.user_id = $2
@@ -104,7 +83,7 @@ export async function renameWorkspace(db: Db, access: WorkspaceAccess, name: str
     [access.id, access.userId, name],
   );
   if (!rows[0]) throw workspaceNotFound(access.slug);
-  return fromRow(rows[0], access.userId);
+  return toAccess(rows[0], access.userId);
 }
 
 export const registerWorkspaces: RouteModule = (app, ctx) => {
