@@ -155,6 +155,7 @@ describe('metrics', () => {
     const pino = (await import('pino')).default;
     const pg = (await import('pg')).default;
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    pool.on('error', () => undefined);
     const base = loadApiConfig({ DATABASE_URL: databaseUrl, ...strong });
     const app = await buildApiServer({ config: { ...base, environment: 'production' }, pool, log: pino({ level: 'silent' }), migrations: [], lifecycle: { draining: false } });
     try {
