@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadApiConfig } from '../src/config/api.ts';
-import { ConfigError } from '../src/config/env.ts';
 import { loadMigrateConfig } from '../src/config/migrate.ts';
 import { decodeKey, isPlaceholder } from '../src/config/secrets.ts';
 import { loadWebConfig } from '../src/config/web.ts';
+import { problemsOf } from './support/config.ts';
 
 const DB = { DATABASE_URL: 'postgres://app:pw@db.internal:5432/slipway' };
 const STRONG = {
@@ -11,16 +11,6 @@ const STRONG = {
   METRICS_TOKEN: 'Zt4Kp8Wq1Ls6Nv3Hx9Rb2Fm7Jc0Yg5Ud',
   CREDENTIALS_ENCRYPTION_KEY: '5f0c2a9e8b7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
 };
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('api settings', () => {
   it('starts with only a database in development and uses the documented defaults', () => {

@@ -10,11 +10,11 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../test/support/servers.ts';
 import { loadApiConfig } from '../src/config/api.ts';
-import { ConfigError } from '../src/config/env.ts';
 import { loadMigrateConfig } from '../src/config/migrate.ts';
 import { connectionConfig, createPool } from '../src/db/pool.ts';
 import { PASSWORD_CACHE_MS, secretPassword, secretRegion } from '../src/db/secret-password.ts';
 import { connectWithRetry } from '../src/migrate/command.ts';
+import { problemsOf } from './support/config.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/db/master-AbCdEf';
 const sm = mockClient(SecretsManagerClient);
@@ -26,16 +26,6 @@ function capturedLogger() {
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
   return { log, lines, text: () => lines.join('') };
-}
-
-function problemsOf(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 beforeEach(() => sm.reset());
