@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { acknowledge, iam5Resource } from '../policies/acknowledge.ts';
+import { acknowledge, iam5Resource, partitionOf } from '../policies/acknowledge.ts';
 
 export interface ApiPermissionsProps {
   /** The api task role. */
@@ -38,7 +38,7 @@ export class ApiPermissions extends Construct {
     );
     acknowledge(
       props.role.node.findChild('DefaultPolicy'),
-      iam5Resource(`arn:<AWS::Partition>:s3:::${props.attachmentsBucketName}/*`),
+      iam5Resource(`arn:${partitionOf(this)}:s3:::${props.attachmentsBucketName}/*`),
       'Attachment object keys are generated per upload; access is limited to objects of the attachments bucket',
     );
   }

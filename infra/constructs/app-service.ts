@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledge, iam5Resource, refOf } from '../policies/acknowledge.ts';
+import { acknowledge, iam5Resource, refOf, partitionOf } from '../policies/acknowledge.ts';
 
 export interface AppServiceProps {
   /** Cluster the service runs in (its VPC's private subnets are used). */
@@ -198,7 +198,7 @@ export class AppService extends Construct implements ec2.IConnectable {
     const stack = Stack.of(this);
     acknowledge(
       this.taskDefinition.taskRole.node.findChild('DefaultPolicy'),
-      iam5Resource(`arn:<AWS::Partition>:logs:${stack.region}:${stack.account}:log-group:${refOf(props.execLogGroup)}:*`),
+      iam5Resource(`arn:${partitionOf(this)}:logs:${stack.region}:${stack.account}:log-group:${refOf(props.execLogGroup)}:*`),
       'ECS Exec writes session logs to streams named per session inside the one exec log group',
     );
 

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { acknowledge, arnOf, iam5Resource, refOf } from '../policies/acknowledge.ts';
+import { acknowledge, arnOf, iam5Resource, refOf, partitionOf } from '../policies/acknowledge.ts';
 import type { MigrateTask } from './migrate-task.ts';
 
 export interface MigrateBeforeRollProps {
@@ -130,7 +130,7 @@ export class MigrateBeforeRoll extends Construct {
   private acknowledgeFindings(provider: cr.Provider, family: string, cluster: ecs.ICluster): void {
     const stack = Stack.of(this);
     const policy = (fn: lambda.Function) => fn.role!.node.findChild('DefaultPolicy');
-    const arn = (resource: string) => `arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:${resource}`;
+    const arn = (resource: string) => `arn:${partitionOf(this)}:ecs:${stack.region}:${stack.account}:${resource}`;
 
     acknowledge(
       policy(this.onEventFunction),

@@ -1,4 +1,4 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /** Shortest reason accepted: a reason must say why this resource is an exception. */
@@ -30,3 +30,12 @@ export const arnOf = (resource: IConstruct) => `<${logicalIdOf(resource)}.Arn>`;
 
 /** How cdk-nag prints `Ref logicalId` inside a policy resource. */
 export const refOf = (resource: IConstruct) => `<${logicalIdOf(resource)}>`;
+
+/**
+ * How cdk-nag prints the partition of an ARN in `scope`'s stack: a literal (`aws`) when the
+ * region is known and partition literals are on, else `<AWS::Partition>`.
+ */
+export const partitionOf = (scope: IConstruct) => {
+  const partition = Stack.of(scope).partition;
+  return Token.isUnresolved(partition) ? '<AWS::Partition>' : partition;
+};
