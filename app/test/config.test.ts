@@ -174,3 +174,40 @@ describe('web and migrate settings', () => {
     expect(loadMigrateConfig({ ...DB }).connectTimeoutSeconds).toBe(60);
   });
 });
+
+describe('listening address', () => {
+  it.each([
+    ['api', (env: Record<string, string>) => loadApiConfig({ ...DB, ...env })],
+    ['web', (env: Record<string, string>) => loadWebConfig(env)],
+  ])('%s listens on loopback only by default outside production', (_command, load) => {
+    for (const environment of ['development', 'test']) {
+      const config = load({ SLIPWAY_ENV: environment });
+      expect(config.host).toBe('127.0.0.1');
+      expect(config.listensBeyondLoopback).toBe(false);
+    }
+  });
+
+  it.each([
+    ['api', (env: Record<string, string>) => loadApiConfig({ ...DB, ...STRONG, ...env })],
+    ['web', (env: Record<string, string>) => loadWebConfig(env)],
+  ])('%s listens on every interface by default in production (behind the load balancer)', (_command, load) => {
+    const config = load({ SLIPWAY_ENV: 'production' });
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.listensBeyondLoopback).toBe(true);
+  });
+
+  it.each([
+    ['0.0.0.0', true],
+    ['::', true],
+    ['192.168.1.20', true],
+    ['tracker.lan', true],
+    ['localhost', false],
+    ['127.0.0.2', false],
+    ['::1', false],
+  ])('HOST=%s listens beyond loopback: %s', (host, beyond) => {
+    const config = loadApiConfig({ ...DB, HOST: host });
+    expect(config.host).toBe(host);
+    expect(config.listensBeyondLoopback).toBe(beyond);
+    expect(loadWebConfig({ HOST: host }).listensBeyondLoopback).toBe(beyond);
+  });
+});

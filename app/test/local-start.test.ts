@@ -1,9 +1,10 @@
 /**
- * `npm start` with no settings: embedded PostgreSQL in a data folder, migrations, api and web,
- * readiness 200 through the web server; and the data survives a restart.
+ * `npm start` with no settings: embedded PostgreSQL in a data folder, migrations, api and web
+ * listening on loopback only, readiness 200 through the web server; and the data survives a
+ * restart.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,12 +14,37 @@ import { freePort } from '../../test/support/servers.ts';
 const dataDir = mkdtempSync(join(tmpdir(), 'slipway-local-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function npmStart(): Promise<{ process: AppProcess; webUrl: string }> {
+/**
+ * The local addresses that listen on `port`, read from the kernel's socket tables (no traffic
+ * needed): e.g. ['127.0.0.1'] or ['0.0.0.0', '::'].
+ */
+function listeningAddresses(port: number): string[] {
+  const addresses: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state !== '0A' || !local) continue; // 0A: LISTEN
+      const [hex, portHex] = local.split(':') as [string, string];
+      if (parseInt(portHex, 16) !== port) continue;
+      // The kernel prints each 32-bit word of the address in host (little-endian) order.
+      const bytes = hex.match(/.{8}/g)!.flatMap((word) => word.match(/../g)!.reverse().map((b) => parseInt(b, 16)));
+      addresses.push(bytes.length === 4 ? bytes.join('.') : ipv6(bytes));
+    }
+  }
+  return addresses;
+}
+
+function ipv6(bytes: number[]): string {
+  const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16));
+  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+}
+
+async function npmStart(): Promise<{ process: AppProcess; webUrl: string; ports: { web: number; api: number } }> {
   const [web, api, db] = [await freePort(), await freePort(), await freePort()];
   const child = spawn('npm', ['start', '--silent'], {
     cwd: REPO_ROOT,
     // Only what a fresh machine has: no DATABASE_URL, no REDIS_URL.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, WEB_PORT: String(web), API_PORT: String(api), SLIPWAY_EMBEDDED_DB_PORT: String(db), SLIPWAY_DATA_DIR: dataDir, HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, WEB_PORT: String(web), API_PORT: String(api), SLIPWAY_EMBEDDED_DB_PORT: String(db), SLIPWAY_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -36,7 +62,7 @@ async function npmStart(): Promise<{ process: AppProcess; webUrl: string }> {
       return exited;
     },
   };
-  return { process: process_, webUrl: `http://127.0.0.1:${web}` };
+  return { process: process_, webUrl: `http://127.0.0.1:${web}`, ports: { web, api } };
 }
 
 describe('npm start', () => {
@@ -44,6 +70,10 @@ describe('npm start', () => {
     const first = await npmStart();
     try {
       await waitForHttp(`${first.webUrl}/api/readyz`, 60_000, first.process);
+      // Nobody else on the network can reach it: development answers hand out sign-in links.
+      expect(listeningAddresses(first.ports.web)).toEqual(['127.0.0.1']);
+      expect(listeningAddresses(first.ports.api)).toEqual(['127.0.0.1']);
+      expect(first.process.output()).toContain('Only this machine can connect');
       const ready = (await (await fetch(`${first.webUrl}/api/readyz`)).json()) as any;
       expect(ready).toMatchObject({ status: 'ok', checks: { db: { ok: true }, migrations: { ok: true } } });
       expect(ready.checks.redis).toBeUndefined();

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { databaseChecks, databaseConfig, databaseFields, type DatabaseConfig } from './database.ts';
 import { parseEnv, v, type Env, type EnvCheck, type Environment } from './env.ts';
+import { isLoopbackHost, listenHost } from './listen.ts';
 import { redisConfig, redisFields, type RedisConfig } from './redis.ts';
 import { resolveSecrets, secretChecks, type ResolvedSecrets } from './secrets.ts';
 
@@ -14,7 +15,7 @@ export const apiSchema = z.object({
   SLIPWAY_COMMIT: v.string('unknown'),
   APP_URL: v.url(['http:', 'https:'], 'http://localhost:7015'),
   LOG_LEVEL: v.oneOf(LOG_LEVELS, 'info'),
-  HOST: v.string('0.0.0.0'),
+  HOST: v.string(),
   API_PORT: v.int(7016, 0, 65535),
   TRUSTED_PROXY_CIDRS: v.cidrs(['127.0.0.1/32', '::1/128']),
   SLIPWAY_SHUTDOWN_HOLD_SECONDS: v.int(15, 0, 600),
@@ -88,7 +89,13 @@ export interface ApiConfig {
   readonly commit: string;
   readonly appUrl: string;
   readonly logLevel: LogLevel;
+  /** HOST, or loopback by default outside production. */
   readonly host: string;
+  /**
+   * Whether other machines can connect (HOST is not loopback). Development answers that reveal
+   * a sign-in link must then check that the client itself is on this machine.
+   */
+  readonly listensBeyondLoopback: boolean;
   readonly port: number;
   readonly trustedProxies: string[];
   readonly shutdownHoldSeconds: number;
@@ -123,6 +130,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
 }
 
 function toApiConfig(f: Fields, env: Env): ApiConfig {
+  const host = listenHost(f.HOST, f.SLIPWAY_ENV);
   const smtpTls = f.SMTP_TLS ?? (f.SMTP_PORT === 465 ? 'implicit' : 'starttls');
   return {
     environment: f.SLIPWAY_ENV,
@@ -130,7 +138,8 @@ function toApiConfig(f: Fields, env: Env): ApiConfig {
     commit: f.SLIPWAY_COMMIT!,
     appUrl: f.APP_URL!.replace(/\/+$/, ''),
     logLevel: f.LOG_LEVEL,
-    host: f.HOST!,
+    host,
+    listensBeyondLoopback: !isLoopbackHost(host),
     port: f.API_PORT,
     trustedProxies: f.TRUSTED_PROXY_CIDRS,
     shutdownHoldSeconds: f.SLIPWAY_SHUTDOWN_HOLD_SECONDS,

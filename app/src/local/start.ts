@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
 import { loadApiConfig } from '../config/api.ts';
 import { ConfigError } from '../config/env.ts';
+import { LOOPBACK_HOST } from '../config/listen.ts';
 import { loadMigrateConfig } from '../config/migrate.ts';
 import { loadWebConfig } from '../config/web.ts';
 import { createLogger } from '../logger.ts';
@@ -55,7 +56,8 @@ function withDotenv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export async function startLocal(env: NodeJS.ProcessEnv = withDotenv(process.env)): Promise<{ stop(): Promise<void> }> {
   const log = createLogger({ level: env.LOG_LEVEL?.trim() || 'info', name: 'local' });
-  const settings: NodeJS.ProcessEnv = { SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', ...env };
+  // Loopback unless HOST says otherwise: development answers reveal sign-in links.
+  const settings: NodeJS.ProcessEnv = { SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', ...env, HOST: env.HOST?.trim() || LOOPBACK_HOST };
   let embedded: EmbeddedDatabase | undefined;
   if (!settings.DATABASE_URL?.trim() && !settings.DB_HOST?.trim()) {
     const dataDir = settings.SLIPWAY_DATA_DIR?.trim() || join(repoRoot, '.data/pglite');
@@ -77,7 +79,10 @@ export async function startLocal(env: NodeJS.ProcessEnv = withDotenv(process.env
     const api = await startApi(apiConfig, createLogger({ level: apiConfig.logLevel, name: 'api' }));
     const web = await startWeb(webConfig, createLogger({ level: webConfig.logLevel, name: 'web' }));
     const shown = `http://localhost:${webConfig.port}`;
-    process.stdout.write(`\n  Slipway is running: open ${shown}\n  API: http://localhost:${apiConfig.port}/api/readyz\n  Stop with Ctrl+C.\n\n`);
+    const reach = webConfig.listensBeyondLoopback
+      ? `  HOST=${webConfig.host}: other machines on your network can connect.\n`
+      : '  Only this machine can connect (set HOST=0.0.0.0 to listen on every interface).\n';
+    process.stdout.write(`\n  Slipway is running: open ${shown}\n  API: http://localhost:${apiConfig.port}/api/readyz\n${reach}  Stop with Ctrl+C.\n\n`);
     return {
       async stop() {
         await Promise.all([web.shutdown('stop'), api.shutdown('stop')]);
