@@ -51,7 +51,7 @@ describe('the bundle from npm run build', () => {
 
     const [apiPort, webPort] = [await freePort(), await freePort()];
     const api = plainNode(['api'], { DATABASE_URL: databaseUrl, HOST: '127.0.0.1', API_PORT: String(apiPort), SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', SLIPWAY_RELEASE: 'bundle-test' });
-    const web = plainNode(['web'], { HOST: '127.0.0.1', WEB_PORT: String(webPort), SLIPWAY_API_URL: `http://127.0.0.1:${apiPort}`, SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0' });
+    const web = plainNode(['web'], { HOST: '127.0.0.1', WEB_PORT: String(webPort), WEB_API_UPSTREAM_URL: `http://127.0.0.1:${apiPort}`, SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0' });
     try {
       await waitForHttp(`http://127.0.0.1:${apiPort}/api/readyz`, 20_000, api);
       await waitForHttp(`http://127.0.0.1:${webPort}/health`, 20_000, web);

@@ -156,14 +156,42 @@ describe('web and migrate settings', () => {
   it('web defaults to port 7015 and the local API', () => {
     const config = loadWebConfig({});
     expect(config.port).toBe(7015);
-    expect(config.apiUrl).toBe('http://127.0.0.1:7016');
+    expect(config.apiUpstreamUrl).toBe('http://127.0.0.1:7016');
   });
 
   it('web refuses a malformed API URL', () => {
-    expect(problemsOf(() => loadWebConfig({ SLIPWAY_API_URL: 'not a url', WEB_PORT: '-1' }))).toEqual([
+    expect(problemsOf(() => loadWebConfig({ WEB_API_UPSTREAM_URL: 'not a url', WEB_PORT: '-1' }))).toEqual([
       'WEB_PORT="-1": expected a whole number from 0 to 65535',
-      'SLIPWAY_API_URL: not a valid URL; expected http://host… or https://host…',
+      'WEB_API_UPSTREAM_URL: not a valid URL; expected http://host… or https://host…',
     ]);
+  });
+
+  it('web ignores SLIPWAY_API_URL, the address the CLI talks to (often the web server itself)', () => {
+    expect(loadWebConfig({ SLIPWAY_API_URL: 'http://localhost:7015' }).apiUpstreamUrl).toBe('http://127.0.0.1:7016');
+  });
+
+  it.each([
+    ['http://localhost:7015', {}],
+    ['http://127.0.0.1:7015/', {}],
+    ['http://0.0.0.0:7015', {}],
+    ['http://[::1]:8080', { WEB_PORT: '8080' }],
+    ['http://127.0.0.1:7015', { HOST: '0.0.0.0' }],
+    ['http://tracker.lan:7015', { HOST: 'tracker.lan' }],
+    ['http://localhost', { WEB_PORT: '80' }],
+  ])('web refuses WEB_API_UPSTREAM_URL=%s, which is itself', (upstream, env) => {
+    const { host } = new URL(upstream);
+    const port = (env as { WEB_PORT?: string }).WEB_PORT ?? '7015';
+    expect(problemsOf(() => loadWebConfig({ WEB_API_UPSTREAM_URL: upstream, ...env }))).toEqual([
+      `WEB_API_UPSTREAM_URL: ${host} is this web server itself (WEB_PORT=${port}), so every /api request would loop back to it; set it to the API's address, e.g. http://127.0.0.1:7016`,
+    ]);
+  });
+
+  it.each([
+    ['http://127.0.0.1:7016', {}],
+    ['http://api:7015', {}],
+    ['http://127.0.0.1:7015', { HOST: '10.0.0.5' }],
+  ])('web accepts WEB_API_UPSTREAM_URL=%s, another server', (upstream, env) => {
+    expect(loadWebConfig({ WEB_API_UPSTREAM_URL: upstream, ...env }).apiUpstreamUrl).toBe(upstream);
   });
 
   it('migrate needs a database and a sane connect timeout', () => {

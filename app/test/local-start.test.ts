@@ -1,7 +1,7 @@
 /**
- * `npm start` with no settings: embedded PostgreSQL in a data folder, migrations, api and web
- * listening on loopback only, readiness 200 through the web server; and the data survives a
- * restart.
+ * `npm start` with no settings (but the CLI's SLIPWAY_API_URL exported): embedded PostgreSQL in
+ * a data folder, migrations, api and web listening on loopback only, readiness 200 through the
+ * web server; and the data survives a restart.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -44,7 +44,17 @@ async function npmStart(): Promise<{ process: AppProcess; webUrl: string; ports:
   const child = spawn('npm', ['start', '--silent'], {
     cwd: REPO_ROOT,
     // Only what a fresh machine has: no DATABASE_URL, no REDIS_URL.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, WEB_PORT: String(web), API_PORT: String(api), SLIPWAY_EMBEDDED_DB_PORT: String(db), SLIPWAY_DATA_DIR: dataDir },
+    // SLIPWAY_API_URL is exported as the README tells CLI users: it must not become the web
+    // server's upstream (the web server would forward /api to itself).
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      WEB_PORT: String(web),
+      API_PORT: String(api),
+      SLIPWAY_EMBEDDED_DB_PORT: String(db),
+      SLIPWAY_DATA_DIR: dataDir,
+      SLIPWAY_API_URL: `http://localhost:${web}`,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

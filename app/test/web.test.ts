@@ -47,7 +47,7 @@ beforeAll(async () => {
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Slipway</title><div id="root"></div>');
   writeFileSync(join(staticDir, 'assets', 'app-1a2b3c.js'), 'console.log(1)');
 
-  web = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent', SLIPWAY_API_URL: upstreamUrl, SLIPWAY_STATIC_DIR: staticDir, SLIPWAY_RELEASE: 'r42' }), pino({ level: 'silent' }));
+  web = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent', WEB_API_UPSTREAM_URL: upstreamUrl, SLIPWAY_STATIC_DIR: staticDir, SLIPWAY_RELEASE: 'r42' }), pino({ level: 'silent' }));
   webUrl = await web.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -69,7 +69,7 @@ describe('the /api proxy', () => {
   });
 
   it('does not believe X-Forwarded-For from a peer that is not a trusted proxy', async () => {
-    const strict = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent', SLIPWAY_API_URL: upstreamUrl, TRUSTED_PROXY_CIDRS: '10.0.0.0/8' }), pino({ level: 'silent' }));
+    const strict = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent', WEB_API_UPSTREAM_URL: upstreamUrl, TRUSTED_PROXY_CIDRS: '10.0.0.0/8' }), pino({ level: 'silent' }));
     try {
       const url = await strict.listen({ host: '127.0.0.1', port: 0 });
       const echoed = (await (await fetch(`${url}/api/x`, { headers: { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https' } })).json()) as any;
@@ -104,7 +104,7 @@ describe('the /api proxy', () => {
 
   it('answers 502 JSON when the API is down', async () => {
     const port = await freePort();
-    const orphan = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent', SLIPWAY_API_URL: `http://127.0.0.1:${port}`, SLIPWAY_STATIC_DIR: staticDir }), pino({ level: 'silent' }));
+    const orphan = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent', WEB_API_UPSTREAM_URL: `http://127.0.0.1:${port}`, SLIPWAY_STATIC_DIR: staticDir }), pino({ level: 'silent' }));
     try {
       const res = await orphan.inject({ url: '/api/readyz' });
       expect(res.statusCode).toBe(502);
@@ -146,7 +146,7 @@ describe('the UI', () => {
   });
 
   it('without a built UI serves a status page with the release', async () => {
-    const bare = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent', SLIPWAY_API_URL: upstreamUrl, SLIPWAY_STATIC_DIR: join(staticDir, 'missing'), SLIPWAY_RELEASE: 'r7' }), pino({ level: 'silent' }));
+    const bare = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent', WEB_API_UPSTREAM_URL: upstreamUrl, SLIPWAY_STATIC_DIR: join(staticDir, 'missing'), SLIPWAY_RELEASE: 'r7' }), pino({ level: 'silent' }));
     try {
       const res = await bare.inject({ url: '/' });
       expect(res.statusCode).toBe(200);

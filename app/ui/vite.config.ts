@@ -24,7 +24,7 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': process.env.SLIPWAY_API_URL ?? 'http://127.0.0.1:7016',
+      '/api': process.env.WEB_API_UPSTREAM_URL ?? 'http://127.0.0.1:7016',
     },
   },
 });

@@ -175,7 +175,7 @@ export class ServiceStack extends Stack {
         ...common,
         WEB_PORT: String(WEB_PORT),
         // Service Connect resolves `api` to the api tasks inside the VPC.
-        SLIPWAY_API_URL: `http://${CONTAINER_NAMES.api}:${API_PORT}`,
+        WEB_API_UPSTREAM_URL: `http://${CONTAINER_NAMES.api}:${API_PORT}`,
       },
     });
     // web's Service Connect proxy must find the api endpoint when it starts.

@@ -204,7 +204,7 @@ describe('services', () => {
       Services: [{ PortName: 'api', ClientAliases: [{ DnsName: 'api', Port: 7016 }] }],
     });
     expect(serviceIdOf('web').resource.Properties.ServiceConnectConfiguration).toMatchObject({ Enabled: true });
-    expect(envOf('web').SLIPWAY_API_URL).toBe('http://api:7016');
+    expect(envOf('web').WEB_API_UPSTREAM_URL).toBe('http://api:7016');
   });
 
   it('starts web after the api so Service Connect can resolve it', () => {

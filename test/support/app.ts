@@ -97,7 +97,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     API_PORT: String(apiPort),
     WEB_PORT: String(webPort),
     APP_URL: webUrl,
-    SLIPWAY_API_URL: apiUrl,
+    WEB_API_UPSTREAM_URL: apiUrl,
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
     SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0',

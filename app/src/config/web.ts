@@ -1,7 +1,13 @@
-/** Settings of the `web` command, parsed once at start. */
+/**
+ * Settings of the `web` command, parsed once at start. Its upstream is WEB_API_UPSTREAM_URL,
+ * never SLIPWAY_API_URL: that one is the address the CLI talks to (usually this web server),
+ * and reading it here made the web server proxy to itself.
+ */
 import { z } from 'zod';
-import { parseEnv, v, type Env, type Environment } from './env.ts';
-import { isLoopbackHost, listenHost } from './listen.ts';
+import { parseEnv, v, type Env, type EnvCheck, type Environment } from './env.ts';
+import { ALL_INTERFACES, isLoopbackHost, listenHost } from './listen.ts';
+
+export const DEFAULT_API_UPSTREAM = 'http://127.0.0.1:7016';
 
 export const webSchema = z.object({
   SLIPWAY_ENV: v.oneOf(['development', 'production', 'test'] as const, 'development'),
@@ -9,7 +15,7 @@ export const webSchema = z.object({
   LOG_LEVEL: v.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
   HOST: v.string(),
   WEB_PORT: v.int(7015, 0, 65535),
-  SLIPWAY_API_URL: v.url(['http:', 'https:'], 'http://127.0.0.1:7016'),
+  WEB_API_UPSTREAM_URL: v.url(['http:', 'https:'], DEFAULT_API_UPSTREAM),
   TRUSTED_PROXY_CIDRS: v.cidrs(['127.0.0.1/32', '::1/128']),
   SLIPWAY_STATIC_DIR: v.string(),
   SLIPWAY_SHUTDOWN_HOLD_SECONDS: v.int(15, 0, 600),
@@ -24,15 +30,41 @@ export interface WebConfig {
   /** Whether other machines can connect (HOST is not loopback). */
   readonly listensBeyondLoopback: boolean;
   readonly port: number;
-  readonly apiUrl: string;
+  /** Where /api/* is forwarded (WEB_API_UPSTREAM_URL), without a trailing slash. */
+  readonly apiUpstreamUrl: string;
   readonly trustedProxies: string[];
   /** Folder of the built UI; undefined means "find dist/ui next to the bundle or the repo". */
   readonly staticDir?: string;
   readonly shutdownHoldSeconds: number;
 }
 
+/** The upstream must not be this web server: every /api request would come back to it. */
+function upstreamIsSelf(env: Env): EnvCheck[] {
+  let upstream: URL;
+  try {
+    upstream = new URL(env.WEB_API_UPSTREAM_URL?.trim() || DEFAULT_API_UPSTREAM);
+  } catch {
+    return []; // the schema reports a malformed URL
+  }
+  const webPort = Number(env.WEB_PORT?.trim() || 7015);
+  const upstreamPort = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));
+  if (webPort === 0 || upstreamPort !== webPort) return [];
+  const environment = env.SLIPWAY_ENV?.trim().toLowerCase() === 'production' ? 'production' : 'development';
+  const listening = listenHost(env.HOST?.trim() || undefined, environment).toLowerCase();
+  const host = upstream.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // Connecting to 0.0.0.0 reaches this machine, and a server on 0.0.0.0 answers on loopback.
+  const local = (h: string) => isLoopbackHost(h) || h === ALL_INTERFACES || h === '::';
+  if (host !== listening && !(local(host) && local(listening))) return [];
+  return [
+    {
+      name: 'WEB_API_UPSTREAM_URL',
+      message: `${upstream.host} is this web server itself (WEB_PORT=${webPort}), so every /api request would loop back to it; set it to the API's address, e.g. ${DEFAULT_API_UPSTREAM}`,
+    },
+  ];
+}
+
 export function loadWebConfig(env: Env = process.env): WebConfig {
-  const f = parseEnv('web', webSchema, env);
+  const f = parseEnv('web', webSchema, env, upstreamIsSelf);
   const host = listenHost(f.HOST, f.SLIPWAY_ENV);
   return {
     environment: f.SLIPWAY_ENV,
@@ -41,7 +73,7 @@ export function loadWebConfig(env: Env = process.env): WebConfig {
     host,
     listensBeyondLoopback: !isLoopbackHost(host),
     port: f.WEB_PORT,
-    apiUrl: f.SLIPWAY_API_URL!.replace(/\/+$/, ''),
+    apiUpstreamUrl: f.WEB_API_UPSTREAM_URL!.replace(/\/+$/, ''),
     trustedProxies: f.TRUSTED_PROXY_CIDRS,
     staticDir: f.SLIPWAY_STATIC_DIR,
     shutdownHoldSeconds: f.SLIPWAY_SHUTDOWN_HOLD_SECONDS,

@@ -72,7 +72,8 @@ export async function startLocal(env: NodeJS.ProcessEnv = withDotenv(process.env
     if (code !== 0) throw new Error('migrate up failed; see the log above');
 
     const apiConfig = loadApiConfig(settings);
-    const webConfig = loadWebConfig({ ...settings, SLIPWAY_API_URL: settings.SLIPWAY_API_URL ?? `http://127.0.0.1:${apiConfig.port}` });
+    // The web server forwards to the API started here (SLIPWAY_API_URL is the CLI's setting).
+    const webConfig = loadWebConfig({ ...settings, WEB_API_UPSTREAM_URL: `http://127.0.0.1:${apiConfig.port}` });
     await ensureUiBuilt(log);
     const { startApi } = await import('../api/run.ts');
     const { startWeb } = await import('../web/server.ts');

@@ -1,18 +1,18 @@
 /**
  * The web server: serves the built UI (single-page app: unknown paths get index.html) and
- * forwards same-origin /api/* to the API unchanged, streaming both ways so server-sent events
- * flow without buffering, and telling the API who the client is with X-Forwarded-*.
+ * forwards same-origin /api/* to the API (`proxy.ts`).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import httpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/env.ts';
 import type { WebConfig } from '../config/web.ts';
 import { safeUrl } from '../logger.ts';
 import { FALLBACK_PAGE } from './fallback-page.ts';
+import { LOOP_MESSAGE, registerApiProxy, upstreamLoopsBack } from './proxy.ts';
 
 /** The built UI: `ui/` next to the bundle in an image, or `dist/ui` in the source tree. */
 export function findStaticDir(configured?: string): string | undefined {
@@ -29,14 +29,6 @@ const SECURITY_HEADERS = {
   'content-security-policy':
     "default-src 'self'; connect-src 'self' https: http:; img-src 'self' data: blob: https: http:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
 };
-
-function forwardedFor(request: FastifyRequest): string {
-  const prior = request.headers['x-forwarded-for'];
-  const peer = request.socket.remoteAddress ?? '';
-  // Only a trusted proxy's chain is kept; otherwise the chain starts at the peer.
-  if (typeof prior === 'string' && prior && request.ips && request.ips.length > 1) return `${prior}, ${peer}`;
-  return peer;
-}
 
 export async function buildWebServer(config: WebConfig, log: Logger, lifecycle = { draining: false }): Promise<FastifyInstance> {
   const app = Fastify({
@@ -57,28 +49,7 @@ export async function buildWebServer(config: WebConfig, log: Logger, lifecycle =
       : { status: 'ok', release: config.release },
   );
 
-  await app.register(httpProxy, {
-    upstream: config.apiUrl,
-    prefix: '/api',
-    rewritePrefix: '/api',
-    // The proxy's own per-request lines would double the access log.
-    logLevel: ['error', 'fatal', 'silent'].includes(config.logLevel) ? config.logLevel : 'warn',
-    // A proxy must not parse bodies: they stream to the API as they arrive.
-    replyOptions: {
-      rewriteRequestHeaders: (request, headers) => ({
-        ...headers,
-        'x-forwarded-for': forwardedFor(request as unknown as FastifyRequest),
-        'x-forwarded-proto': (request as unknown as FastifyRequest).protocol,
-        'x-forwarded-host': (request.headers.host as string | undefined) ?? '',
-      }),
-      rewriteHeaders: (headers) => ({ ...headers, 'x-accel-buffering': 'no' }),
-      onError: (reply, { error }) => {
-        const status = (error as { statusCode?: number }).statusCode === 504 ? 504 : 502;
-        reply.code(status).send({ error: { code: 'api_unavailable', message: `The API did not answer: ${error.message}` } });
-      },
-    },
-    http: { requestOptions: { timeout: 0 } },
-  });
+  await registerApiProxy(app, config);
 
   const staticDir = findStaticDir(config.staticDir);
   if (staticDir) {
@@ -120,7 +91,11 @@ export async function startWeb(config: WebConfig, log: Logger): Promise<RunningW
   const lifecycle = { draining: false };
   const app = await buildWebServer(config, log, lifecycle);
   const url = await app.listen({ host: config.host, port: config.port });
-  log.info({ url, api: config.apiUrl, release: config.release }, `web listening on ${url}`);
+  if (await upstreamLoopsBack(config.apiUpstreamUrl)) {
+    await app.close();
+    throw new ConfigError('web', [LOOP_MESSAGE(config.apiUpstreamUrl)]);
+  }
+  log.info({ url, api: config.apiUpstreamUrl, release: config.release }, `web listening on ${url}`);
   let stopping: Promise<void> | undefined;
   return {
     app,
