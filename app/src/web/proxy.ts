@@ -1,7 +1,7 @@
 /**
- * The same-origin /api/* proxy: forwards to WEB_API_UPSTREAM_URL unchanged, streaming both ways
- * so server-sent events flow without buffering, and tells the API who the client is with
- * X-Forwarded-*. Each forwarded request carries this server's Via entry (RFC 9110 §7.6.3), so a
+ * The same-origin /api/* proxy: forwards to WEB_API_UPSTREAM_URL, streaming both ways so
+ * server-sent events flow without buffering, without hop-by-hop fields either way
+ * (`hop-by-hop.ts`), and tells the API who the client is with X-Forwarded-*. Each forwarded request carries this server's Via entry (RFC 9110 §7.6.3), so a
  * request that comes back to the server that sent it is a loop: it is answered 508 at once
  * instead of being forwarded again and again.
  */
@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import httpProxy from '@fastify/http-proxy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebConfig } from '../config/web.ts';
+import { withoutHopByHop } from './hop-by-hop.ts';
 
 /** This process's Via pseudonym: unique, so only its own requests match it. */
 export const VIA_NAME = `slipway-web-${randomBytes(6).toString('hex')}`;
@@ -55,17 +56,18 @@ export async function registerApiProxy(app: FastifyInstance, config: WebConfig):
     logLevel: ['error', 'fatal', 'silent'].includes(config.logLevel) ? config.logLevel : 'warn',
     // A proxy must not parse bodies: they stream to the API as they arrive.
     replyOptions: {
+      // reply-from removes only the Connection field and what it names, and only on requests.
       rewriteRequestHeaders: (request, headers) => {
         const req = request as unknown as FastifyRequest;
         return {
-          ...headers,
+          ...withoutHopByHop({ ...headers, connection: request.headers.connection }),
           via: withVia(request.headers.via, req.raw.httpVersion),
           'x-forwarded-for': forwardedFor(req),
           'x-forwarded-proto': req.protocol,
           'x-forwarded-host': (request.headers.host as string | undefined) ?? '',
         };
       },
-      rewriteHeaders: (headers) => ({ ...headers, 'x-accel-buffering': 'no' }),
+      rewriteHeaders: (headers) => ({ ...withoutHopByHop(headers), 'x-accel-buffering': 'no' }),
       onError: (reply, { error }) => {
         const status = (error as { statusCode?: number }).statusCode === 504 ? 504 : 502;
         reply.code(status).send({ error: { code: 'api_unavailable', message: `The API did not answer: ${error.message}` } });
