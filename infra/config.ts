@@ -130,6 +130,13 @@ export const settingsSchema = z.object({
   ALB_IDLE_TIMEOUT_SECONDS: int(30, 4000, 'use at least 30 (server-sent events send a heartbeat every 15 s)'),
   ATTACHMENTS_NONCURRENT_DAYS: int(1, 3650),
   MIGRATE_TIMEOUT_MINUTES: int(2, 55, 'use 2 to 55 minutes'),
+  COST_BUDGET_USD: optional(
+    z
+      .string()
+      .regex(/^\d+(\.\d{1,2})?$/, { error: 'is not an amount of US dollars. Fix: a monthly budget such as 250 or 99.50, or unset it' })
+      .transform(Number)
+      .pipe(z.number().positive({ error: 'must be above 0. Fix: a monthly budget such as 250, or unset it' })),
+  ),
 });
 
 export type SettingName = keyof typeof settingsSchema.shape;
@@ -366,6 +373,8 @@ export interface SlipwayConfig {
   readonly albIdleTimeoutSeconds: number;
   readonly logRetentionDays: number;
   readonly attachments: { readonly noncurrentVersionDays: number };
+  /** Monthly budget in USD for the cost estimate (synth warns, preflight and deploy refuse above it). */
+  readonly costBudgetUsd?: number;
   /** The app's public URL, https://DOMAIN_NAME. */
   readonly appUrl: string;
   /**
@@ -504,6 +513,7 @@ function toConfig(s: Settings): SlipwayConfig {
     albIdleTimeoutSeconds: s.ALB_IDLE_TIMEOUT_SECONDS,
     logRetentionDays: s.LOG_RETENTION_DAYS,
     attachments: { noncurrentVersionDays: s.ATTACHMENTS_NONCURRENT_DAYS },
+    costBudgetUsd: s.COST_BUDGET_USD,
     appUrl: `https://${s.DOMAIN_NAME}`,
     exampleSettings: [],
   };

@@ -5,6 +5,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { warnIfOverBudget } from '../scripts/lib/cost/budget-verdict.ts';
 import { addSlipwayStacks } from './app.ts';
 import { ConfigError, EXAMPLE_SETTINGS_CONTEXT_KEY, SETTING_NAMES, loadConfig } from './config.ts';
 
@@ -32,4 +33,5 @@ if (config.exampleSettings.length > 0) {
 
 addSlipwayStacks(app, config);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-app.synth();
+// COST_BUDGET_USD: warn here; preflight and deploy refuse.
+warnIfOverBudget(app.synth(), config);

@@ -7,10 +7,10 @@ import { preflight, PREFLIGHT_SPEC } from './lib/preflight.ts';
 import { zxRunner } from './lib/runner.ts';
 import { realClock } from './lib/wait.ts';
 
-process.exitCode = await runCommand(PREFLIGHT_SPEC, processIo(), async (_flags, reporter) =>
+process.exitCode = await runCommand(PREFLIGHT_SPEC, processIo(), async (flags, reporter) =>
   preflight(
     () => loadConfig(),
-    (config) => ({ config, clients: makeClients(config.region), runner: zxRunner, clock: realClock, resolveNs: (name) => dns.resolveNs(name), env: process.env }),
+    (config) => ({ config, clients: makeClients(config.region), runner: zxRunner, clock: realClock, resolveNs: (name) => dns.resolveNs(name), env: process.env, allowOverBudget: Boolean(flags['allow-over-budget']) }),
     reporter,
   ),
 );

@@ -1,6 +1,7 @@
 /** Flag specs and flag-to-options mapping for deploy and rollback (main() stays thin). */
 import { loadConfig, type SlipwayConfig } from '../../infra/config.ts';
 import { makeClients, type AwsClients } from './aws.ts';
+import { ALLOW_OVER_BUDGET_OPTION } from './cost/budget.ts';
 import { secondsFlag, stringFlag, UsageError, type CommandSpec, type Flags, type OptionSpec } from './cli.ts';
 import type { DeployOptions } from './deploy.ts';
 import type { Timeouts } from './release-flow.ts';
@@ -27,6 +28,7 @@ export const DEPLOY_SPEC: CommandSpec = {
     'dry-run': { type: 'boolean', description: 'Print the plan and the cdk diff; change nothing.' },
     'allow-dirty': { type: 'boolean', description: 'Deploy a work tree with uncommitted changes (tag gets a -dirty-TIME suffix).' },
     'allow-stateful-replacement': { type: 'boolean', description: 'Go ahead even though the diff replaces or deletes a database, cache, bucket or secret.' },
+    'allow-over-budget': ALLOW_OVER_BUDGET_OPTION,
     release: { type: 'string', valueName: 'TAG', description: 'Deploy an image already in ECR under this tag instead of building.' },
     'smoke-token': SMOKE_TOKEN,
     'no-rollback': { type: 'boolean', description: 'Do not roll back automatically when the gate fails.' },
@@ -80,6 +82,7 @@ export function deployOptionsFrom(flags: Flags, config: SlipwayConfig): DeployOp
     dryRun: Boolean(flags['dry-run']),
     allowDirty: Boolean(flags['allow-dirty']),
     allowStatefulReplacement: Boolean(flags['allow-stateful-replacement']),
+    allowOverBudget: Boolean(flags['allow-over-budget']),
     release: tagFlag(flags, 'release'),
     smokeToken: stringFlag(flags, 'smoke-token'),
     autoRollback: !flags['no-rollback'],

@@ -11,6 +11,7 @@ import type { SlipwayConfig } from '../../infra/config.ts';
 import { releaseHistoryPrefix, ROLLOUT_PARAMETER, stackNames } from '../../infra/outputs.ts';
 import { readSecret } from './aws.ts';
 import { formatDuration, type CommandResult } from './cli.ts';
+import { guardBudget } from './cost/budget.ts';
 import { describeRunning, type RunningRelease, type ServiceRef } from './ecs.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
 import { migrationOf, recordRelease, type ReleaseRecord } from './releases.ts';
@@ -24,6 +25,8 @@ export interface DeployOptions {
   readonly dryRun: boolean;
   readonly allowDirty: boolean;
   readonly allowStatefulReplacement: boolean;
+  /** Go ahead although the cost estimate is over COST_BUDGET_USD. @default false */
+  readonly allowOverBudget?: boolean;
   /** Deploy this image tag, already in ECR, instead of building the work tree. */
   readonly release?: string;
   /** Personal access token for the gate's authenticated checks. */
@@ -148,6 +151,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   reporter.line(diff.output.trim());
   doc.diff = { changes: diff.changes, risks: diff.risks };
   guardDiff(diff, o.allowStatefulReplacement, reporter);
+  doc.costBudget = (await guardBudget(config, runner, Boolean(o.allowOverBudget), reporter)) ?? null;
 
   if (o.dryRun) {
     return { ok: true, summary: `dry run: would deploy ${tag} over ${previous ?? 'nothing'} with ${diff.changes.length} resource change(s); nothing was changed`, document: doc };

@@ -13,6 +13,7 @@ import type { SlipwayConfig } from '../../infra/config.ts';
 import type { AwsClients } from './aws.ts';
 import { oneLine, type CommandResult, type CommandSpec, type Reporter, type StepStatus } from './cli.ts';
 import { detectBuilder } from './image.ts';
+import { ALLOW_OVER_BUDGET_OPTION, checkBudget } from './cost/budget.ts';
 import type { CommandRunner } from './runner.ts';
 import { StackOutputs } from './stacks.ts';
 import type { Clock } from './wait.ts';
@@ -31,6 +32,8 @@ export interface PreflightContext {
   /** Public NS records of a zone (dns.promises.resolveNs). */
   readonly resolveNs: (name: string) => Promise<string[]>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** --allow-over-budget: the cost budget check warns instead of failing. */
+  readonly allowOverBudget?: boolean;
 }
 
 export interface PreflightCheck {
@@ -270,6 +273,7 @@ export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
   checkBuilder,
   checkSecrets,
   checkQuotas,
+  checkBudget,
 ];
 
 /** Runs every check (a crash in one is that check's failure); exit 1 if any failed. */
@@ -325,6 +329,6 @@ export const PREFLIGHT_SPEC: CommandSpec = {
   name: 'preflight',
   summary:
     'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, SES, the container build tool, required secrets and service quotas before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed.',
-  options: {},
+  options: { 'allow-over-budget': ALLOW_OVER_BUDGET_OPTION },
   examples: ['npm run preflight', 'npm run preflight -- --json'],
 };

@@ -74,7 +74,7 @@ describe('preflight', () => {
   it('passes a ready account, each check marked ✓', async () => {
     const r = await run();
     expect(r.result.ok).toBe(true);
-    expect(r.result.summary).toBe('all 10 checks passed: ready to deploy');
+    expect(r.result.summary).toBe('all 11 checks passed: ready to deploy');
     expect(r.text).toContain('✓ certificate: will be created and DNS-validated in example.com, which is delegated to this zone');
     expect(r.text).toContain('✓ required secrets: none yet: the first deploy generates them in Secrets Manager');
   });
