@@ -1,7 +1,9 @@
 /**
- * Graceful shutdown: on SIGTERM readiness turns 503 at once, the API keeps serving through the
- * hold period, then finishes what is in flight and exits 0. No request in flight may fail.
+ * Graceful shutdown, the same for the API and the web server: on SIGTERM readiness turns 503 at
+ * once, the server keeps serving through the hold period, then stops accepting, finishes what
+ * is in flight within the drain period (and cuts what is still open after it), and exits 0.
  */
+import { createServer, type ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, runCommand, waitForHttp } from '../../test/support/app.ts';
@@ -79,5 +81,66 @@ describe('graceful shutdown', () => {
     expect(await Promise.all(slow)).toEqual(Array(10).fill(200));
     await stopped;
     await expect(fetch(`${api.url}/api/health`)).rejects.toThrow();
+  });
+});
+
+describe('web server shutdown', () => {
+  it('readiness off, hold, bounded drain, close, exit 0', async () => {
+    // The API behind the web server: /api/quick answers after 2.5 s, /api/stuck never does.
+    const stuck: ServerResponse[] = [];
+    const api = createServer((req, res) => {
+      if (req.url === '/api/stuck') return void stuck.push(res);
+      setTimeout(() => res.end(JSON.stringify({ url: req.url })), req.url === '/api/quick' ? 2500 : 0);
+    });
+    const apiPort = await freePort();
+    await new Promise<void>((resolve) => api.listen(apiPort, '127.0.0.1', resolve));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const web = runCommand(['web'], {
+      HOST: '127.0.0.1',
+      WEB_PORT: String(port),
+      WEB_API_UPSTREAM_URL: `http://127.0.0.1:${apiPort}`,
+      SLIPWAY_SHUTDOWN_HOLD_SECONDS: '2',
+      SLIPWAY_SHUTDOWN_DRAIN_SECONDS: '3',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      await waitForHttp(`${url}/health`, 20_000, web);
+      const stuckRequest = fetch(`${url}/api/stuck`).then(
+        (res) => `HTTP ${res.status}`,
+        () => 'cut',
+      );
+      while (stuck.length === 0) await new Promise((r) => setTimeout(r, 20));
+      web.child.kill('SIGTERM');
+
+      // Readiness off at once.
+      let health = await fetch(`${url}/health`);
+      for (let i = 0; i < 20 && health.status === 200; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        health = await fetch(`${url}/health`);
+      }
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'draining' });
+
+      // Hold: still serving new requests, and one that outlasts the hold is finished in the drain.
+      const held = await fetch(`${url}/api/version`);
+      expect(held.status).toBe(200);
+      expect(await held.json()).toEqual({ url: '/api/version' });
+      const spanning = fetch(`${url}/api/quick`).then((res) => res.status);
+
+      // Exit 0 with the stuck request cut at the end of the drain, not waited for.
+      expect(await web.exited).toBe(0);
+      expect(await spanning).toBe(200);
+      expect(await stuckRequest).toBe('cut');
+      expect(stuck[0]!.writableEnded).toBe(false);
+      expect(web.output()).toContain('requests still open after the drain period; closing anyway');
+      expect(web.output()).toContain('shutdown complete');
+      // Closed: nothing listens any more.
+      await expect(fetch(`${url}/health`)).rejects.toThrow();
+    } finally {
+      await web.stop('SIGKILL');
+      for (const res of stuck) res.destroy();
+      await new Promise((resolve) => api.close(resolve));
+    }
   });
 });

@@ -12,6 +12,7 @@ import type { ApiConfig } from '../config/api.ts';
 import { createPool } from '../db/pool.ts';
 import { defaultMigrationsDir, readMigrations } from '../migrate/files.ts';
 import { createRedis } from '../redis/client.ts';
+import { drainAndClose } from '../shutdown.ts';
 import { buildApiServer, type ApiDependencies } from './server.ts';
 import { registerV1 } from './v1/index.ts';
 
@@ -21,8 +22,6 @@ export interface RunningApi {
   /** Drains and stops; resolves when everything is closed. */
   shutdown(reason: string): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface StartApiOptions {
   readonly migrationsDir?: string;
@@ -52,22 +51,7 @@ export async function startApi(config: ApiConfig, log: Logger, options: StartApi
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string) => {
     stopping ??= (async () => {
-      lifecycle.draining = true;
-      log.info({ reason, holdSeconds: config.shutdownHoldSeconds }, 'shutting down: readiness is now 503; still serving while the load balancer drains');
-      await sleep(config.shutdownHoldSeconds * 1000);
-      log.info('no longer accepting connections; finishing requests in flight');
-      let timer: NodeJS.Timeout | undefined;
-      // Sockets that finish their last request after close() began are closed as they go idle.
-      const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
-      const drained = await Promise.race([
-        app.close().then(() => true),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), config.shutdownDrainSeconds * 1000);
-        }),
-      ]);
-      clearTimeout(timer);
-      clearInterval(sweeper);
-      if (!drained) log.warn({ drainSeconds: config.shutdownDrainSeconds }, 'requests still open after the drain period; closing anyway');
+      await drainAndClose(app, lifecycle, { holdSeconds: config.shutdownHoldSeconds, drainSeconds: config.shutdownDrainSeconds }, log, reason);
       await pool.end().catch(() => undefined);
       await redis?.quit().catch(() => redis.disconnect());
       log.info('shutdown complete');

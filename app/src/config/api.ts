@@ -5,6 +5,7 @@ import { parseEnv, v, type Env, type EnvCheck, type Environment } from './env.ts
 import { isLoopbackHost, listenHost } from './listen.ts';
 import { redisConfig, redisFields, type RedisConfig } from './redis.ts';
 import { resolveSecrets, secretChecks, type ResolvedSecrets } from './secrets.ts';
+import { shutdownFields } from './shutdown.ts';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,8 +19,7 @@ export const apiSchema = z.object({
   HOST: v.string(),
   API_PORT: v.int(7016, 0, 65535),
   TRUSTED_PROXY_CIDRS: v.cidrs(['127.0.0.1/32', '::1/128']),
-  SLIPWAY_SHUTDOWN_HOLD_SECONDS: v.int(15, 0, 600),
-  SLIPWAY_SHUTDOWN_DRAIN_SECONDS: v.int(30, 1, 600),
+  ...shutdownFields,
   BODY_LIMIT_BYTES: v.int(1_048_576, 1024, 104_857_600),
   ...databaseFields,
   ...redisFields,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseEnv, v, type Env, type EnvCheck, type Environment } from './env.ts';
 import { ALL_INTERFACES, isLoopbackHost, listenHost } from './listen.ts';
+import { shutdownFields } from './shutdown.ts';
 
 export const DEFAULT_API_UPSTREAM = 'http://127.0.0.1:7016';
 
@@ -18,7 +19,7 @@ export const webSchema = z.object({
   WEB_API_UPSTREAM_URL: v.url(['http:', 'https:'], DEFAULT_API_UPSTREAM),
   TRUSTED_PROXY_CIDRS: v.cidrs(['127.0.0.1/32', '::1/128']),
   SLIPWAY_STATIC_DIR: v.string(),
-  SLIPWAY_SHUTDOWN_HOLD_SECONDS: v.int(15, 0, 600),
+  ...shutdownFields,
 });
 
 export interface WebConfig {
@@ -36,6 +37,7 @@ export interface WebConfig {
   /** Folder of the built UI; undefined means "find dist/ui next to the bundle or the repo". */
   readonly staticDir?: string;
   readonly shutdownHoldSeconds: number;
+  readonly shutdownDrainSeconds: number;
 }
 
 /** The upstream must not be this web server: every /api request would come back to it. */
@@ -77,5 +79,6 @@ export function loadWebConfig(env: Env = process.env): WebConfig {
     trustedProxies: f.TRUSTED_PROXY_CIDRS,
     staticDir: f.SLIPWAY_STATIC_DIR,
     shutdownHoldSeconds: f.SLIPWAY_SHUTDOWN_HOLD_SECONDS,
+    shutdownDrainSeconds: f.SLIPWAY_SHUTDOWN_DRAIN_SECONDS,
   };
 }

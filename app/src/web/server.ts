@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/env.ts';
 import type { WebConfig } from '../config/web.ts';
 import { safeUrl } from '../logger.ts';
+import { drainAndClose, type Lifecycle } from '../shutdown.ts';
 import { FALLBACK_PAGE } from './fallback-page.ts';
 import { LOOP_MESSAGE, registerApiProxy, upstreamLoopsBack } from './proxy.ts';
 
@@ -30,7 +31,7 @@ const SECURITY_HEADERS = {
     "default-src 'self'; connect-src 'self' https: http:; img-src 'self' data: blob: https: http:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
 };
 
-export async function buildWebServer(config: WebConfig, log: Logger, lifecycle = { draining: false }): Promise<FastifyInstance> {
+export async function buildWebServer(config: WebConfig, log: Logger, lifecycle: Lifecycle = { draining: false }): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -88,7 +89,7 @@ export interface RunningWeb {
 }
 
 export async function startWeb(config: WebConfig, log: Logger): Promise<RunningWeb> {
-  const lifecycle = { draining: false };
+  const lifecycle: Lifecycle = { draining: false };
   const app = await buildWebServer(config, log, lifecycle);
   const url = await app.listen({ host: config.host, port: config.port });
   if (await upstreamLoopsBack(config.apiUpstreamUrl)) {
@@ -97,15 +98,14 @@ export async function startWeb(config: WebConfig, log: Logger): Promise<RunningW
   }
   log.info({ url, api: config.apiUpstreamUrl, release: config.release }, `web listening on ${url}`);
   let stopping: Promise<void> | undefined;
+  const timings = { holdSeconds: config.shutdownHoldSeconds, drainSeconds: config.shutdownDrainSeconds };
   return {
     app,
     url,
     shutdown(reason) {
       stopping ??= (async () => {
-        lifecycle.draining = true;
-        log.info({ reason, holdSeconds: config.shutdownHoldSeconds }, 'shutting down after the hold period');
-        await new Promise((r) => setTimeout(r, config.shutdownHoldSeconds * 1000));
-        await app.close();
+        await drainAndClose(app, lifecycle, timings, log, reason);
+        log.info('shutdown complete');
       })();
       return stopping;
     },
