@@ -1,6 +1,6 @@
-import { Tags, type App } from 'aws-cdk-lib';
+import { Fn, Tags, type App } from 'aws-cdk-lib';
 import type { SlipwayConfig } from './config.ts';
-import { stackNames } from './outputs.ts';
+import { OUTPUT_KEYS, OUTPUT_STACK, stackNames, type OutputName } from './outputs.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EdgeStack } from './stacks/edge-stack.ts';
 import { NetworkStack } from './stacks/network-stack.ts';
@@ -28,6 +28,7 @@ export function addSlipwayStacks(app: App, config: SlipwayConfig): SlipwayStacks
     config,
   });
   const production = config.profile === 'production';
+  const readOutput = (name: OutputName) => Fn.getStackOutput(names[OUTPUT_STACK[name]], OUTPUT_KEYS[name]);
 
   const network = new NetworkStack(app, names.network, base('network', 'VPC, subnets, NAT, flow logs'));
   const registry = new RegistryStack(app, names.registry, {
@@ -45,9 +46,13 @@ export function addSlipwayStacks(app: App, config: SlipwayConfig): SlipwayStacks
     vpc: network.vpc,
     data,
     repository: registry.repository,
-    certificate: edge.certificate,
-    emailIdentity: edge.emailIdentity,
+    // Values that a day-2 change may change (certificate created <-> imported, domain
+    // rename) are read from the edge stack's named outputs by Fn::GetStackOutput; see
+    // "Cross-stack references" in infra/README.md.
+    certificateArn: readOutput('certificateArn'),
+    sesIdentityName: readOutput('sesIdentityName'),
   });
+  service.addStackDependency(edge, 'reads the certificate and SES identity outputs');
   const observability = new ObservabilityStack(app, names.observability, {
     ...base('observability', 'alarms and dashboard'),
     data,

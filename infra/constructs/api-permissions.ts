@@ -8,8 +8,8 @@ export interface ApiPermissionsProps {
   readonly role: iam.IRole;
   /** Name of the attachments bucket (a plain string: the ARN needs no cross-stack reference). */
   readonly attachmentsBucketName: string;
-  /** ARN of the SES identity the app sends from. */
-  readonly sesIdentityArn: string;
+  /** Name of the SES identity the app sends from (its domain). */
+  readonly sesIdentityName: string;
   /** The only From address the app may use. */
   readonly senderEmail: string;
 }
@@ -29,10 +29,16 @@ export class ApiPermissions extends Construct {
       }),
     );
     props.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucketArn] }));
+    const stack = Stack.of(this);
+    const identityArn = (name: string) => `arn:${stack.partition}:ses:${stack.region}:${stack.account}:identity/${name}`;
+    // SES authorizes a send against the sender's identity and, while the account is in the
+    // SES sandbox, also against each (verified) recipient's email-address identity
+    // (https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html). `*@*` matches
+    // email-address identities only; the From address stays pinned either way.
     props.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [props.sesIdentityArn],
+        resources: [identityArn(props.sesIdentityName), identityArn('*@*')],
         conditions: { StringEquals: { 'ses:FromAddress': props.senderEmail } },
       }),
     );
@@ -40,6 +46,11 @@ export class ApiPermissions extends Construct {
       props.role.node.findChild('DefaultPolicy'),
       iam5Resource(`arn:${partitionOf(this)}:s3:::${props.attachmentsBucketName}/*`),
       'Attachment object keys are generated per upload; access is limited to objects of the attachments bucket',
+    );
+    acknowledge(
+      props.role.node.findChild('DefaultPolicy'),
+      iam5Resource(`arn:${partitionOf(this)}:ses:${stack.region}:${stack.account}:identity/*@*`),
+      'In the SES sandbox every send is also authorized against the verified recipient address identity; the From address is pinned by ses:FromAddress',
     );
   }
 }

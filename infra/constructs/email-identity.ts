@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
@@ -26,6 +26,9 @@ export class EmailIdentity extends Construct {
       mailFromDomain: props.mailFromDomain,
       mailFromBehaviorOnMxFailure: ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
     });
+    // Retained when SES_DOMAIN changes: the running tasks keep sending from the old identity
+    // until the service stack has moved to the new one (the runbook deletes it afterwards).
+    this.identity.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     // Identity.domain() writes no records (only publicHostedZone() does, and only for the
     // zone apex); the DKIM token names are full names, so they go in as CfnRecordSets.

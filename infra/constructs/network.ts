@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { StableSubnetLayout } from './subnet-layout.ts';
 
 export interface NetworkProps {
   /**
@@ -35,10 +36,14 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
 
+    // Fixed places per subnet and AZ: raising MAX_AZS adds subnets and moves none, so the
+    // database and cache keep theirs.
+    const layout = new StableSubnetLayout(props.cidr ?? '10.40.0.0/16');
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      ipAddresses: ec2.IpAddresses.cidr(props.cidr ?? '10.40.0.0/16'),
+      ipAddresses: layout,
       // Dual stack so the load balancer answers AAAA records.
       ipProtocol: ec2.IpProtocol.DUAL_STACK,
+      ipv6Addresses: layout,
       maxAzs: props.maxAzs,
       natGateways: props.natGateways,
       subnetConfiguration: [

@@ -10,10 +10,6 @@ export interface FlagException {
 }
 
 export const FEATURE_FLAG_EXCEPTIONS: Readonly<Record<string, FlagException>> = {
-  '@aws-cdk/core:defaultCrossStackReferences': {
-    value: 'strong',
-    reason: 'deployed stacks import each other by export; moving to weak references needs the two-step migration described under cross-stack references',
-  },
   '@aws-cdk/aws-ecs:disableExplicitDeploymentControllerForCircuitBreaker': {
     value: false,
     reason:

@@ -1,5 +1,5 @@
 import { CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -10,7 +10,6 @@ import type { Construct } from 'constructs';
 import type { SlipwayConfig } from '../config.ts';
 import { ApiPermissions } from '../constructs/api-permissions.ts';
 import { AppService } from '../constructs/app-service.ts';
-import type { EmailIdentity } from '../constructs/email-identity.ts';
 import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
 import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
@@ -27,8 +26,13 @@ export interface ServiceStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
   readonly data: Pick<DataStack, 'database' | 'redis' | 'attachments' | 'logs' | 'appSecrets'>;
   readonly repository: ecr.IRepository;
-  readonly certificate: acm.ICertificate;
-  readonly emailIdentity: EmailIdentity;
+  /**
+   * ARN of the listener's certificate, read from the edge stack's `CertificateArn` output
+   * (a weak reference: it may change, e.g. created to imported, without a deploy deadlock).
+   */
+  readonly certificateArn: string;
+  /** Name of the SES identity the app sends from, read from the edge stack's `SesIdentityName` output. */
+  readonly sesIdentityName: string;
 }
 
 /**
@@ -92,7 +96,7 @@ export class ServiceStack extends Stack {
     });
     this.loadBalancer = new PublicLoadBalancer(this, 'Edge', {
       vpc,
-      certificate: props.certificate,
+      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
       hostedZone,
       domainName: config.domain.domainName,
       accessLogsBucket: data.logs.bucket,
@@ -215,7 +219,7 @@ export class ServiceStack extends Stack {
     new ApiPermissions(this, 'ApiPermissions', {
       role: this.api.taskDefinition.taskRole,
       attachmentsBucketName: attachments.bucketName,
-      sesIdentityArn: props.emailIdentity.identityArn,
+      sesIdentityName: props.sesIdentityName,
       senderEmail: config.email.senderEmail,
     });
 

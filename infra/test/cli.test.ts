@@ -16,7 +16,8 @@ function offlineEnv(): NodeJS.ProcessEnv {
   return { ...env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', CDK_DISABLE_VERSION_CHECK: '1' };
 }
 
-describe('cdk synth', () => {
+// A real `cdk synth` takes 15-40 s alone and longer next to other test files on two cores.
+describe('cdk synth', { timeout: 180_000 }, () => {
   it('writes all six stacks offline, without credentials, with cdk-nag passing', () => {
     const result = spawnSync(join(root, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--no-notices', '-o', outdir], {
       cwd: root,

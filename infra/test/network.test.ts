@@ -2,6 +2,14 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthApp, type SynthesizedApp } from './support.ts';
 
+/** Each subnet's IPv4 and IPv6 CIDR by logical id. */
+function subnetCidrs(app: SynthesizedApp): Record<string, string> {
+  const subnets = app.templates.network.findResources('AWS::EC2::Subnet');
+  return Object.fromEntries(
+    Object.entries(subnets).map(([id, r]) => [id, `${r.Properties.CidrBlock} ${JSON.stringify(r.Properties.Ipv6CidrBlock)}`]),
+  );
+}
+
 let prod: SynthesizedApp;
 let trial: SynthesizedApp;
 beforeAll(() => {
@@ -58,6 +66,24 @@ describe('network stack', () => {
   it('exports the subnet ids for one-off tasks', () => {
     prod.templates.network.hasOutput('PrivateSubnetIds', {});
     prod.templates.network.hasOutput('IsolatedSubnetIds', {});
+  });
+
+  it('keeps the subnet addresses earlier releases gave a two-AZ network', () => {
+    const cidrs = Object.values(subnetCidrs(prod)).map((c) => c.split(' ')[0]).sort();
+    expect(cidrs).toEqual(['10.40.0.0/22', '10.40.16.0/20', '10.40.32.0/20', '10.40.4.0/22', '10.40.48.0/24', '10.40.49.0/24']);
+  });
+
+  it('adds the third AZ without moving any subnet of the first two (IPv4 and IPv6)', () => {
+    const three = synthApp({ MAX_AZS: '3' });
+    try {
+      const before = subnetCidrs(prod);
+      const after = subnetCidrs(three);
+      for (const [id, cidr] of Object.entries(before)) expect(after[id], id).toBe(cidr);
+      const added = Object.keys(after).filter((id) => !(id in before)).map((id) => after[id]!.split(' ')[0]).sort();
+      expect(added).toEqual(['10.40.50.0/24', '10.40.64.0/20', '10.40.8.0/22']);
+    } finally {
+      three.cleanup();
+    }
   });
 
   it('targets the configured account and region', () => {

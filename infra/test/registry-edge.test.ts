@@ -61,6 +61,14 @@ describe('edge stack', () => {
     });
   });
 
+  it('retains a created certificate that leaves the template, since the listener may still use it', () => {
+    prod.templates.edge.hasResource('AWS::CertificateManager::Certificate', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('retains the SES identity on a domain change, so mail keeps flowing until the service stack moves', () => {
+    prod.templates.edge.hasResource('AWS::SES::EmailIdentity', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
   it('creates an SES identity for the domain with a custom MAIL FROM domain', () => {
     prod.templates.edge.hasResourceProperties('AWS::SES::EmailIdentity', {
       EmailIdentity: 'tracker.example.com',

@@ -33,7 +33,7 @@ describe('load balancer', () => {
     service().hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internet-facing',
       IpAddressType: 'dualstack',
-      Subnets: Match.arrayWith([{ 'Fn::ImportValue': Match.stringLikeRegexp('publicSubnet1') }]),
+      Subnets: Match.arrayWith([{ 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('publicSubnet1') }) }]),
     });
   });
 
@@ -56,7 +56,7 @@ describe('load balancer', () => {
   it('uses the certificate from the edge stack', () => {
     service().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
-      Certificates: [{ CertificateArn: { 'Fn::ImportValue': Match.stringLikeRegexp('^slipway-edge:') } }],
+      Certificates: [{ CertificateArn: { 'Fn::GetStackOutput': { StackName: 'slipway-edge', OutputName: 'CertificateArn' } } }],
     });
   });
 
@@ -86,7 +86,7 @@ describe('load balancer', () => {
       LoadBalancerAttributes: Match.arrayWith([
         { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
         { Key: 'access_logs.s3.enabled', Value: 'true' },
-        { Key: 'access_logs.s3.bucket', Value: { 'Fn::ImportValue': Match.stringLikeRegexp('AccessLogsBucket') } },
+        { Key: 'access_logs.s3.bucket', Value: { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('AccessLogsBucket') }) } },
       ]),
     });
   });
@@ -255,9 +255,9 @@ describe('task definitions', () => {
       SLIPWAY_SHUTDOWN_HOLD_SECONDS: '15',
       SLIPWAY_SHUTDOWN_DRAIN_SECONDS: '10',
     });
-    expect(envOf('api').TRUSTED_PROXY_CIDRS).toEqual({ 'Fn::ImportValue': expect.stringMatching(/CidrBlock/) });
-    expect(envOf('api').REDIS_HOST).toEqual({ 'Fn::ImportValue': expect.stringMatching(/PrimaryEndPointAddress/) });
-    expect(envOf('api').S3_BUCKET).toEqual({ 'Fn::ImportValue': expect.stringMatching(/AttachmentsBucket/) });
+    expect(envOf('api').TRUSTED_PROXY_CIDRS).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/CidrBlock/) }) });
+    expect(envOf('api').REDIS_HOST).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/PrimaryEndPointAddress/) }) });
+    expect(envOf('api').S3_BUCKET).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/AttachmentsBucket/) }) });
   });
 
   it('inject every api secret by reference, never as environment', () => {
@@ -418,13 +418,16 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('lets the api send only from the SES identity and the sender address', () => {
+  it('lets the api send only from the sender address, via the SES identity and (sandbox) verified recipient identities', () => {
     const ses = apiTaskPolicy().filter((s: { Action: string | string[] }) => JSON.stringify(s.Action).includes('ses:'));
     expect(ses).toEqual([
       expect.objectContaining({
         Action: ['ses:SendEmail', 'ses:SendRawEmail'],
         Condition: { StringEquals: { 'ses:FromAddress': 'no-reply@tracker.example.com' } },
-        Resource: { 'Fn::Join': ['', expect.arrayContaining(['arn:aws:ses:eu-west-1:123456789012:identity/', { 'Fn::ImportValue': expect.stringMatching(/^slipway-edge:.*EmailIdentity/) }])] },
+        Resource: [
+          'arn:aws:ses:eu-west-1:123456789012:identity/*@*',
+          { 'Fn::Join': ['', ['arn:aws:ses:eu-west-1:123456789012:identity/', { 'Fn::GetStackOutput': { StackName: 'slipway-edge', OutputName: 'SesIdentityName' } }]] },
+        ],
       }),
     ]);
   });
@@ -439,12 +442,12 @@ describe('least privilege', () => {
     const secretResources = resource.Properties.PolicyDocument.Statement.filter((s: { Action: string[] }) => JSON.stringify(s.Action).includes('secretsmanager:'))
       .flatMap((s: { Resource: unknown }) => [s.Resource].flat().map((r) => JSON.stringify(r)));
     expect(secretResources).toHaveLength(5);
-    expect(secretResources.every((r: string) => r.includes('slipway-data:') && !r.includes('*'))).toBe(true);
+    expect(secretResources.every((r: string) => r.includes('"StackName":"slipway-data"') && !r.includes('*'))).toBe(true);
   });
 
   it('gives api and migrate DB_SECRET_ARN and lets their task roles read only that secret', () => {
     const dbSecretArn = envOf('api').DB_SECRET_ARN;
-    expect(dbSecretArn).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^slipway-data:.*DatabaseSecret/) });
+    expect(dbSecretArn).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'slipway-data', OutputName: expect.stringMatching(/DatabaseSecret/) }) });
     expect(envOf('migrate').DB_SECRET_ARN).toEqual(dbSecretArn);
     // The same secret ECS injects DB_PASSWORD from.
     const passwordFrom = containerOf('api').Secrets.find((s: { Name: string }) => s.Name === 'DB_PASSWORD').ValueFrom;
@@ -476,7 +479,7 @@ describe('security groups', () => {
 
   it('let only the api and one-off tasks reach PostgreSQL', () => {
     const rules = Object.values(service().findResources('AWS::EC2::SecurityGroupIngress', {
-      Properties: { GroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('DatabaseSecurityGroup') } },
+      Properties: { GroupId: { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('DatabaseSecurityGroup') }) } },
     }));
     expect(rules.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
       expect.stringMatching(/^ApiSecurityGroup/),
@@ -487,7 +490,7 @@ describe('security groups', () => {
 
   it('let only the api reach Redis', () => {
     const rules = Object.values(service().findResources('AWS::EC2::SecurityGroupIngress', {
-      Properties: { GroupId: { 'Fn::ImportValue': Match.stringLikeRegexp('RedisSecurityGroup') } },
+      Properties: { GroupId: { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('RedisSecurityGroup') }) } },
     }));
     expect(rules).toHaveLength(1);
     expect(rules[0].Properties).toMatchObject({ FromPort: 6379, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ApiSecurityGroup/), 'GroupId'] } });
@@ -505,9 +508,10 @@ describe('security groups', () => {
 describe('imported certificate', () => {
   it('is used as given, and no certificate is created', () => {
     variant.templates.edge.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    variant.templates.edge.hasOutput('CertificateArn', { Value: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' });
     variant.templates.service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
-      Certificates: [{ CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' }],
+      Certificates: [{ CertificateArn: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'slipway-edge', OutputName: 'CertificateArn' }) } }],
     });
   });
 });
