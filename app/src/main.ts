@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
         const { connectionConfig } = await import('./db/pool.ts');
         const { collectStats } = await import('./stats/command.ts');
         const log = createLogger({ level: 'warn', name: 'stats' });
-        const client = await connectWithRetry(connectionConfig(config.database, log), config.connectTimeoutSeconds, log);
+        const client = await connectWithRetry(connectionConfig(config.database, log), config.connectTimeoutSeconds, log, undefined, config.database);
         try {
           process.stdout.write(`${JSON.stringify(await collectStats(client))}\n`);
         } finally {

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadApiConfig } from '../src/config/api.ts';
 import { loadMigrateConfig } from '../src/config/migrate.ts';
 import { decodeKey, isPlaceholder } from '../src/config/secrets.ts';
@@ -237,5 +240,43 @@ describe('listening address', () => {
     expect(config.host).toBe(host);
     expect(config.listensBeyondLoopback).toBe(beyond);
     expect(loadWebConfig({ HOST: host }).listensBeyondLoopback).toBe(beyond);
+  });
+});
+
+describe('database TLS settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const bundle = join(dir, 'bundle.pem');
+  writeFileSync(bundle, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+
+  it('verify-full checks the certificate against DB_SSL_CA_FILE', () => {
+    const config = loadApiConfig({ ...DB, DB_SSL: 'verify-full', DB_SSL_CA_FILE: bundle });
+    expect(config.database.pool.ssl).toEqual({ rejectUnauthorized: true, ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' });
+    expect(config.database.ssl).toEqual({ mode: 'verify-full', caFile: bundle });
+  });
+
+  it('refuses a CA file that does not exist, naming the setting and the fix', () => {
+    const missing = join(dir, 'nope.pem');
+    expect(problemsOf(() => loadMigrateConfig({ ...DB, DB_SSL: 'verify-full', DB_SSL_CA_FILE: missing }))).toEqual([
+      `DB_SSL_CA_FILE=${JSON.stringify(missing)}: cannot be read (no such file); give the path of the CA bundle (PEM) that signed the database's certificate, e.g. the RDS global bundle`,
+    ]);
+  });
+
+  it('refuses a CA file with no PEM certificate in it', () => {
+    const notPem = join(dir, 'key.der');
+    writeFileSync(notPem, 'not a certificate');
+    expect(problemsOf(() => loadApiConfig({ ...DB, DB_SSL: 'verify-full', DB_SSL_CA_FILE: notPem }))).toEqual([
+      `DB_SSL_CA_FILE=${JSON.stringify(notPem)}: holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line); give the CA bundle in PEM form, e.g. the RDS global bundle`,
+    ]);
+  });
+
+  it.each([
+    ['require', '"require"'],
+    [undefined, 'unset'],
+  ])('refuses a CA file with DB_SSL=%s, where it would be ignored', (mode, shown) => {
+    const env = { ...DB, DB_SSL_CA_FILE: bundle, ...(mode ? { DB_SSL: mode } : {}) };
+    expect(problemsOf(() => loadApiConfig(env))).toEqual([
+      `DB_SSL_CA_FILE=${JSON.stringify(bundle)}: is only used with DB_SSL=verify-full (DB_SSL is ${shown}): set DB_SSL=verify-full to check the server's certificate against it, or unset DB_SSL_CA_FILE`,
+    ]);
   });
 });

@@ -176,7 +176,7 @@ describe('first connection', () => {
         sleeps.push(ms);
         attempts++;
       }),
-    ).rejects.toThrow(/could not connect to the database within 1s \(MIGRATE_CONNECT_TIMEOUT_SECONDS\): .*ECONNREFUSED/);
+    ).rejects.toThrow(/could not connect to the database within 1 s \(MIGRATE_CONNECT_TIMEOUT_SECONDS\): connection refused/);
     expect(attempts).toBeGreaterThan(0);
     expect(sleeps.slice(0, 3)).toEqual([250, 500, 1000].slice(0, Math.min(3, sleeps.length)));
     const c = await connectWithRetry({ connectionString: late.url }, 5, pino({ level: 'silent' }));

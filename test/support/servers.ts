@@ -4,7 +4,7 @@
  * gets a real one, or fails saying which package to install.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -64,18 +64,33 @@ export interface TestPostgres {
 
 let databaseCounter = 0;
 
-export async function startPostgres(): Promise<TestPostgres> {
+export interface PostgresOptions {
+  /** Serve TLS with this certificate chain and key (PEM); clients may still connect without. */
+  readonly tls?: { readonly certificate: string; readonly key: string };
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<TestPostgres> {
   const bin = postgresBinDir();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'slipway-pg-'));
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'server.log');
-  if (userInfo().uid === 0) chownSync(dir, uidOf('postgres'), gidOf('postgres'));
+  const owner = userInfo().uid === 0 ? { uid: uidOf('postgres'), gid: gidOf('postgres') } : undefined;
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'slipway', '--auth=trust', '-E', 'UTF8', '--no-sync', '-A', 'trust']);
-  const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  let tlsOptions = '';
+  if (options.tls) {
+    // The server refuses a key file that others may read.
+    for (const [file, content] of [['server.crt', options.tls.certificate], ['server.key', options.tls.key]] as const) {
+      writeFileSync(join(dir, file), content, { mode: 0o600 });
+      if (owner) chownSync(join(dir, file), owner.uid, owner.gid);
+    }
+    tlsOptions = ` -c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`;
+  }
+  const serverOptions = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200${tlsOptions}`;
   const pgCtl = join(bin, 'pg_ctl');
   const start = async () => {
-    run(pgCtl, ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);
+    run(pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '30', 'start']);
   };
   const stop = async () => {
     run(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);

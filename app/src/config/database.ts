@@ -32,6 +32,29 @@ export const databaseFields = {
 
 const PARTS = ['DB_HOST', 'DB_USER', 'DB_NAME'] as const;
 
+const PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----';
+
+/** DB_SSL_CA_FILE must be a readable PEM bundle, and only means something with verify-full. */
+function caFileChecks(env: Env): EnvCheck[] {
+  const file = env.DB_SSL_CA_FILE?.trim();
+  if (!file) return [];
+  const mode = env.DB_SSL?.trim().toLowerCase();
+  if (mode !== 'verify-full') {
+    return [{ name: 'DB_SSL_CA_FILE', message: `is only used with DB_SSL=verify-full (DB_SSL is ${mode ? `"${mode}"` : 'unset'}): set DB_SSL=verify-full to check the server's certificate against it, or unset DB_SSL_CA_FILE` }];
+  }
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    return [{ name: 'DB_SSL_CA_FILE', message: `cannot be read (${reason}); give the path of the CA bundle (PEM) that signed the database's certificate, e.g. the RDS global bundle` }];
+  }
+  if (!content.includes(PEM_CERTIFICATE)) {
+    return [{ name: 'DB_SSL_CA_FILE', message: `holds no PEM certificate (no "${PEM_CERTIFICATE}" line); give the CA bundle in PEM form, e.g. the RDS global bundle` }];
+  }
+  return [];
+}
+
 export function databaseChecks(env: Env): EnvCheck[] {
   const set = (name: string) => Boolean(env[name]?.trim());
   const problems: EnvCheck[] = [];
@@ -46,6 +69,7 @@ export function databaseChecks(env: Env): EnvCheck[] {
   if (set('DB_SECRET_ARN') && set('DATABASE_URL')) {
     problems.push({ name: 'DB_SECRET_ARN', message: 'works with DB_HOST, DB_USER and DB_NAME, not with DATABASE_URL (a URL carries its own password): unset one of them' });
   }
+  problems.push(...caFileChecks(env));
   const max = Number(env.DATABASE_MAX_CONNS ?? 10);
   const min = Number(env.DATABASE_MIN_CONNS ?? 0);
   if (Number.isInteger(max) && Number.isInteger(min) && min > max) {
@@ -68,8 +92,16 @@ type DatabaseFields = {
   DATABASE_MIN_CONNS: number;
 };
 
+export type SslMode = 'disable' | 'require' | 'verify-full';
+
 export interface DatabaseConfig {
   readonly pool: PoolConfig;
+  /** Which settings name the server: DATABASE_URL, or DB_HOST and DB_PORT (for messages). */
+  readonly source: 'DATABASE_URL' | 'DB_HOST';
+  /** The server's host name as connected to (what verify-full checks the certificate against). */
+  readonly host: string;
+  /** DB_SSL (undefined: as DATABASE_URL's sslmode says, else disable) and DB_SSL_CA_FILE. */
+  readonly ssl: { readonly mode?: SslMode; readonly caFile?: string };
   readonly maxConnections: number;
   readonly minConnections: number;
   /** host:port/database, for logs (never the password). */
@@ -82,7 +114,7 @@ export interface DatabaseConfig {
 }
 
 export function databaseConfig(fields: DatabaseFields): DatabaseConfig {
-  const sslMode = fields.DB_SSL === 'true' ? 'require' : fields.DB_SSL === 'false' ? 'disable' : fields.DB_SSL;
+  const sslMode: SslMode | undefined = fields.DB_SSL === 'true' ? 'require' : fields.DB_SSL === 'false' ? 'disable' : fields.DB_SSL;
   const ssl =
     sslMode === 'require'
       ? { rejectUnauthorized: false }
@@ -102,6 +134,9 @@ export function databaseConfig(fields: DatabaseFields): DatabaseConfig {
     if (ssl || sslMode === 'disable') url.searchParams.delete('sslmode');
     return {
       pool: { ...common, connectionString: url.toString(), ...(ssl ? { ssl } : {}) },
+      source: 'DATABASE_URL',
+      host: url.hostname,
+      ssl: { mode: sslMode, caFile: fields.DB_SSL_CA_FILE },
       maxConnections: fields.DATABASE_MAX_CONNS,
       minConnections: fields.DATABASE_MIN_CONNS,
       target: `${url.hostname}:${url.port || 5432}${url.pathname}`,
@@ -117,6 +152,9 @@ export function databaseConfig(fields: DatabaseFields): DatabaseConfig {
       database: fields.DB_NAME,
       ...(ssl ? { ssl } : {}),
     },
+    source: 'DB_HOST',
+    host: fields.DB_HOST!,
+    ssl: { mode: sslMode ?? 'disable', caFile: fields.DB_SSL_CA_FILE },
     maxConnections: fields.DATABASE_MAX_CONNS,
     minConnections: fields.DATABASE_MIN_CONNS,
     target: `${fields.DB_HOST}:${fields.DB_PORT}/${fields.DB_NAME}`,

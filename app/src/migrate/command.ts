@@ -1,29 +1,46 @@
 /**
  * The `migrate` command: `migrate up` applies pending files, `migrate status` lists applied
  * and pending ones. The first connection is retried with backoff, because in a fresh
- * environment the database may still be starting.
+ * environment the database may still be starting (but not a certificate that fails to verify).
  */
 import type { Logger } from 'pino';
 import pg from 'pg';
+import type { DatabaseConfig } from '../config/database.ts';
+import { describeTarget, explainDatabaseError, type DatabaseFailure } from '../config/database-errors.ts';
 import type { MigrateConfig } from '../config/migrate.ts';
 import { connectionConfig, type ConnectionConfig } from '../db/pool.ts';
 import { defaultMigrationsDir, readMigrations } from './files.ts';
 import { MigrationError, migrateUp, migrationStatus } from './runner.ts';
 
+/** The first connection failed for good: `failure` says why and which setting to check. */
+export class DatabaseConnectError extends MigrationError {
+  constructor(
+    message: string,
+    readonly failure: DatabaseFailure,
+  ) {
+    super(message);
+    this.name = 'DatabaseConnectError';
+  }
+}
+
 /**
  * Connects with `poolConfig` (from `connectionConfig`, so with DB_SECRET_ARN a rejected
- * password is read again from the secret before the next attempt).
+ * password is read again from the secret before the next attempt). A server that is not
+ * reachable yet is retried with backoff until `timeoutSeconds`; a TLS certificate that fails
+ * verification is final at once. `database` names the target and its settings in messages.
  */
 export async function connectWithRetry(
   poolConfig: pg.ClientConfig & Pick<ConnectionConfig, 'Client'>,
   timeoutSeconds: number,
   log: Logger,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  database?: DatabaseConfig,
 ): Promise<pg.Client> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let delay = 250;
   const { Client: ClientClass, ...clientConfig } = poolConfig;
   const Client = (ClientClass ?? pg.Client) as typeof pg.Client;
+  const at = database ? ` at ${describeTarget(database)}` : '';
   for (let attempt = 1; ; attempt++) {
     const client = new Client({ ...clientConfig, connectionTimeoutMillis: 5000 });
     client.on('error', () => undefined);
@@ -32,11 +49,16 @@ export async function connectWithRetry(
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);
-      const message = (error as Error).message;
+      const failure = explainDatabaseError(error, database);
+      if (!failure.retryable) throw new DatabaseConnectError(failure.message, failure);
       if (Date.now() + delay > deadline) {
-        throw new MigrationError(`could not connect to the database within ${timeoutSeconds}s (MIGRATE_CONNECT_TIMEOUT_SECONDS): ${message}`);
+        throw new DatabaseConnectError(`could not connect to the database${at} within ${timeoutSeconds} s (MIGRATE_CONNECT_TIMEOUT_SECONDS): ${failure.reason}`, failure);
       }
-      log.warn({ attempt, retryInMs: delay, error: message }, 'database not reachable yet; retrying');
+      const seconds = Math.ceil((deadline - Date.now()) / 1000);
+      log.warn(
+        { attempt, retryInMs: delay, error: failure.reason },
+        `database${at} not reachable yet (${failure.reason}); attempt ${attempt}, retrying in ${delay / 1000} s, giving up in ${seconds} s`,
+      );
       await sleep(delay);
       delay = Math.min(delay * 2, 5000);
     }
@@ -58,7 +80,7 @@ export async function runMigrate(args: string[], config: MigrateConfig, log: Log
   }
   let client: pg.Client | undefined;
   try {
-    client = await connectWithRetry(connectionConfig(config.database, log), config.connectTimeoutSeconds, log);
+    client = await connectWithRetry(connectionConfig(config.database, log), config.connectTimeoutSeconds, log, undefined, config.database);
     if (sub === 'status') {
       const status = await migrationStatus(client, files);
       const appliedVersions = new Set(status.applied.map((a) => a.version));
