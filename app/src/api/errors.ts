@@ -33,16 +33,16 @@ function issuePath(path: PropertyKey[]): string {
   return path.map(String).join('.') || '(root)';
 }
 
-/** Parses `value` with `schema`, or throws a 400 naming every bad field. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params' | 'headers'): z.output<S> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message }));
+export type InputPart = 'body' | 'query' | 'params' | 'headers';
+
+/** The 400 for input that `schema` refused: every bad field named, the first three in the message. */
+export function validationError(error: z.ZodError, where: InputPart): HttpError {
+  const issues = error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message }));
   const summary = issues
     .slice(0, 3)
     .map((i) => `${i.path}: ${i.message}`)
     .join('; ');
-  throw new HttpError(400, 'validation_failed', `Invalid ${where}: ${summary}`, issues);
+  return new HttpError(400, 'validation_failed', `Invalid ${where}: ${summary}`, issues);
 }
 
 export function sendError(reply: FastifyReply, error: HttpError): FastifyReply {

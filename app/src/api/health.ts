@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { z } from 'zod';
 import type { MigrationFile } from '../migrate/files.ts';
 import { compare, readApplied } from '../migrate/runner.ts';
 
@@ -53,6 +54,30 @@ function waitUntilReady(redis: Redis, ms: number): Promise<void> {
     redis.once('ready', onReady);
   });
 }
+
+const check = z.object({ ok: z.boolean(), latencyMs: z.number().optional(), reason: z.string().optional() });
+const readinessJson = z
+  .object({
+    status: z.enum(['ok', 'unavailable', 'draining']),
+    reason: z.string().optional(),
+    checks: z.object({ db: check.optional(), migrations: check.optional(), redis: check.optional().describe('absent without Redis') }),
+  })
+  .meta({ id: 'Readiness' });
+const healthSchema = { summary: 'Liveness: 200 while the process serves; touches no dependency', response: { 200: z.object({ status: z.literal('ok') }) } };
+const readinessSchema = {
+  summary: 'Readiness: the database (2 s limit), migrations applied, Redis when configured; 503 names the failing check',
+  response: { 200: readinessJson, 503: readinessJson },
+};
+const versionSchema = {
+  summary: 'Release, commit and migrations',
+  response: {
+    200: z.object({
+      release: z.string(),
+      commit: z.string(),
+      migration: z.object({ latest: z.string().nullable(), applied: z.string().nullable() }),
+    }),
+  },
+};
 
 const migrationName = (file?: MigrationFile) => (file ? file.filename.replace(/\.sql$/, '') : null);
 
@@ -110,11 +135,12 @@ export function registerHealth(app: FastifyInstance, options: HealthOptions): { 
     return { status, checks };
   }
 
-  const noTelemetry = { config: { telemetry: false } };
   for (const prefix of ['/api', '']) {
-    app.get(`${prefix}/health`, noTelemetry, async () => ({ status: 'ok' }));
+    // The unprefixed paths and /healthz are aliases for container checks: documented once.
+    const hide = prefix === '';
+    app.get(`${prefix}/health`, { config: { telemetry: false }, schema: { ...healthSchema, hide } }, async () => ({ status: 'ok' as const }));
     for (const path of ['readyz', 'healthz']) {
-      app.get(`${prefix}/${path}`, noTelemetry, async (_request, reply) => {
+      app.get(`${prefix}/${path}`, { config: { telemetry: false }, schema: { ...readinessSchema, hide: hide || path === 'healthz' } }, async (_request, reply) => {
         if (options.isDraining()) {
           // Answer at once: the point is to leave the load balancer quickly.
           return reply
@@ -131,7 +157,7 @@ export function registerHealth(app: FastifyInstance, options: HealthOptions): { 
     }
   }
 
-  app.get('/api/version', async () => {
+  app.get('/api/version', { schema: versionSchema }, async () => {
     let applied: string | null = null;
     try {
       const rows = await withTimeout(readApplied(options.pool), dbTimeoutMs, 'the database');

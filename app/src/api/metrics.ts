@@ -181,11 +181,11 @@ export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics, optio
     return true;
   };
 
-  app.get('/api/metrics', { config: { telemetry: false } }, async (request, reply) => {
+  app.get('/api/metrics', { config: { telemetry: false }, schema: { summary: 'Prometheus text; Authorization: Bearer <METRICS_TOKEN> or X-Metrics-Token' } }, async (request, reply) => {
     if (!gate(request, reply)) return reply;
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.get('/api/metrics/red', { config: { telemetry: false } }, async (request, reply) => {
+  app.get('/api/metrics/red', { config: { telemetry: false }, schema: { summary: 'Per route: count, 5xx count, p50/p95/p99 in ms (same token)' } }, async (request, reply) => {
     if (!gate(request, reply)) return reply;
     return metrics.red();
   });

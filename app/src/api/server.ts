@@ -14,6 +14,8 @@ import type { MigrationFile } from '../migrate/files.ts';
 import { HttpError, classify, registerErrorHandling, sendError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { ApiMetrics, registerMetrics, routeLabel } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
+import { serializerCompiler, validatorCompiler } from './schema.ts';
 
 export interface ApiDependencies {
   readonly config: ApiConfig;
@@ -55,6 +57,11 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
       sendError(reply, classify(error) ?? new HttpError(400, 'bad_request', error.message));
     },
   });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Collects every route registered after it; served at /api/openapi.json.
+  await registerOpenApi(app, { release: config.release });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

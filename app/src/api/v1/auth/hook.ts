@@ -10,12 +10,31 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { ApiConfig } from '../../../config/api.ts';
 import { HttpError, unauthenticated } from '../../errors.ts';
-import { hashToken, TOKEN_PREFIX, type AuthUser } from '../context.ts';
+import type { AccessRow } from '../workspaces/access.ts';
+import { SLUG_PATTERN } from '../workspaces/schemas.ts';
 import { hasSessionCookie, sessionCookieValues } from './cookies.ts';
+import { authenticateSession, authenticateToken } from './credentials.ts';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** `pat_` and 32 random bytes in base64url. */
-const TOKEN_PATTERN = new RegExp(`^${TOKEN_PREFIX}[A-Za-z0-9_-]{43}$`);
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on routes under /api/v1/workspaces/:slug: authentication also reads the membership. */
+    workspaceScoped?: boolean;
+  }
+  interface FastifyRequest {
+    /** The membership found with the credential (workspace-scoped routes only). */
+    membership?: AccessRow | null;
+  }
+}
+
+/** The raw :slug of a workspace-scoped route (validated later; here only a bind parameter). */
+function scopedSlug(request: FastifyRequest): string | undefined {
+  if (!request.routeOptions.config?.workspaceScoped) return undefined;
+  const slug = (request.params as { slug?: unknown } | undefined)?.slug;
+  // Anything that is not a slug fails validation later; it never reaches the database.
+  return typeof slug === 'string' && SLUG_PATTERN.test(slug) ? slug : undefined;
+}
 
 export function isV1Request(request: FastifyRequest): boolean {
   const route = request.routeOptions.url;
@@ -43,48 +62,6 @@ function originAllowed(config: ApiConfig, origin: string): boolean {
   return config.allowedOrigins.includes(origin.replace(/\/+$/, ''));
 }
 
-export async function authenticateToken(pool: pg.Pool, token: string): Promise<AuthUser | undefined> {
-  if (!TOKEN_PATTERN.test(token)) return undefined;
-  const { rows } = await pool.query<{ token_id: string; stale: boolean; id: string; email: string; name: string }>(
-    `SELECT t.id AS token_id,
-            (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS stale,
-            u.id, u.email, u.name
-       FROM personal_access_tokens t JOIN users u ON u.id = t.user_id
-      WHERE t.token_hash = $1 AND t.revoked_at IS NULL`,
-    [hashToken(token)],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  if (row.stale) {
-    await pool.query(
-      `UPDATE personal_access_tokens SET last_used_at = now()
-        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-      [row.token_id],
-    );
-  }
-  return { id: row.id, email: row.email, name: row.name, via: 'token', tokenId: row.token_id };
-}
-
-export async function authenticateSession(pool: pg.Pool, tokens: string[]): Promise<AuthUser | undefined> {
-  if (tokens.length === 0) return undefined;
-  const { rows } = await pool.query<{ session_id: string; stale: boolean; id: string; email: string; name: string }>(
-    `SELECT s.id AS session_id,
-            s.last_seen_at < now() - interval '1 minute' AS stale,
-            u.id, u.email, u.name
-       FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.token_hash = ANY($1::text[]) AND s.revoked_at IS NULL AND s.expires_at > now()
-      ORDER BY s.created_at DESC
-      LIMIT 1`,
-    [tokens.map(hashToken)],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  if (row.stale) {
-    await pool.query(`UPDATE sessions SET last_seen_at = now() WHERE id = $1 AND last_seen_at < now() - interval '1 minute'`, [row.session_id]);
-  }
-  return { id: row.id, email: row.email, name: row.name, via: 'session', sessionId: row.session_id };
-}
-
 export function registerAuthHook(app: FastifyInstance, deps: { config: ApiConfig; pool: pg.Pool }): void {
   const { config, pool } = deps;
   app.addHook('onRequest', async (request) => {
@@ -93,17 +70,18 @@ export function registerAuthHook(app: FastifyInstance, deps: { config: ApiConfig
     if (typeof authorization === 'string' && authorization.trim() !== '') {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
       if (!match) throw unauthenticated('Send Authorization: Bearer pat_… (a personal access token)');
-      const user = await authenticateToken(pool, match[1]!);
-      if (!user) throw unauthenticated('The access token is not valid or has been revoked');
-      request.user = user;
+      const found = await authenticateToken(pool, match[1]!, scopedSlug(request));
+      if (!found) throw unauthenticated('The access token is not valid or has been revoked');
+      request.user = found.user;
+      request.membership = found.membership;
       return;
     }
 
     const unsafe = UNSAFE_METHODS.has(request.method);
     const origin = unsafe ? requestOrigin(request) : undefined;
     if (hasSessionCookie(request)) {
-      const user = await authenticateSession(pool, sessionCookieValues(request));
-      if (user) {
+      const found = await authenticateSession(pool, sessionCookieValues(request), scopedSlug(request));
+      if (found) {
         if (unsafe && (origin === undefined || !originAllowed(config, origin))) {
           throw new HttpError(
             403,
@@ -113,7 +91,8 @@ export function registerAuthHook(app: FastifyInstance, deps: { config: ApiConfig
               : `Origin ${origin.slice(0, 200)} is not allowed (CORS_ALLOWED_ORIGINS)`,
           );
         }
-        request.user = user;
+        request.user = found.user;
+        request.membership = found.membership;
         return;
       }
     }

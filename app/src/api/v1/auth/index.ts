@@ -7,7 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
 import { createEmailSender, type EmailSender } from '../../../email/index.ts';
 import { createRateLimiter, type RateLimiter } from '../../../ratelimit/index.ts';
+import type { ZodTypeProvider } from '../../schema.ts';
 import type { ApiDependencies } from '../../server.ts';
+import { signedIn } from '../context.ts';
 import { registerAuthHook } from './hook.ts';
 import { registerMe } from './me.ts';
 import { DEFAULT_SIGN_IN_LIMITS, registerSignIn, type SignInLimits } from './signin.ts';
@@ -33,7 +35,12 @@ export async function registerAuth(app: FastifyInstance, deps: ApiDependencies, 
       : (options.email ?? createEmailSender(deps.config.email, { log: deps.log, sesClient: options.sesClient, smtpTransport: options.smtpTransport }));
   const limiter = options.limiter ?? createRateLimiter({ redis: deps.redis, log: deps.log });
   registerAuthHook(app, deps);
-  registerSignIn(app, deps, { email, limiter, limits: { ...DEFAULT_SIGN_IN_LIMITS, ...options.limits } });
-  registerMe(app, deps);
-  registerTokens(app, deps);
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  registerSignIn(routes, deps, { email, limiter, limits: { ...DEFAULT_SIGN_IN_LIMITS, ...options.limits } });
+  await app.register(async (account) => {
+    account.addHook('preValidation', signedIn);
+    const accountRoutes = account.withTypeProvider<ZodTypeProvider>();
+    registerMe(accountRoutes, deps);
+    registerTokens(accountRoutes, deps);
+  });
 }

@@ -1,23 +1,26 @@
 /** The signed-in user: who they are and which workspaces they belong to. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { notFound, parseInput } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
+import { ERROR_RESPONSES, type ApiInstance } from '../../schema.ts';
 import type { ApiDependencies } from '../../server.ts';
 import { requireUser } from '../context.ts';
+import { membershipJson, userJson, type MembershipJson, type UserJson } from '../json.ts';
 import { acceptPendingInvitations } from '../workspaces/access.ts';
 
 const patchBody = z.object({ name: z.string().trim().max(200, 'Too long: at most 200 characters') }).strict();
 
-export function registerMe(app: FastifyInstance, deps: ApiDependencies): void {
+const meAnswer = z.object({ user: userJson, workspaces: z.array(membershipJson) });
+
+export function registerMe(app: ApiInstance, deps: ApiDependencies): void {
   const { pool } = deps;
 
-  app.get('/api/v1/me', async (request: FastifyRequest) => {
+  app.get('/api/v1/me', { schema: { summary: 'The signed-in user and their workspaces', response: { 200: meAnswer, ...ERROR_RESPONSES } } }, async (request) => {
     const current = requireUser(request);
     // An invitation sent while this person was already signed in shows up here at once.
     await acceptPendingInvitations(pool, current);
     const [user, workspaces] = await Promise.all([
-      pool.query<{ id: string; email: string; name: string }>('SELECT id, email, name FROM users WHERE id = $1', [current.id]),
-      pool.query<{ id: string; slug: string; name: string; issueKey: string; role: string }>(
+      pool.query<UserJson>('SELECT id, email, name FROM users WHERE id = $1', [current.id]),
+      pool.query<MembershipJson>(
         `SELECT w.id, w.slug, w.name, w.issue_key AS "issueKey", m.role
            FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id
           WHERE m.user_id = $1
@@ -29,10 +32,10 @@ export function registerMe(app: FastifyInstance, deps: ApiDependencies): void {
     return { user: user.rows[0], workspaces: workspaces.rows };
   });
 
-  app.patch('/api/v1/me', async (request: FastifyRequest) => {
+  app.patch('/api/v1/me', { schema: { summary: 'Change your name', body: patchBody, response: { 200: z.object({ user: userJson }), ...ERROR_RESPONSES } } }, async (request) => {
     const current = requireUser(request);
-    const { name } = parseInput(patchBody, request.body, 'body');
-    const { rows } = await pool.query<{ id: string; email: string; name: string }>(
+    const { name } = request.body;
+    const { rows } = await pool.query<UserJson>(
       'UPDATE users SET name = $2, updated_at = now() WHERE id = $1 RETURNING id, email, name',
       [current.id, name],
     );

@@ -5,13 +5,14 @@
  * reveals nothing usable. A link works once and for 15 minutes; a session for 30 days.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { EMAIL_SETUP_HINT, EmailProviderError, signInEmail, signUpRefusedEmail, type EmailMessage, type EmailSender } from '../../../email/index.ts';
 import type { RateLimiter, RateLimitRule } from '../../../ratelimit/index.ts';
-import { HttpError, parseInput } from '../../errors.ts';
+import { HttpError } from '../../errors.ts';
+import { ERROR_RESPONSES, noContent, type ApiInstance } from '../../schema.ts';
 import type { ApiDependencies } from '../../server.ts';
 import { hashToken } from '../context.ts';
+import { userJson } from '../json.ts';
 import { clearSessionCookie, sessionCookieValues, setSessionCookie } from './cookies.ts';
 import { emailDomain, signupDecision } from './signup.ts';
 
@@ -43,11 +44,12 @@ const verifyBody = z.object({ token: z.string().trim().min(1, 'Required').max(20
 export const randomToken = () => randomBytes(32).toString('base64url');
 const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32);
 
-export interface PublicUser {
-  readonly id: string;
-  readonly email: string;
-  readonly name: string;
-}
+export type PublicUser = z.output<typeof userJson>;
+
+const linkSent = z.object({
+  sent: z.literal(true),
+  link: z.string().optional().describe('development without an email provider only: the sign-in link itself'),
+});
 
 function rateLimited(retryAfterSeconds: number, what: string): HttpError {
   return new HttpError(429, 'rate_limited', `Too many sign-in requests ${what}; try again in ${retryAfterSeconds} s`, undefined, {
@@ -55,7 +57,7 @@ function rateLimited(retryAfterSeconds: number, what: string): HttpError {
   });
 }
 
-export function registerSignIn(app: FastifyInstance, deps: ApiDependencies, options: SignInOptions): void {
+export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options: SignInOptions): void {
   const { config, pool, log } = deps;
   const production = config.environment === 'production';
   // Outside production, with no provider or the log provider, the link comes back in the
@@ -77,8 +79,9 @@ export function registerSignIn(app: FastifyInstance, deps: ApiDependencies, opti
     }
   }
 
-  app.post('/api/v1/auth/magic-link', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { email } = parseInput(magicLinkBody, request.body, 'body');
+  const magicLinkSchema = { summary: 'Request a sign-in link by email', body: magicLinkBody, response: { 202: linkSent, ...ERROR_RESPONSES } };
+  app.post('/api/v1/auth/magic-link', { schema: magicLinkSchema }, async (request, reply) => {
+    const { email } = request.body;
     reply.header('cache-control', 'no-store');
     if (!options.email && production) {
       throw new HttpError(503, 'not_configured', `Sign-in email is not configured: ${EMAIL_SETUP_HINT}`);
@@ -134,8 +137,9 @@ export function registerSignIn(app: FastifyInstance, deps: ApiDependencies, opti
     return reply.code(202).send(revealLink ? { sent: true, link } : { sent: true });
   });
 
-  app.post('/api/v1/auth/verify', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { token } = parseInput(verifyBody, request.body, 'body');
+  const verifySchema = { summary: 'Open a sign-in link: sets the session cookie', body: verifyBody, response: { 200: z.object({ user: userJson }), ...ERROR_RESPONSES } };
+  app.post('/api/v1/auth/verify', { schema: verifySchema }, async (request, reply) => {
+    const { token } = request.body;
     const tokenHash = hashToken(token);
     const client = await pool.connect();
     let user: PublicUser;
@@ -198,7 +202,7 @@ export function registerSignIn(app: FastifyInstance, deps: ApiDependencies, opti
     return { user: { id: user.id, email: user.email, name: user.name } };
   });
 
-  app.post('/api/v1/auth/signout', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.post('/api/v1/auth/signout', { schema: { summary: 'Sign out: revokes the session', response: { 204: noContent, ...ERROR_RESPONSES } } }, async (request, reply) => {
     if (request.user?.sessionId) {
       await pool.query('UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [request.user.sessionId]);
     } else {

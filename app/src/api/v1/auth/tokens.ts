@@ -2,11 +2,13 @@
  * Personal access tokens: `pat_` and 32 random bytes, shown once at creation; only the
  * SHA-256 is stored. Listed by name and last use; revoking one stops it at once.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { conflict, notFound, parseInput } from '../../errors.ts';
+import { conflict, notFound } from '../../errors.ts';
+import { ERROR_RESPONSES, noContent, type ApiInstance } from '../../schema.ts';
 import type { ApiDependencies } from '../../server.ts';
 import { hashToken, requireUser, TOKEN_PREFIX } from '../context.ts';
+import { tokenJson, type TokenJson } from '../json.ts';
+import { iso } from '../workspaces/schemas.ts';
 import { randomToken } from './signin.ts';
 
 /** Active tokens one user may hold: plenty for scripts, and a bound on a runaway loop. */
@@ -15,27 +17,41 @@ export const MAX_TOKENS_PER_USER = 100;
 const createBody = z.object({ name: z.string().trim().min(1, 'Required').max(100, 'Too long: at most 100 characters') });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const RECORD = `id, name, created_at AS "createdAt", last_used_at AS "lastUsedAt"`;
+const RECORD = 'id, name, created_at, last_used_at';
 
-export function registerTokens(app: FastifyInstance, deps: ApiDependencies): void {
+interface Row {
+  id: string;
+  name: string;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+const toJson = (row: Row): TokenJson => ({ id: row.id, name: row.name, createdAt: row.created_at.toISOString(), lastUsedAt: iso(row.last_used_at) });
+
+export function registerTokens(app: ApiInstance, deps: ApiDependencies): void {
   const { pool } = deps;
 
-  app.get('/api/v1/tokens', async (request: FastifyRequest) => {
+  app.get('/api/v1/tokens', { schema: { summary: 'List your personal access tokens', response: { 200: z.object({ tokens: z.array(tokenJson) }), ...ERROR_RESPONSES } } }, async (request) => {
     const user = requireUser(request);
-    const { rows } = await pool.query(
+    const { rows } = await pool.query<Row>(
       `SELECT ${RECORD} FROM personal_access_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id`,
       [user.id],
     );
-    return { tokens: rows };
+    return { tokens: rows.map(toJson) };
   });
 
-  app.post('/api/v1/tokens', async (request: FastifyRequest, reply: FastifyReply) => {
+  const createSchema = {
+    summary: 'Create a personal access token (shown once)',
+    body: createBody,
+    response: { 201: z.object({ token: z.string().describe('pat_…, shown only now'), record: tokenJson }), ...ERROR_RESPONSES },
+  };
+  app.post('/api/v1/tokens', { schema: createSchema }, async (request, reply) => {
     const user = requireUser(request);
-    const { name } = parseInput(createBody, request.body, 'body');
+    const { name } = request.body;
     const token = `${TOKEN_PREFIX}${randomToken()}`;
     // One statement: the count and the insert see the same snapshot per user well enough
     // for a soft cap.
-    const { rows } = await pool.query(
+    const { rows } = await pool.query<Row>(
       `INSERT INTO personal_access_tokens (user_id, name, token_hash)
        SELECT $1, $2, $3
         WHERE (SELECT count(*) FROM personal_access_tokens WHERE user_id = $1 AND revoked_at IS NULL) < $4
@@ -44,10 +60,11 @@ export function registerTokens(app: FastifyInstance, deps: ApiDependencies): voi
     );
     if (!rows[0]) throw conflict(`You already have ${MAX_TOKENS_PER_USER} access tokens; revoke one first`);
     reply.header('cache-control', 'no-store');
-    return reply.code(201).send({ token, record: rows[0] });
+    return reply.code(201).send({ token, record: toJson(rows[0]) });
   });
 
-  app.delete('/api/v1/tokens/:id', async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+  const revokeSchema = { summary: 'Revoke a personal access token', params: z.object({ id: z.string() }), response: { 204: noContent, ...ERROR_RESPONSES } };
+  app.delete('/api/v1/tokens/:id', { schema: revokeSchema }, async (request, reply) => {
     const user = requireUser(request);
     const { id } = request.params;
     // Someone else's token, a revoked one and a malformed id all look the same: absent.

@@ -7,7 +7,7 @@
 import { forbidden, notFound } from '../../errors.ts';
 import type { AuthUser } from '../context.ts';
 import type { Db } from './db.ts';
-import type { Role } from './schemas.ts';
+import type { Role } from '../json.ts';
 
 export interface WorkspaceAccess {
   readonly id: string;
@@ -77,14 +77,24 @@ export async function acceptPendingInvitations(db: Db, user: Pick<AuthUser, 'id'
   return rowCount ?? 0;
 }
 
-/** The workspace as the user sees it, or 404. `lock` takes the workspace row lock (in a transaction). */
-export async function resolveWorkspace(db: Db, slug: string, user: AuthUser, options: { lock?: boolean } = {}): Promise<WorkspaceAccess> {
-  let row = await findMembership(db, slug, user.id, options.lock ?? false);
-  if (!row && (await acceptPendingInvitations(db, user, slug)) > 0) {
-    row = await findMembership(db, slug, user.id, options.lock ?? false);
+/**
+ * The access of a request under /api/v1/workspaces/:slug. Authentication already read the
+ * membership with the credential; only a non-member needs more (an open invitation joins them).
+ */
+export async function accessOf(db: Db, slug: string, user: AuthUser, membership: AccessRow | null | undefined): Promise<WorkspaceAccess> {
+  if (membership && membership.slug === slug) return toAccess(membership, user.id);
+  if ((await acceptPendingInvitations(db, user, slug)) > 0) {
+    const row = await findMembership(db, slug, user.id, false);
+    if (row) return toAccess(row, user.id);
   }
-  if (!row) throw workspaceNotFound(slug);
-  return toAccess(row, user.id);
+  throw workspaceNotFound(slug);
+}
+
+/** Takes the workspace row lock in a transaction and reads the member's role again under it. */
+export async function lockWorkspace(db: Db, access: WorkspaceAccess): Promise<WorkspaceAccess> {
+  const row = await findMembership(db, access.slug, access.userId, true);
+  if (!row) throw workspaceNotFound(access.slug);
+  return toAccess(row, access.userId);
 }
 
 export const isAdmin = (access: WorkspaceAccess) => access.role === 'owner' || access.role === 'admin';

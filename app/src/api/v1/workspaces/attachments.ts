@@ -4,14 +4,14 @@
  * through the API. Object keys: workspaces/<workspace>/issues/<issue>/<uuid>/<safe filename>.
  */
 import { z } from 'zod';
-import { HttpError, forbidden, notFound, parseInput } from '../../errors.ts';
-import { objectKeyFor } from '../../../storage/attachments.ts';
-import { notConfigured } from '../../../storage/attachments.ts';
-import { requireUser } from '../context.ts';
-import { isAdmin, resolveWorkspace, type WorkspaceAccess } from './access.ts';
-import type { RouteModule } from './context.ts';
+import { HttpError, forbidden, notFound } from '../../errors.ts';
+import { ERROR_RESPONSES, noContent } from '../../schema.ts';
+import { notConfigured, objectKeyFor } from '../../../storage/attachments.ts';
+import { attachmentJson, presignedDownloadJson, presignedUploadJson, type AttachmentJson } from '../json.ts';
+import { isAdmin, type WorkspaceAccess } from './access.ts';
+import { workspaceOf, type RouteModule } from './context.ts';
 import { transaction, type Db } from './db.ts';
-import { requireIssue } from './issues.ts';
+import { requireIssue } from './issue-queries.ts';
 import { id, issueParams, slug, text } from './schemas.ts';
 
 /** `type/subtype`, optionally with parameters such as `; charset=utf-8`. */
@@ -28,16 +28,6 @@ const createBody = z.object({
   sizeBytes: z.number('must be a number of bytes').int('must be a whole number of bytes').min(1, 'must be at least 1 byte'),
 });
 const attachmentParams = z.object({ slug, id });
-
-export interface AttachmentJson {
-  id: string;
-  issueId: string;
-  filename: string;
-  contentType: string;
-  sizeBytes: number;
-  uploaderId: string | null;
-  createdAt: string;
-}
 
 interface Row {
   id: string;
@@ -90,63 +80,78 @@ async function findAttachment(db: Db, access: WorkspaceAccess, attachmentId: str
 export const registerAttachments: RouteModule = (app, ctx) => {
   const { storage } = ctx;
 
-  app.get('/api/v1/workspaces/:slug/issues/:ref/attachments', async (request) => {
-    const user = requireUser(request);
-    const params = parseInput(issueParams, request.params, 'params');
-    const access = await resolveWorkspace(ctx.pool, params.slug, user);
-    const issue = await requireIssue(ctx.pool, access, params.ref);
-    return { attachments: await listAttachments(ctx.pool, access, issue.id) };
-  });
+  app.get(
+    '/issues/:ref/attachments',
+    { schema: { summary: 'List an issue\'s attachments', params: issueParams, response: { 200: z.object({ attachments: z.array(attachmentJson) }), ...ERROR_RESPONSES } } },
+    async (request) => {
+      const access = workspaceOf(request);
+      const issue = await requireIssue(ctx.pool, access, request.params.ref);
+      return { attachments: await listAttachments(ctx.pool, access, issue.id) };
+    },
+  );
 
-  app.post('/api/v1/workspaces/:slug/issues/:ref/attachments', async (request, reply) => {
-    const user = requireUser(request);
-    const params = parseInput(issueParams, request.params, 'params');
-    const body = parseInput(createBody, request.body, 'body');
-    const access = await resolveWorkspace(ctx.pool, params.slug, user);
-    const issue = await requireIssue(ctx.pool, access, params.ref);
-    if (!storage.configured) throw notConfigured();
-    const max = storage.settings.maxBytes;
-    if (body.sizeBytes > max) {
-      const message = `The file is ${human(body.sizeBytes)}; attachments may be at most ${human(max)} (ATTACHMENT_MAX_BYTES)`;
-      throw new HttpError(413, 'payload_too_large', message, [{ path: 'sizeBytes', message: `must be at most ${max}` }]);
-    }
-    const key = objectKeyFor(access.id, issue.id, body.filename);
-    // Sign first: when storage cannot sign, nothing is recorded.
-    const upload = await storage.presignUpload({ key, contentType: body.contentType, sizeBytes: body.sizeBytes });
-    const { rows } = await ctx.pool.query<Row>(
-      `INSERT INTO attachments AS a (workspace_id, issue_id, uploader_id, object_key, filename, content_type, size_bytes)
-       SELECT $1, $2, $3, $4, $5, $6, $7
-        WHERE EXISTS (SELECT 1 FROM workspace_members me WHERE me.workspace_id = $1 AND me.user_id = $3)
-       RETURNING ${COLUMNS}`,
-      [access.id, issue.id, user.id, key, body.filename, body.contentType, body.sizeBytes],
-    );
-    if (!rows[0]) throw notFound(`No issue ${params.ref} in this workspace`);
-    return reply.code(201).send({ attachment: toJson(rows[0]), upload });
-  });
-
-  app.get('/api/v1/workspaces/:slug/attachments/:id/download', async (request) => {
-    const user = requireUser(request);
-    const params = parseInput(attachmentParams, request.params, 'params');
-    const access = await resolveWorkspace(ctx.pool, params.slug, user);
-    const attachment = await findAttachment(ctx.pool, access, params.id);
-    if (!storage.configured) throw notConfigured();
-    return storage.presignDownload({ key: attachment.object_key, filename: attachment.filename, contentType: attachment.content_type });
-  });
-
-  app.delete('/api/v1/workspaces/:slug/attachments/:id', async (request, reply) => {
-    const user = requireUser(request);
-    const params = parseInput(attachmentParams, request.params, 'params');
-    await transaction(ctx.pool, undefined, async (tx) => {
-      const access = await resolveWorkspace(tx.client, params.slug, user);
-      const attachment = await findAttachment(tx.client, access, params.id);
-      if (attachment.uploader_id !== user.id && !isAdmin(access)) {
-        throw forbidden('Only the person who attached the file or a workspace admin can delete it');
+  app.post(
+    '/issues/:ref/attachments',
+    {
+      schema: {
+        summary: 'Attach a file: records it and returns a presigned upload URL',
+        params: issueParams,
+        body: createBody,
+        response: { 201: z.object({ attachment: attachmentJson, upload: presignedUploadJson }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const access = workspaceOf(request);
+      const { body } = request;
+      const issue = await requireIssue(ctx.pool, access, request.params.ref);
+      if (!storage.configured) throw notConfigured();
+      const max = storage.settings.maxBytes;
+      if (body.sizeBytes > max) {
+        const message = `The file is ${human(body.sizeBytes)}; attachments may be at most ${human(max)} (ATTACHMENT_MAX_BYTES)`;
+        throw new HttpError(413, 'payload_too_large', message, [{ path: 'sizeBytes', message: `must be at most ${max}` }]);
       }
-      await tx.client.query('DELETE FROM attachments WHERE id = $1 AND workspace_id = $2', [attachment.id, access.id]);
-      // The object goes before the row commits: if storage refuses, the record stays and the
-      // delete can be retried; a record never points at a file that is gone.
-      if (storage.configured) await storage.deleteObject(attachment.object_key);
-    });
-    return reply.code(204).send();
-  });
+      const key = objectKeyFor(access.id, issue.id, body.filename);
+      // Sign first: when storage cannot sign, nothing is recorded.
+      const upload = await storage.presignUpload({ key, contentType: body.contentType, sizeBytes: body.sizeBytes });
+      const { rows } = await ctx.pool.query<Row>(
+        `INSERT INTO attachments AS a (workspace_id, issue_id, uploader_id, object_key, filename, content_type, size_bytes)
+         SELECT $1, $2, $3, $4, $5, $6, $7
+          WHERE EXISTS (SELECT 1 FROM workspace_members me WHERE me.workspace_id = $1 AND me.user_id = $3)
+         RETURNING ${COLUMNS}`,
+        [access.id, issue.id, access.userId, key, body.filename, body.contentType, body.sizeBytes],
+      );
+      if (!rows[0]) throw notFound(`No issue ${request.params.ref} in this workspace`);
+      return reply.code(201).send({ attachment: toJson(rows[0]), upload });
+    },
+  );
+
+  app.get(
+    '/attachments/:id/download',
+    { schema: { summary: 'A short-lived download URL', params: attachmentParams, response: { 200: presignedDownloadJson, ...ERROR_RESPONSES } } },
+    async (request) => {
+      const access = workspaceOf(request);
+      const attachment = await findAttachment(ctx.pool, access, request.params.id);
+      if (!storage.configured) throw notConfigured();
+      return storage.presignDownload({ key: attachment.object_key, filename: attachment.filename, contentType: attachment.content_type });
+    },
+  );
+
+  app.delete(
+    '/attachments/:id',
+    { schema: { summary: 'Delete an attachment and its file (uploader or admin)', params: attachmentParams, response: { 204: noContent, ...ERROR_RESPONSES } } },
+    async (request, reply) => {
+      const access = workspaceOf(request);
+      await transaction(ctx.pool, undefined, async (tx) => {
+        const attachment = await findAttachment(tx.client, access, request.params.id);
+        if (attachment.uploader_id !== access.userId && !isAdmin(access)) {
+          throw forbidden('Only the person who attached the file or a workspace admin can delete it');
+        }
+        await tx.client.query('DELETE FROM attachments WHERE id = $1 AND workspace_id = $2', [attachment.id, access.id]);
+        // The object goes before the row commits: if storage refuses, the record stays and the
+        // delete can be retried; a record never points at a file that is gone.
+        if (storage.configured) await storage.deleteObject(attachment.object_key);
+      });
+      return reply.code(204).send();
+    },
+  );
 };

@@ -1,26 +1,18 @@
 /** Comments on issues: list (oldest first), create, edit (author), delete (author or admin). */
 import { z } from 'zod';
-import { forbidden, notFound, parseInput } from '../../errors.ts';
-import { requireUser } from '../context.ts';
-import { isAdmin, resolveWorkspace, type WorkspaceAccess } from './access.ts';
-import type { RouteModule } from './context.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import { ERROR_RESPONSES, noContent } from '../../schema.ts';
+import { commentJson, type CommentJson } from '../json.ts';
+import { isAdmin, type WorkspaceAccess } from './access.ts';
+import { workspaceOf, type RouteModule } from './context.ts';
 import type { Db, Tx } from './db.ts';
 import { transaction } from './db.ts';
-import { requireIssue } from './issues.ts';
+import { requireIssue } from './issue-queries.ts';
 import { content, id, issueParams, slug } from './schemas.ts';
 
 const commentBody = z.object({ body: content(100_000) });
 const commentParams = z.object({ slug, id });
-
-export interface CommentJson {
-  id: string;
-  issueId: string;
-  issueNumber: number;
-  authorId: string | null;
-  body: string;
-  createdAt: string;
-  updatedAt: string;
-}
+const commentAnswer = z.object({ comment: commentJson });
 
 interface Row {
   id: string;
@@ -83,56 +75,61 @@ export async function createComment(tx: Tx, access: WorkspaceAccess, ref: string
 }
 
 export const registerComments: RouteModule = (app, ctx) => {
-  app.get('/api/v1/workspaces/:slug/issues/:ref/comments', async (request) => {
-    const user = requireUser(request);
-    const params = parseInput(issueParams, request.params, 'params');
-    const access = await resolveWorkspace(ctx.pool, params.slug, user);
-    const issue = await requireIssue(ctx.pool, access, params.ref);
-    return { comments: await listComments(ctx.pool, access, issue.id) };
-  });
+  app.get(
+    '/issues/:ref/comments',
+    { schema: { summary: 'List an issue\'s comments, oldest first', params: issueParams, response: { 200: z.object({ comments: z.array(commentJson) }), ...ERROR_RESPONSES } } },
+    async (request) => {
+      const access = workspaceOf(request);
+      const issue = await requireIssue(ctx.pool, access, request.params.ref);
+      return { comments: await listComments(ctx.pool, access, issue.id) };
+    },
+  );
 
-  app.post('/api/v1/workspaces/:slug/issues/:ref/comments', async (request, reply) => {
-    const user = requireUser(request);
-    const params = parseInput(issueParams, request.params, 'params');
-    const { body } = parseInput(commentBody, request.body, 'body');
-    const comment = await transaction(ctx.pool, ctx.hub, async (tx) => {
-      const access = await resolveWorkspace(tx.client, params.slug, user);
-      return createComment(tx, access, params.ref, body);
-    });
-    return reply.code(201).send({ comment });
-  });
+  app.post(
+    '/issues/:ref/comments',
+    { schema: { summary: 'Comment on an issue', params: issueParams, body: commentBody, response: { 201: commentAnswer, ...ERROR_RESPONSES } } },
+    async (request, reply) => {
+      const access = workspaceOf(request);
+      const comment = await transaction(ctx.pool, ctx.hub, (tx) => createComment(tx, access, request.params.ref, request.body.body));
+      return reply.code(201).send({ comment });
+    },
+  );
 
-  app.patch('/api/v1/workspaces/:slug/comments/:id', async (request) => {
-    const user = requireUser(request);
-    const params = parseInput(commentParams, request.params, 'params');
-    const { body } = parseInput(commentBody, request.body, 'body');
-    const comment = await transaction(ctx.pool, ctx.hub, async (tx) => {
-      const access = await resolveWorkspace(tx.client, params.slug, user);
-      const current = await findComment(tx.client, access, params.id);
-      if (current.author_id !== user.id) throw forbidden('Only the author can edit a comment');
-      if (current.body === body) return toJson(current);
-      const { rows } = await tx.client.query<Row>(
-        `UPDATE comments SET body = $3, updated_at = now() WHERE id = $1 AND workspace_id = $2
-         RETURNING id, issue_id, $4::int AS issue_number, author_id, body, created_at, updated_at`,
-        [current.id, access.id, body, current.issue_number],
-      );
-      const updated = toJson(rows[0]!);
-      await tx.emit(access.id, 'comment.updated', { comment: updated, issueId: updated.issueId, issueNumber: updated.issueNumber });
-      return updated;
-    });
-    return { comment };
-  });
+  app.patch(
+    '/comments/:id',
+    { schema: { summary: 'Edit a comment (author)', params: commentParams, body: commentBody, response: { 200: commentAnswer, ...ERROR_RESPONSES } } },
+    async (request) => {
+      const access = workspaceOf(request);
+      const { body } = request.body;
+      const comment = await transaction(ctx.pool, ctx.hub, async (tx) => {
+        const current = await findComment(tx.client, access, request.params.id);
+        if (current.author_id !== access.userId) throw forbidden('Only the author can edit a comment');
+        if (current.body === body) return toJson(current);
+        const { rows } = await tx.client.query<Row>(
+          `UPDATE comments SET body = $3, updated_at = now() WHERE id = $1 AND workspace_id = $2
+           RETURNING id, issue_id, $4::int AS issue_number, author_id, body, created_at, updated_at`,
+          [current.id, access.id, body, current.issue_number],
+        );
+        const updated = toJson(rows[0]!);
+        await tx.emit(access.id, 'comment.updated', { comment: updated, issueId: updated.issueId, issueNumber: updated.issueNumber });
+        return updated;
+      });
+      return { comment };
+    },
+  );
 
-  app.delete('/api/v1/workspaces/:slug/comments/:id', async (request, reply) => {
-    const user = requireUser(request);
-    const params = parseInput(commentParams, request.params, 'params');
-    await transaction(ctx.pool, ctx.hub, async (tx) => {
-      const access = await resolveWorkspace(tx.client, params.slug, user);
-      const current = await findComment(tx.client, access, params.id);
-      if (current.author_id !== user.id && !isAdmin(access)) throw forbidden('Only the author or a workspace admin can delete a comment');
-      await tx.client.query('DELETE FROM comments WHERE id = $1 AND workspace_id = $2', [current.id, access.id]);
-      await tx.emit(access.id, 'comment.deleted', { commentId: current.id, issueId: current.issue_id, issueNumber: current.issue_number });
-    });
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/comments/:id',
+    { schema: { summary: 'Delete a comment (author or admin)', params: commentParams, response: { 204: noContent, ...ERROR_RESPONSES } } },
+    async (request, reply) => {
+      const access = workspaceOf(request);
+      await transaction(ctx.pool, ctx.hub, async (tx) => {
+        const current = await findComment(tx.client, access, request.params.id);
+        if (current.author_id !== access.userId && !isAdmin(access)) throw forbidden('Only the author or a workspace admin can delete a comment');
+        await tx.client.query('DELETE FROM comments WHERE id = $1 AND workspace_id = $2', [current.id, access.id]);
+        await tx.emit(access.id, 'comment.deleted', { commentId: current.id, issueId: current.issue_id, issueNumber: current.issue_number });
+      });
+      return reply.code(204).send();
+    },
+  );
 };

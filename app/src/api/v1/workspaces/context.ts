@@ -1,11 +1,13 @@
-/** What the workspace route modules share: the pool, the live-update hub, storage. */
-import type { FastifyInstance } from 'fastify';
+/** What the workspace route modules share: the pool, the live-update hub, storage, and the resolved access. */
+import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '../../../config/api.ts';
 import type { EventHub } from '../../../events/hub.ts';
 import type { EventStreams } from '../../../events/stream.ts';
 import type { AttachmentStorage } from '../../../storage/attachments.ts';
+import type { ApiInstance } from '../../schema.ts';
+import type { WorkspaceAccess } from './access.ts';
 
 export interface WorkspaceContext {
   readonly config: ApiConfig;
@@ -16,4 +18,18 @@ export interface WorkspaceContext {
   readonly storage: AttachmentStorage;
 }
 
-export type RouteModule = (app: FastifyInstance, ctx: WorkspaceContext) => void;
+/** One resource's routes, registered in its own encapsulated plugin. */
+export type RouteModule = (app: ApiInstance, ctx: WorkspaceContext) => void;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The workspace of a route under /api/v1/workspaces/:slug, as the signed-in user sees it. */
+    workspace?: WorkspaceAccess;
+  }
+}
+
+/** The access the workspace pre-handler resolved; only called in routes under the workspace scope. */
+export function workspaceOf(request: FastifyRequest): WorkspaceAccess {
+  if (!request.workspace) throw new Error(`${request.routeOptions.url} is not registered in the workspace scope`);
+  return request.workspace;
+}

@@ -5,27 +5,25 @@
  * close lines instead.
  */
 import { z } from 'zod';
-import { parseInput } from '../../errors.ts';
 import { parseLastEventId } from '../../../events/stream.ts';
-import { requireUser } from '../context.ts';
-import { resolveWorkspace } from './access.ts';
-import type { RouteModule } from './context.ts';
+import { workspaceOf, type RouteModule } from './context.ts';
 import { slugParams } from './schemas.ts';
 
 /** EventSource polyfills that cannot set headers pass the id in the query instead. */
-const eventsQuery = z.object({ lastEventId: z.unknown().optional() });
+const eventsQuery = z.object({ lastEventId: z.unknown().optional().describe('instead of the Last-Event-ID header') });
 
 export const registerEvents: RouteModule = (app, ctx) => {
   app.get(
-    '/api/v1/workspaces/:slug/events',
-    { config: { telemetry: false }, exposeHeadRoute: false },
+    '/events',
+    {
+      config: { telemetry: false },
+      exposeHeadRoute: false,
+      schema: { summary: 'Live updates (text/event-stream); resumes after Last-Event-ID', params: slugParams, querystring: eventsQuery },
+    },
     async (request, reply) => {
-      const user = requireUser(request);
-      const { slug } = parseInput(slugParams, request.params, 'params');
-      const query = parseInput(eventsQuery, request.query, 'query');
-      const access = await resolveWorkspace(ctx.pool, slug, user);
-      const lastEventId = parseLastEventId(request.headers['last-event-id']) ?? parseLastEventId(query.lastEventId);
-      await ctx.streams.serve(request, reply, { workspaceId: access.id, slug: access.slug, userId: user.id, lastEventId });
+      const access = workspaceOf(request);
+      const lastEventId = parseLastEventId(request.headers['last-event-id']) ?? parseLastEventId(request.query.lastEventId);
+      await ctx.streams.serve(request, reply, { workspaceId: access.id, slug: access.slug, userId: access.userId, lastEventId });
     },
   );
 };

@@ -3,10 +3,11 @@
  * in (or on their first request that names the workspace). Any member may see who is invited.
  */
 import { z } from 'zod';
-import { conflict, notFound, parseInput } from '../../errors.ts';
-import { requireUser } from '../context.ts';
-import { requireAdmin, resolveWorkspace, type WorkspaceAccess } from './access.ts';
-import type { RouteModule } from './context.ts';
+import { conflict, notFound } from '../../errors.ts';
+import { ERROR_RESPONSES, noContent } from '../../schema.ts';
+import { invitationJson, type InvitationJson } from '../json.ts';
+import { requireAdmin, type WorkspaceAccess } from './access.ts';
+import { workspaceOf, type RouteModule } from './context.ts';
 import type { Db } from './db.ts';
 import { email, id, slug, slugParams } from './schemas.ts';
 
@@ -15,14 +16,6 @@ const inviteBody = z.object({
   role: z.enum(['admin', 'member'], 'must be admin or member (make someone an owner once they have joined)').default('member'),
 });
 const invitationParams = z.object({ slug, id });
-
-export interface InvitationJson {
-  id: string;
-  email: string;
-  role: 'admin' | 'member';
-  invitedBy: string | null;
-  createdAt: string;
-}
 
 interface Row {
   id: string;
@@ -72,34 +65,36 @@ export async function createInvitation(db: Db, access: WorkspaceAccess, input: z
 }
 
 export const registerInvitations: RouteModule = (app, ctx) => {
-  app.get('/api/v1/workspaces/:slug/invitations', async (request) => {
-    const user = requireUser(request);
-    const { slug: s } = parseInput(slugParams, request.params, 'params');
-    const access = await resolveWorkspace(ctx.pool, s, user);
-    return { invitations: await listInvitations(ctx.pool, access) };
-  });
+  app.get(
+    '/invitations',
+    { schema: { summary: 'List open invitations', params: slugParams, response: { 200: z.object({ invitations: z.array(invitationJson) }), ...ERROR_RESPONSES } } },
+    async (request) => ({ invitations: await listInvitations(ctx.pool, workspaceOf(request)) }),
+  );
 
-  app.post('/api/v1/workspaces/:slug/invitations', async (request, reply) => {
-    const user = requireUser(request);
-    const { slug: s } = parseInput(slugParams, request.params, 'params');
-    const body = parseInput(inviteBody, request.body, 'body');
-    const access = await resolveWorkspace(ctx.pool, s, user);
-    requireAdmin(access, 'invite people');
-    return reply.code(201).send({ invitation: await createInvitation(ctx.pool, access, body) });
-  });
+  app.post(
+    '/invitations',
+    { schema: { summary: 'Invite someone by email (admin); they join on sign-in', params: slugParams, body: inviteBody, response: { 201: z.object({ invitation: invitationJson }), ...ERROR_RESPONSES } } },
+    async (request, reply) => {
+      const access = workspaceOf(request);
+      requireAdmin(access, 'invite people');
+      return reply.code(201).send({ invitation: await createInvitation(ctx.pool, access, request.body) });
+    },
+  );
 
-  app.delete('/api/v1/workspaces/:slug/invitations/:id', async (request, reply) => {
-    const user = requireUser(request);
-    const params = parseInput(invitationParams, request.params, 'params');
-    const access = await resolveWorkspace(ctx.pool, params.slug, user);
-    requireAdmin(access, 'cancel invitations');
-    const { rowCount } = await ctx.pool.query(
-      `DELETE FROM workspace_invitations i USING workspace_members me
-        WHERE i.id = $1 AND i.workspace_id = $2 AND i.accepted_at IS NULL
-          AND me.workspace_id = i.workspace_id AND me.user_id = $3`,
-      [params.id, access.id, access.userId],
-    );
-    if (!rowCount) throw notFound('No such invitation in this workspace');
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/invitations/:id',
+    { schema: { summary: 'Cancel an invitation (admin)', params: invitationParams, response: { 204: noContent, ...ERROR_RESPONSES } } },
+    async (request, reply) => {
+      const access = workspaceOf(request);
+      requireAdmin(access, 'cancel invitations');
+      const { rowCount } = await ctx.pool.query(
+        `DELETE FROM workspace_invitations i USING workspace_members me
+          WHERE i.id = $1 AND i.workspace_id = $2 AND i.accepted_at IS NULL
+            AND me.workspace_id = i.workspace_id AND me.user_id = $3`,
+        [request.params.id, access.id, access.userId],
+      );
+      if (!rowCount) throw notFound('No such invitation in this workspace');
+      return reply.code(204).send();
+    },
+  );
 };

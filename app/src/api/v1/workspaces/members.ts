@@ -5,23 +5,16 @@
  * "another owner remains" check.
  */
 import { z } from 'zod';
-import { HttpError, forbidden, notFound, parseInput } from '../../errors.ts';
-import { requireUser } from '../context.ts';
-import { requireAdmin, resolveWorkspace, type WorkspaceAccess } from './access.ts';
-import type { RouteModule } from './context.ts';
+import { HttpError, forbidden, notFound } from '../../errors.ts';
+import { ERROR_RESPONSES, noContent } from '../../schema.ts';
+import { memberJson, type MemberJson } from '../json.ts';
+import { lockWorkspace, requireAdmin, type WorkspaceAccess } from './access.ts';
+import { workspaceOf, type RouteModule } from './context.ts';
 import { transaction, type Db } from './db.ts';
 import { ROLES, id, slug, slugParams, type Role } from './schemas.ts';
 
 const memberParams = z.object({ slug, userId: id });
 const roleBody = z.object({ role: z.enum(ROLES, 'must be one of owner, admin, member') });
-
-export interface MemberJson {
-  userId: string;
-  email: string;
-  name: string;
-  role: Role;
-  joinedAt: string;
-}
 
 interface Row {
   user_id: string;
@@ -70,52 +63,57 @@ async function countOwners(db: Db, workspaceId: string): Promise<number> {
 }
 
 export const registerMembers: RouteModule = (app, ctx) => {
-  app.get('/api/v1/workspaces/:slug/members', async (request) => {
-    const user = requireUser(request);
-    const { slug: s } = parseInput(slugParams, request.params, 'params');
-    const access = await resolveWorkspace(ctx.pool, s, user);
-    return { members: await listMembers(ctx.pool, access) };
-  });
+  app.get(
+    '/members',
+    { schema: { summary: 'List members', params: slugParams, response: { 200: z.object({ members: z.array(memberJson) }), ...ERROR_RESPONSES } } },
+    async (request) => ({ members: await listMembers(ctx.pool, workspaceOf(request)) }),
+  );
 
-  app.patch('/api/v1/workspaces/:slug/members/:userId', async (request) => {
-    const user = requireUser(request);
-    const params = parseInput(memberParams, request.params, 'params');
-    const { role } = parseInput(roleBody, request.body, 'body');
-    const member = await transaction(ctx.pool, undefined, async ({ client }) => {
-      const access = await resolveWorkspace(client, params.slug, user, { lock: true });
-      requireAdmin(access, 'change roles');
-      const target = await findMember(client, access, params.userId);
-      if (!target) throw notFound('No such member in this workspace');
-      if ((target.role === 'owner' || role === 'owner') && access.role !== 'owner' && target.role !== role) {
-        throw forbidden('Only an owner can make someone an owner or change an owner\'s role');
-      }
-      if (target.role === 'owner' && role !== 'owner' && (await countOwners(client, access.id)) <= 1) throw lastOwner();
-      const { rows } = await client.query<Row>(
-        `UPDATE workspace_members m SET role = $3 FROM users u
-          WHERE m.workspace_id = $1 AND m.user_id = $2 AND u.id = m.user_id
-          RETURNING m.user_id, u.email, u.name, m.role, m.created_at`,
-        [access.id, params.userId, role],
-      );
-      return toJson(rows[0]!);
-    });
-    return { member };
-  });
+  app.patch(
+    '/members/:userId',
+    { schema: { summary: 'Change a member\'s role (admin)', params: memberParams, body: roleBody, response: { 200: z.object({ member: memberJson }), ...ERROR_RESPONSES } } },
+    async (request) => {
+      const { userId } = request.params;
+      const { role } = request.body;
+      const member = await transaction(ctx.pool, undefined, async ({ client }) => {
+        const access = await lockWorkspace(client, workspaceOf(request));
+        requireAdmin(access, 'change roles');
+        const target = await findMember(client, access, userId);
+        if (!target) throw notFound('No such member in this workspace');
+        if ((target.role === 'owner' || role === 'owner') && access.role !== 'owner' && target.role !== role) {
+          throw forbidden('Only an owner can make someone an owner or change an owner\'s role');
+        }
+        if (target.role === 'owner' && role !== 'owner' && (await countOwners(client, access.id)) <= 1) throw lastOwner();
+        const { rows } = await client.query<Row>(
+          `UPDATE workspace_members m SET role = $3 FROM users u
+            WHERE m.workspace_id = $1 AND m.user_id = $2 AND u.id = m.user_id
+            RETURNING m.user_id, u.email, u.name, m.role, m.created_at`,
+          [access.id, userId, role],
+        );
+        return toJson(rows[0]!);
+      });
+      return { member };
+    },
+  );
 
-  app.delete('/api/v1/workspaces/:slug/members/:userId', async (request, reply) => {
-    const user = requireUser(request);
-    const params = parseInput(memberParams, request.params, 'params');
-    await transaction(ctx.pool, undefined, async ({ client }) => {
-      const access = await resolveWorkspace(client, params.slug, user, { lock: true });
-      const self = params.userId === user.id;
-      if (!self) requireAdmin(access, 'remove members');
-      const target = await findMember(client, access, params.userId);
-      if (!target) throw notFound('No such member in this workspace');
-      if (target.role === 'owner') {
-        if (!self && access.role !== 'owner') throw forbidden('Only an owner can remove an owner');
-        if ((await countOwners(client, access.id)) <= 1) throw lastOwner();
-      }
-      await client.query('DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2', [access.id, params.userId]);
-    });
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/members/:userId',
+    { schema: { summary: 'Remove a member (admin), or leave', params: memberParams, response: { 204: noContent, ...ERROR_RESPONSES } } },
+    async (request, reply) => {
+      const { userId } = request.params;
+      await transaction(ctx.pool, undefined, async ({ client }) => {
+        const access = await lockWorkspace(client, workspaceOf(request));
+        const self = userId === access.userId;
+        if (!self) requireAdmin(access, 'remove members');
+        const target = await findMember(client, access, userId);
+        if (!target) throw notFound('No such member in this workspace');
+        if (target.role === 'owner') {
+          if (!self && access.role !== 'owner') throw forbidden('Only an owner can remove an owner');
+          if ((await countOwners(client, access.id)) <= 1) throw lastOwner();
+        }
+        await client.query('DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2', [access.id, userId]);
+      });
+      return reply.code(204).send();
+    },
+  );
 };

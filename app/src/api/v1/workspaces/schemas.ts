@@ -39,13 +39,7 @@ export const email = z
   .max(320, 'must be at most 320 characters')
   .pipe(z.email('must be an email address'));
 
-export const ROLES = ['owner', 'admin', 'member'] as const;
-export type Role = (typeof ROLES)[number];
-
-export const STATUSES = ['open', 'in_progress', 'closed'] as const;
-export type IssueStatus = (typeof STATUSES)[number];
-export const PRIORITIES = ['none', 'low', 'medium', 'high', 'urgent'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+export { PRIORITIES, ROLES, STATUSES, type IssueStatus, type Priority, type Role } from '../json.ts';
 
 export const slugParams = z.object({ slug });
 

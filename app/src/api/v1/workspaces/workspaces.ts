@@ -1,11 +1,13 @@
 /** Workspaces: list mine, create (creator is owner), read, rename (admin). */
 import { z } from 'zod';
-import { conflict, forbidden, parseInput } from '../../errors.ts';
+import { conflict, forbidden } from '../../errors.ts';
+import { ERROR_RESPONSES } from '../../schema.ts';
 import { requireUser, type AuthUser } from '../context.ts';
-import { acceptPendingInvitations, requireAdmin, resolveWorkspace, toAccess, workspaceNotFound, type AccessRow, type WorkspaceAccess } from './access.ts';
-import type { RouteModule } from './context.ts';
-import { transaction, type Db } from './db.ts';
-import { ISSUE_KEY_PATTERN, SLUG_PATTERN, slugParams, text, type Role } from './schemas.ts';
+import { workspaceJson as workspaceShape, type WorkspaceJson } from '../json.ts';
+import { acceptPendingInvitations, requireAdmin, toAccess, workspaceNotFound, type AccessRow, type WorkspaceAccess } from './access.ts';
+import { workspaceOf, type RouteModule } from './context.ts';
+import type { Db } from './db.ts';
+import { ISSUE_KEY_PATTERN, SLUG_PATTERN, slugParams, text } from './schemas.ts';
 
 const createBody = z.object({
   name: text(1, 100),
@@ -24,16 +26,6 @@ const createBody = z.object({
 });
 
 const updateBody = z.object({ name: text(1, 100) });
-
-export interface WorkspaceJson {
-  id: string;
-  slug: string;
-  name: string;
-  issueKey: string;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export const workspaceJson = (w: WorkspaceAccess): WorkspaceJson => ({
   id: w.id,
@@ -86,39 +78,36 @@ export async function renameWorkspace(db: Db, access: WorkspaceAccess, name: str
   return toAccess(rows[0], access.userId);
 }
 
-export const registerWorkspaces: RouteModule = (app, ctx) => {
-  app.get('/api/v1/workspaces', async (request) => {
+const workspaceAnswer = z.object({ workspace: workspaceShape });
+
+/** `/api/v1/workspaces`: the signed-in user's workspaces, and creating one. */
+export const registerWorkspaceCollection: RouteModule = (app, ctx) => {
+  app.get('', { schema: { summary: 'List my workspaces', response: { 200: z.object({ workspaces: z.array(workspaceShape) }), ...ERROR_RESPONSES } } }, async (request) => {
     const user = requireUser(request);
     await acceptPendingInvitations(ctx.pool, user);
     const workspaces = await listWorkspaces(ctx.pool, user.id);
     return { workspaces: workspaces.map(workspaceJson) };
   });
 
-  app.post('/api/v1/workspaces', async (request, reply) => {
+  app.post('', { schema: { summary: 'Create a workspace (you become its owner)', body: createBody, response: { 201: workspaceAnswer, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const user = requireUser(request);
     if (ctx.config.signup.disableWorkspaceCreation) {
       throw forbidden('Creating workspaces is disabled on this server (DISABLE_WORKSPACE_CREATION); ask an admin to invite you', 'workspace_creation_disabled');
     }
-    const body = parseInput(createBody, request.body, 'body');
-    const workspace = await createWorkspace(ctx.pool, user, body);
+    const workspace = await createWorkspace(ctx.pool, user, request.body);
     return reply.code(201).send({ workspace: workspaceJson(workspace) });
   });
+};
 
-  app.get('/api/v1/workspaces/:slug', async (request) => {
-    const user = requireUser(request);
-    const { slug } = parseInput(slugParams, request.params, 'params');
-    return { workspace: workspaceJson(await resolveWorkspace(ctx.pool, slug, user)) };
-  });
+/** `/api/v1/workspaces/:slug`: read it, rename it (admin). */
+export const registerWorkspace: RouteModule = (app, ctx) => {
+  app.get('', { schema: { summary: 'Read a workspace', params: slugParams, response: { 200: workspaceAnswer, ...ERROR_RESPONSES } } }, async (request) => ({
+    workspace: workspaceJson(workspaceOf(request)),
+  }));
 
-  app.patch('/api/v1/workspaces/:slug', async (request) => {
-    const user = requireUser(request);
-    const { slug } = parseInput(slugParams, request.params, 'params');
-    const body = parseInput(updateBody, request.body, 'body');
-    const workspace = await transaction(ctx.pool, undefined, async ({ client }) => {
-      const access = await resolveWorkspace(client, slug, user);
-      requireAdmin(access, 'rename the workspace');
-      return renameWorkspace(client, access, body.name);
-    });
-    return { workspace: workspaceJson(workspace) };
+  app.patch('', { schema: { summary: 'Rename a workspace (admin)', params: slugParams, body: updateBody, response: { 200: workspaceAnswer, ...ERROR_RESPONSES } } }, async (request) => {
+    const access = workspaceOf(request);
+    requireAdmin(access, 'rename the workspace');
+    return { workspace: workspaceJson(await renameWorkspace(ctx.pool, access, request.body.name)) };
   });
 };

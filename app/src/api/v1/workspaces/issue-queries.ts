@@ -1,0 +1,202 @@
+/**
+ * Issue queries: sequential numbers per workspace (taken under the workspace row lock in the
+ * insert transaction, so concurrent creates never share one), lookup by `42` or `ENG-42`,
+ * keyset pagination newest first with filters, and changes that append their live-update
+ * event in the same transaction. Every query is scoped by the workspace id and joins the
+ * caller's membership, so a member removed meanwhile sees nothing.
+ */
+import { HttpError, notFound } from '../../errors.ts';
+import { prepared, preparedDynamic } from '../../../db/statements.ts';
+import type { IssueJson, IssueStatus, Priority } from '../json.ts';
+import type { WorkspaceAccess } from './access.ts';
+import type { Db, Tx } from './db.ts';
+import { MAX_INT, iso, refNumber } from './schemas.ts';
+import { searchCondition } from './search.ts';
+
+export interface IssueRow {
+  id: string;
+  number: number;
+  title: string;
+  description: string;
+  status: IssueStatus;
+  priority: Priority;
+  assignee_id: string | null;
+  author_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  closed_at: Date | null;
+}
+
+export const ISSUE_COLUMNS =
+  'i.id, i.number, i.title, i.description, i.status, i.priority, i.assignee_id, i.author_id, i.created_at, i.updated_at, i.closed_at';
+
+export const toIssueJson = (row: IssueRow, issueKey: string): IssueJson => ({
+  id: row.id,
+  number: row.number,
+  key: `${issueKey}-${row.number}`,
+  title: row.title,
+  description: row.description,
+  status: row.status,
+  priority: row.priority,
+  assigneeId: row.assignee_id,
+  authorId: row.author_id,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+  closedAt: iso(row.closed_at),
+});
+
+export interface IssueInput {
+  title: string;
+  description?: string | null;
+  status?: IssueStatus;
+  priority?: Priority;
+  assigneeId?: string | null;
+}
+
+export type IssuePatch = Partial<{ title: string; description: string | null; status: IssueStatus; priority: Priority; assigneeId: string | null }>;
+
+export interface IssueFilters {
+  statuses?: IssueStatus[];
+  /** A user id, or null for unassigned. */
+  assigneeId?: string | null;
+  q?: string;
+  limit: number;
+  /** Only issues numbered below this (keyset pagination). */
+  before?: number;
+}
+
+export const invalid = (path: string, message: string) => new HttpError(400, 'validation_failed', `${path}: ${message}`, [{ path, message }]);
+
+export function encodeCursor(number: number): string {
+  return Buffer.from(JSON.stringify({ n: number })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number {
+  try {
+    if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw new Error('not base64url');
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { n?: unknown };
+    const n = parsed?.n;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_INT) return n;
+  } catch {
+    // fall through
+  }
+  throw invalid('cursor', 'is not a cursor from this API (pass nextCursor back unchanged)');
+}
+
+export async function isMember(db: Db, workspaceId: string, userId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM workspace_members WHERE workspace_id = $1 AND user_id = $2', [workspaceId, userId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** The SQL and values of one page of issues: exported so the benchmark runs exactly this statement. */
+export function listIssuesStatement(access: WorkspaceAccess, filters: IssueFilters): { text: string; values: unknown[] } {
+  const values: unknown[] = [access.id, access.userId];
+  const where = ['i.workspace_id = $1'];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (filters.statuses) where.push(`i.status = ANY(${param(filters.statuses)}::text[])`);
+  if (filters.assigneeId === null) where.push('i.assignee_id IS NULL');
+  else if (filters.assigneeId !== undefined) where.push(`i.assignee_id = ${param(filters.assigneeId)}`);
+  if (filters.q) where.push(searchCondition(filters.q, access.issueKey, param));
+  if (filters.before !== undefined) where.push(`i.number < ${param(filters.before)}`);
+  const text = `SELECT ${ISSUE_COLUMNS} FROM issues i
+       JOIN workspace_members me ON me.workspace_id = i.workspace_id AND me.user_id = $2
+      WHERE ${where.join(' AND ')}
+      ORDER BY i.number DESC LIMIT ${param(filters.limit + 1)}`;
+  return { text, values };
+}
+
+export async function listIssues(db: Db, access: WorkspaceAccess, filters: IssueFilters): Promise<{ rows: IssueRow[]; more: boolean }> {
+  const { text, values } = listIssuesStatement(access, filters);
+  const { rows } = await db.query<IssueRow>(preparedDynamic('issues-list', text, values));
+  return { rows: rows.slice(0, filters.limit), more: rows.length > filters.limit };
+}
+
+const FIND_SQL = `SELECT ${ISSUE_COLUMNS} FROM issues i
+       JOIN workspace_members me ON me.workspace_id = i.workspace_id AND me.user_id = $3
+      WHERE i.workspace_id = $1 AND i.number = $2`;
+
+export async function findIssue(db: Db, access: WorkspaceAccess, number: number, options: { lock?: boolean } = {}): Promise<IssueRow | undefined> {
+  const { rows } = options.lock
+    ? await db.query<IssueRow>(prepared('issues-find-lock', `${FIND_SQL} FOR UPDATE OF i`, [access.id, number, access.userId]))
+    : await db.query<IssueRow>(prepared('issues-find', FIND_SQL, [access.id, number, access.userId]));
+  return rows[0];
+}
+
+/** The issue named by `ref` in this workspace, or 404. */
+export async function requireIssue(db: Db, access: WorkspaceAccess, ref: string, options: { lock?: boolean } = {}): Promise<IssueRow> {
+  const number = refNumber(ref, access.issueKey);
+  const row = number === undefined ? undefined : await findIssue(db, access, number, options);
+  if (!row) throw notFound(`No issue ${ref} in this workspace`);
+  return row;
+}
+
+async function checkAssignee(db: Db, access: WorkspaceAccess, assigneeId: string | null | undefined): Promise<void> {
+  if (assigneeId && !(await isMember(db, access.id, assigneeId))) throw invalid('assigneeId', 'is not a member of this workspace');
+}
+
+/**
+ * Takes the next number and inserts in one statement: the UPDATE holds the workspace row lock
+ * until COMMIT, which serializes concurrent creates in one workspace (each gets the next number).
+ */
+const CREATE_SQL = `WITH taken AS (
+       UPDATE workspaces w SET next_issue_number = next_issue_number + 1
+        WHERE w.id = $1 AND EXISTS (SELECT 1 FROM workspace_members me WHERE me.workspace_id = w.id AND me.user_id = $7)
+        RETURNING next_issue_number - 1 AS number
+     )
+     INSERT INTO issues AS i (workspace_id, number, title, description, status, priority, assignee_id, author_id, closed_at)
+     SELECT $1::uuid, taken.number, $2::text, $3::text, $4::text, $5::text, $6::uuid, $7::uuid, CASE WHEN $4::text = 'closed' THEN now() END FROM taken
+     RETURNING ${ISSUE_COLUMNS}`;
+
+export async function createIssue(tx: Tx, access: WorkspaceAccess, input: IssueInput): Promise<IssueRow> {
+  await checkAssignee(tx.client, access, input.assigneeId);
+  const values = [access.id, input.title, input.description ?? '', input.status ?? 'open', input.priority ?? 'none', input.assigneeId ?? null, access.userId];
+  const { rows } = await tx.client.query<IssueRow>(prepared('issues-create', CREATE_SQL, values));
+  const issue = rows[0];
+  if (!issue) throw notFound(`No workspace "${access.slug}" (or you are not a member)`);
+  await tx.emit(access.id, 'issue.created', { issue: toIssueJson(issue, access.issueKey) });
+  return issue;
+}
+
+/** Applies the changes that differ from the stored issue; no change, no event. */
+export async function updateIssue(tx: Tx, access: WorkspaceAccess, ref: string, patch: IssuePatch): Promise<IssueRow> {
+  const current = await requireIssue(tx.client, access, ref, { lock: true });
+  const columns: Record<keyof IssuePatch, { column: string; value: unknown; now: unknown }> = {
+    title: { column: 'title', value: patch.title, now: current.title },
+    description: { column: 'description', value: patch.description === null ? '' : patch.description, now: current.description },
+    status: { column: 'status', value: patch.status, now: current.status },
+    priority: { column: 'priority', value: patch.priority, now: current.priority },
+    assigneeId: { column: 'assignee_id', value: patch.assigneeId, now: current.assignee_id },
+  };
+  const changed = (Object.keys(columns) as (keyof IssuePatch)[]).filter((k) => columns[k].value !== undefined && columns[k].value !== columns[k].now);
+  if (changed.length === 0) return current;
+  if (changed.includes('assigneeId')) await checkAssignee(tx.client, access, patch.assigneeId);
+  const values: unknown[] = [current.id, access.id, access.userId];
+  const sets = changed.map((k) => {
+    values.push(columns[k].value);
+    return `${columns[k].column} = $${values.length}`;
+  });
+  if (changed.includes('status')) {
+    // closed_at follows the status: set when it closes, cleared when it reopens.
+    values.push(patch.status);
+    sets.push(`closed_at = CASE WHEN $${values.length}::text = 'closed' THEN coalesce(i.closed_at, now()) END`);
+  }
+  const { rows } = await tx.client.query<IssueRow>(
+    `UPDATE issues i SET ${sets.join(', ')}, updated_at = now()
+      WHERE i.id = $1 AND i.workspace_id = $2
+        AND EXISTS (SELECT 1 FROM workspace_members me WHERE me.workspace_id = i.workspace_id AND me.user_id = $3)
+      RETURNING ${ISSUE_COLUMNS}`,
+    values,
+  );
+  const issue = rows[0];
+  if (!issue) throw notFound(`No issue ${ref} in this workspace`);
+  await tx.emit(access.id, 'issue.updated', { issue: toIssueJson(issue, access.issueKey), changes: changed });
+  return issue;
+}
+
+export async function deleteIssue(tx: Tx, access: WorkspaceAccess, issue: IssueRow): Promise<void> {
+  await tx.client.query('DELETE FROM issues WHERE id = $1 AND workspace_id = $2', [issue.id, access.id]);
+  await tx.emit(access.id, 'issue.deleted', { issueId: issue.id, issueNumber: issue.number, key: `${access.issueKey}-${issue.number}` });
+}
