@@ -3,13 +3,13 @@
  * a data folder, migrations, api and web listening on loopback only, readiness 200 through the
  * web server; and the data survives a restart.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, waitForHttp, type AppProcess } from '../../test/support/app.ts';
+import { waitForHttp, type AppProcess } from '../../test/support/app.ts';
 import { freePort } from '../../test/support/servers.ts';
+import { spawnNpmStart } from './support/npm-start.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'slipway-local-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -41,41 +41,21 @@ function ipv6(bytes: number[]): string {
 
 async function npmStart(): Promise<{ process: AppProcess; webUrl: string; ports: { web: number; api: number } }> {
   const [web, api, db] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn('npm', ['start', '--silent'], {
-    cwd: REPO_ROOT,
-    // Only what a fresh machine has: no DATABASE_URL, no REDIS_URL.
-    // SLIPWAY_API_URL is exported as the README tells CLI users: it must not become the web
-    // server's upstream (the web server would forward /api to itself).
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      WEB_PORT: String(web),
-      API_PORT: String(api),
-      SLIPWAY_EMBEDDED_DB_PORT: String(db),
-      SLIPWAY_DATA_DIR: dataDir,
-      SLIPWAY_API_URL: `http://localhost:${web}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+  // Only what a fresh machine has: no DATABASE_URL, no REDIS_URL. SLIPWAY_API_URL is exported
+  // as the README tells CLI users: it must not become the web server's upstream (the web
+  // server would forward /api to itself).
+  const process_ = spawnNpmStart({
+    WEB_PORT: String(web),
+    API_PORT: String(api),
+    SLIPWAY_EMBEDDED_DB_PORT: String(db),
+    SLIPWAY_DATA_DIR: dataDir,
+    SLIPWAY_API_URL: `http://localhost:${web}`,
   });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const process_: AppProcess = {
-    child,
-    output: () => output,
-    exited,
-    async stop(signal = 'SIGINT') {
-      // npm runs the program as a child: signal the whole group, as Ctrl+C does.
-      process.kill(-child.pid!, signal);
-      return exited;
-    },
-  };
   return { process: process_, webUrl: `http://127.0.0.1:${web}`, ports: { web, api } };
 }
 
 describe('npm start', () => {
+  // Two starts from source on two shared cores can take longer than the default test timeout.
   it('serves the app on the embedded database with readiness 200, and keeps data across restarts', async () => {
     const first = await npmStart();
     try {
@@ -100,5 +80,5 @@ describe('npm start', () => {
     } finally {
       await second.process.stop();
     }
-  });
+  }, 180_000);
 });

@@ -9,12 +9,14 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
+import type { Logger } from 'pino';
 import { loadApiConfig } from '../config/api.ts';
 import { ConfigError } from '../config/env.ts';
 import { LOOPBACK_HOST } from '../config/listen.ts';
-import { loadMigrateConfig } from '../config/migrate.ts';
+import { loadMigrateConfig, type MigrateConfig } from '../config/migrate.ts';
 import { loadWebConfig } from '../config/web.ts';
 import { createLogger } from '../logger.ts';
+import { createLocalLogger } from './log.ts';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -40,7 +42,7 @@ async function startEmbeddedDatabase(dataDir: string, port: number): Promise<Emb
   };
 }
 
-async function ensureUiBuilt(log: ReturnType<typeof createLogger>): Promise<void> {
+async function ensureUiBuilt(log: Logger): Promise<void> {
   if (existsSync(join(repoRoot, 'dist/ui/index.html'))) return;
   if (!existsSync(join(repoRoot, 'app/ui/vite.config.ts'))) return;
   log.info('building the web UI once (dist/ui)…');
@@ -54,10 +56,34 @@ function withDotenv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return existsSync(file) ? { ...parseDotenv(readFileSync(file)), ...env } : env;
 }
 
+/** A failure `npm start` reports in one line that says what to do: no stack trace. */
+export class LocalStartError extends Error {}
+
+/** Your own database (DATABASE_URL or DB_HOST) must answer before migrations run. */
+async function waitForDatabase(config: MigrateConfig, log: Logger): Promise<void> {
+  const { connectWithRetry, DatabaseConnectError } = await import('../migrate/command.ts');
+  const { connectionConfig } = await import('../db/pool.ts');
+  try {
+    const client = await connectWithRetry(connectionConfig(config.database, log), config.connectTimeoutSeconds, log, undefined, config.database);
+    await client.end();
+  } catch (error) {
+    if (!(error instanceof DatabaseConnectError)) throw error;
+    // A TLS failure's message already names the setting to change.
+    const fix =
+      error.failure.kind === 'tls'
+        ? ''
+        : config.database.source === 'DATABASE_URL'
+          ? ' Check DATABASE_URL, or unset it to use the embedded database.'
+          : ' Check DB_HOST and DB_PORT, or unset DB_HOST to use the embedded database.';
+    throw new LocalStartError(`${error.message}.${fix}`);
+  }
+}
+
 export async function startLocal(env: NodeJS.ProcessEnv = withDotenv(process.env)): Promise<{ stop(): Promise<void> }> {
-  const log = createLogger({ level: env.LOG_LEVEL?.trim() || 'info', name: 'local' });
-  // Loopback unless HOST says otherwise: development answers reveal sign-in links.
-  const settings: NodeJS.ProcessEnv = { SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', ...env, HOST: env.HOST?.trim() || LOOPBACK_HOST };
+  const log = createLocalLogger('local', env.LOG_LEVEL?.trim() || 'info');
+  // Loopback unless HOST says otherwise: development answers reveal sign-in links. Ctrl+C needs
+  // no load-balancer hold, and waits at most a few seconds for open requests.
+  const settings: NodeJS.ProcessEnv = { SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', SLIPWAY_SHUTDOWN_DRAIN_SECONDS: '5', ...env, HOST: env.HOST?.trim() || LOOPBACK_HOST };
   let embedded: EmbeddedDatabase | undefined;
   if (!settings.DATABASE_URL?.trim() && !settings.DB_HOST?.trim()) {
     const dataDir = settings.SLIPWAY_DATA_DIR?.trim() || join(repoRoot, '.data/pglite');
@@ -67,9 +93,12 @@ export async function startLocal(env: NodeJS.ProcessEnv = withDotenv(process.env
     log.info({ dataDir }, 'using the embedded PostgreSQL (set DATABASE_URL to use your own server)');
   }
   try {
+    const migrateConfig = loadMigrateConfig(settings);
+    const migrateLog = createLocalLogger('migrate', 'info');
+    if (!embedded) await waitForDatabase(migrateConfig, migrateLog);
     const { runMigrate } = await import('../migrate/command.ts');
-    const code = await runMigrate(['up'], loadMigrateConfig(settings), createLogger({ level: 'info', name: 'migrate' }));
-    if (code !== 0) throw new Error('migrate up failed; see the log above');
+    const code = await runMigrate(['up'], migrateConfig, migrateLog);
+    if (code !== 0) throw new LocalStartError('migrate up failed; see the log above.');
 
     const apiConfig = loadApiConfig(settings);
     // The web server forwards to the API started here (SLIPWAY_API_URL is the CLI's setting).
@@ -108,7 +137,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       });
     }
   } catch (error) {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : `npm start failed: ${(error as Error).stack ?? error}`}\n`);
+    const message =
+      error instanceof ConfigError ? error.message : error instanceof LocalStartError ? `npm start: ${error.message}` : `npm start failed: ${(error as Error).stack ?? error}`;
+    process.stderr.write(`${message}\n`);
     process.exit(1);
   }
 }
