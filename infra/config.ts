@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { IMAGE_TAG_PATTERN } from './outputs.ts';
 
 export const PROFILES = ['production', 'trial'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -121,7 +122,7 @@ export const settingsSchema = z.object({
   MIGRATE_MEMORY_MIB: int(512, 30720, 'use a Fargate memory size for MIGRATE_CPU'),
   LOG_RETENTION_DAYS: int(1, 3653, `use one of ${LOG_RETENTION_DAYS_ALLOWED.join(', ')}`),
   IMAGE_TAG: optional(
-    text(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'is not a container image tag. Fix: e.g. the git commit, 3f2a9c1'),
+    text(new RegExp(IMAGE_TAG_PATTERN), 'is not a container image tag. Fix: e.g. the git commit, 3f2a9c1'),
   ),
   ECR_KEEP_RELEASES: int(5, 1000, 'keep at least 5 images so rollbacks have somewhere to go'),
   SHUTDOWN_HOLD_SECONDS: int(0, 60),

@@ -18,6 +18,12 @@ export function stackNames(appName: string): Readonly<Record<StackKey, string>> 
 export const IMAGE_TAG_PARAMETER = 'ImageTag';
 
 /**
+ * What a release (image tag) may look like, as ECR allows it: the settings, the ImageTag
+ * parameter's allowedPattern and the operator commands all check this one rule.
+ */
+export const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
+
+/**
  * A second parameter of the service stack: changing it (any new value, e.g. a timestamp)
  * rolls the api and web tasks without a new image, so they re-read their secrets.
  */

@@ -14,7 +14,7 @@ import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
 import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
 import { REDIS_PORT } from '../constructs/redis-cache.ts';
-import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, OUTPUT_KEYS, ROLLOUT_PARAMETER, releaseHistoryPrefix } from '../outputs.ts';
+import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, IMAGE_TAG_PATTERN, OUTPUT_KEYS, ROLLOUT_PARAMETER, releaseHistoryPrefix } from '../outputs.ts';
 import type { DataStack } from './data-stack.ts';
 
 /** Ports of the app's commands (app/API.md). */
@@ -58,7 +58,7 @@ export class ServiceStack extends Stack {
     this.imageTag = new CfnParameter(this, IMAGE_TAG_PARAMETER, {
       type: 'String',
       description: 'Release to run: a tag of the app image in the ECR repository',
-      allowedPattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+      allowedPattern: IMAGE_TAG_PATTERN,
       ...(config.release.imageTag ? { default: config.release.imageTag } : {}),
     });
     const release = this.imageTag.valueAsString;

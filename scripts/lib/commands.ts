@@ -1,5 +1,6 @@
 /** Flag specs and flag-to-options mapping for deploy and rollback (main() stays thin). */
 import { loadConfig, type SlipwayConfig } from '../../infra/config.ts';
+import { IMAGE_TAG_PATTERN } from '../../infra/outputs.ts';
 import { makeClients, type AwsClients } from './aws.ts';
 import { ALLOW_OVER_BUDGET_OPTION } from './cost/budget.ts';
 import { secondsFlag, stringFlag, UsageError, type CommandSpec, type Flags, type OptionSpec } from './cli.ts';
@@ -62,7 +63,7 @@ export function timeoutsFrom(flags: Flags): Timeouts {
   };
 }
 
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const TAG_RE = new RegExp(IMAGE_TAG_PATTERN);
 
 function tagFlag(flags: Flags, name: string): string | undefined {
   const tag = stringFlag(flags, name);

@@ -1,16 +1,11 @@
 /**
  * `slipway stats`: one JSON line with row counts, for restore drills to compare a restored
- * copy with its source (`{"counts":{"workspaces":N,"users":N,"issues":N,...}}`).
+ * copy with its source. The tables and the shape are in `contract.ts`.
  */
 import type pg from 'pg';
+import { COUNTED_TABLES, NEWEST_TABLES, type Stats } from './contract.ts';
 
-export const COUNTED_TABLES = ['workspaces', 'users', 'issues', 'comments', 'attachments'] as const;
-
-export interface Stats {
-  readonly counts: Record<(typeof COUNTED_TABLES)[number], number>;
-  /** The newest row's time per table, so a drill can see how recent the copy is. */
-  readonly newest: Record<'issues' | 'comments', string | null>;
-}
+export { COUNTED_TABLES, type Stats } from './contract.ts';
 
 export async function collectStats(db: Pick<pg.ClientBase, 'query'>): Promise<Stats> {
   const counts = {} as Stats['counts'];
@@ -18,8 +13,8 @@ export async function collectStats(db: Pick<pg.ClientBase, 'query'>): Promise<St
     const result = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
     counts[table] = Number(result.rows[0]!.n);
   }
-  const newest = {} as Stats['newest'];
-  for (const table of ['issues', 'comments'] as const) {
+  const newest = {} as Record<(typeof NEWEST_TABLES)[number], string | null>;
+  for (const table of NEWEST_TABLES) {
     const result = await db.query<{ t: Date | null }>(`SELECT max(created_at) AS t FROM ${table}`);
     newest[table] = result.rows[0]!.t?.toISOString() ?? null;
   }
