@@ -1,13 +1,11 @@
 /** npm run restore-drill [-- --cutover | --rollback | --cleanup]: point-in-time restore drills (see --help). */
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { processIo, runCommand } from './lib/cli.ts';
 import { loadContext } from './lib/commands.ts';
-import { drillOptionsFrom, RESTORE_SPEC, restoreFlow } from './lib/restore-command.ts';
+import { drillOptionsFrom, RESTORE_SPEC, restoreFlow } from './lib/restore/command.ts';
 import { zxRunner } from './lib/runner.ts';
 import { realClock } from './lib/wait.ts';
 
 process.exitCode = await runCommand(RESTORE_SPEC, processIo(), async (flags, reporter) => {
   const { config, clients } = loadContext();
-  const logs = new CloudWatchLogsClient({ region: config.region });
-  return restoreFlow(flags, drillOptionsFrom(flags, config), { ...clients, logs, runner: zxRunner, clock: realClock, reporter });
+  return restoreFlow(flags, drillOptionsFrom(flags, config), { ...clients, runner: zxRunner, clock: realClock, reporter });
 });

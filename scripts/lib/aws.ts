@@ -1,8 +1,10 @@
 /** The AWS SDK v3 clients the scripts use; flows take them injected, main() makes real ones. */
 import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -17,6 +19,8 @@ export interface AwsClients {
   readonly cfn: CloudFormationClient;
   readonly ecr: ECRClient;
   readonly ecs: ECSClient;
+  readonly iam: IAMClient;
+  readonly logs: CloudWatchLogsClient;
   readonly rds: RDSClient;
   readonly route53: Route53Client;
   readonly s3: S3Client;
@@ -27,13 +31,22 @@ export interface AwsClients {
   readonly sts: STSClient;
 }
 
-export function makeClients(region: string): AwsClients {
-  const c = { region };
+/** Settings every client shares; main() gives only the region (endpoint and credentials come from the SDK's chain). */
+export interface ClientSettings {
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export function makeClients(region: string, settings: Partial<ClientSettings> = {}): AwsClients {
+  const c = { ...settings, region };
   return {
     acm: new ACMClient(c),
     cfn: new CloudFormationClient(c),
     ecr: new ECRClient(c),
     ecs: new ECSClient(c),
+    iam: new IAMClient(c),
+    logs: new CloudWatchLogsClient(c),
     rds: new RDSClient(c),
     route53: new Route53Client(c),
     s3: new S3Client(c),

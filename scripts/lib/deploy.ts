@@ -4,21 +4,20 @@
  * roll back to the previous release the same way and gate again. Every attempt is recorded in
  * the SSM release history.
  */
-import type { ECRClient } from '@aws-sdk/client-ecr';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SlipwayConfig } from '../../infra/config.ts';
-import { releaseHistoryPrefix, ROLLOUT_PARAMETER, stackNames } from '../../infra/outputs.ts';
-import { readSecret } from './aws.ts';
+import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
 import { formatDuration, type CommandResult } from './cli.ts';
 import { guardBudget } from './cost/budget.ts';
-import { describeRunning, type RunningRelease, type ServiceRef } from './ecs.ts';
+import { describeRunning, type RunningRelease } from './ecs.ts';
+import { gate, smokeOptionsFor } from './gate.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
 import { migrationOf, recordRelease, type ReleaseRecord } from './releases.ts';
-import { cdkDiff, gate, guardDiff, rollRelease, type RollDeps, type RollOutcome, type RollTarget, type Timeouts } from './release-flow.ts';
+import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
+import { restartServices } from './restart.ts';
 import { runOrThrow } from './runner.ts';
-import type { SmokeOptions, SmokeReport } from './smoke.ts';
+import type { SmokeReport } from './smoke.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
+import { deployTargets } from './targets.ts';
 
 export interface DeployOptions {
   readonly config: SlipwayConfig;
@@ -36,44 +35,7 @@ export interface DeployOptions {
   readonly timeouts: Timeouts;
 }
 
-export interface DeployDeps extends RollDeps {
-  readonly ecr: ECRClient;
-  readonly ssm: SSMClient;
-  readonly secrets: SecretsManagerClient;
-}
-
-/** Deploy targets: every stack for a release; the service stack alone for a rollback. */
-export function deployTargets(deps: Pick<DeployDeps, 'cfn'>, appName: string): { all: RollTarget; serviceOnly: RollTarget } {
-  const services = () => serviceRef(new StackOutputs(deps.cfn, appName));
-  const names = stackNames(appName);
-  const failureOrder = [names.service, names.data, names.edge, names.registry, names.network, names.observability];
-  return {
-    all: { stacks: ['--all'], exclusively: false, serviceStack: names.service, stackNames: failureOrder, services },
-    serviceOnly: { stacks: [names.service], exclusively: true, serviceStack: names.service, stackNames: [names.service], services },
-  };
-}
-
-/** Service names from the stack outputs; before the first deploy there are none yet. */
-export async function serviceRef(outputs: StackOutputs): Promise<ServiceRef> {
-  const [cluster, api, web] = await Promise.all([outputs.find('clusterName'), outputs.find('apiServiceName'), outputs.find('webServiceName')]);
-  if (!cluster || !api || !web) throw new Error(`the service stack has no cluster or service outputs yet (${stackNames(outputs.appName).service})`);
-  return { cluster, services: [api, web] };
-}
-
-/** Everything the gate needs from the stacks: URL and metrics token. */
-export async function smokeOptionsFor(
-  outputs: StackOutputs,
-  deps: Pick<DeployDeps, 'secrets'>,
-  config: SlipwayConfig,
-  expectRelease: string,
-  timeoutMs: number,
-  token?: string,
-): Promise<SmokeOptions> {
-  const baseUrl = new URL((await outputs.find('appUrl')) ?? config.appUrl);
-  const metricsArn = await outputs.find('metricsTokenSecretArn');
-  const metricsToken = metricsArn ? await readSecret(deps.secrets, metricsArn) : undefined;
-  return { baseUrl, expectRelease, timeoutMs, metricsToken, token };
-}
+export type DeployDeps = ReleaseDeps;
 
 interface Attempt {
   release: string;
@@ -243,30 +205,6 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
       : `rolled back to ${previous} but its gate failed too (${backReport?.failed.join('; ')})`
     : `the rollback to ${previous} failed too (${back.reason})`;
   return { ok: false, summary: `${tag} ${whatFailed}; ${after}; running now: ${describeRunning(back.running as RunningRelease[])}`, document: doc };
-}
-
-/**
- * Replaces the api and web tasks on the running release, so they re-read their secrets (after a
- * rotation or a database cutover): the service stack gets a new RolloutId parameter through CDK,
- * so CloudFormation stays the source of truth and the next deploy keeps it.
- */
-export async function restartServices(
-  deps: RollDeps,
-  appName: string,
-  timeouts: Timeouts,
-  allowStatefulReplacement = false,
-): Promise<{ release: string; rolloutId: string; outcome: RollOutcome }> {
-  const release = await currentImageTag(deps.cfn, appName);
-  if (!release) throw new Error(`the service stack of ${appName} is not deployed: nothing to restart`);
-  await assertStackIdle(deps.cfn, stackNames(appName).service);
-  const rolloutId = `restart-${new Date(deps.clock.now()).toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
-  const target = deployTargets(deps, appName).serviceOnly;
-  const extra = { [ROLLOUT_PARAMETER]: rolloutId };
-  const diff = await cdkDiff(deps, target, release, extra);
-  guardDiff(diff, allowStatefulReplacement, deps.reporter);
-  deps.reporter.line(`  restarting the api and web tasks on ${release} (${ROLLOUT_PARAMETER}=${rolloutId})`);
-  const outcome = await rollRelease(deps, target, release, timeouts, extra);
-  return { release, rolloutId, outcome };
 }
 
 /** `npm run deploy -- --restart`: restart on the running release, then gate it. */

@@ -6,25 +6,29 @@
  * `npm run rollback` all go through rollRelease().
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { IMAGE_TAG_PARAMETER } from '../../infra/outputs.ts';
 import { formatDuration, type Reporter } from './cli.ts';
 import { describeRisk, parseCdkDiff, statefulRisks, type DiffChange } from './diff-guard.ts';
 import { describeRunning, runningReleases, waitServicesStable, type RunningRelease, type ServiceRef } from './ecs.ts';
 import type { CommandRunner } from './runner.ts';
 import { stackFailureReason } from './stacks.ts';
-import { runSmoke, smokeSummary, type SmokeOptions, type SmokeReport } from './smoke.ts';
-import { formatCheck } from './smoke-command.ts';
-import type { Clock } from './wait.ts';
+import type { GateDeps } from './gate.ts';
 
-export interface RollDeps {
+export interface RollDeps extends GateDeps {
   readonly cfn: CloudFormationClient;
   readonly ecs: ECSClient;
   readonly runner: CommandRunner;
-  readonly clock: Clock;
-  readonly reporter: Reporter;
-  /** The smoke gate; tests replace it. @default runSmoke */
-  readonly smoke?: (options: SmokeOptions) => Promise<SmokeReport>;
+}
+
+/** What deploy, rollback and restart need: rolling, the release history, images and secrets. */
+export interface ReleaseDeps extends RollDeps {
+  readonly ecr: ECRClient;
+  readonly ssm: SSMClient;
+  readonly secrets: SecretsManagerClient;
 }
 
 export interface RollTarget {
@@ -133,12 +137,4 @@ export async function rollRelease(deps: RollDeps, target: RollTarget, tag: strin
   const running = await runningReleases(deps.ecs, services);
   reporter.step('pass', 'services stable', describeRunning(running));
   return { ok: true, running };
-}
-
-export async function gate(deps: Pick<RollDeps, 'clock' | 'reporter' | 'smoke'>, options: SmokeOptions): Promise<SmokeReport> {
-  deps.reporter.line(`  smoke gate against ${options.baseUrl.href}, expecting release ${options.expectRelease}`);
-  const report = await (deps.smoke ?? ((o) => runSmoke(o, { clock: deps.clock })))(options);
-  for (const check of report.checks) deps.reporter.line(`    ${formatCheck(check)}`);
-  deps.reporter.step(report.ok ? 'pass' : 'fail', 'smoke gate', smokeSummary(report));
-  return report;
 }

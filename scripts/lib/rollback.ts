@@ -7,10 +7,11 @@ import type { CommandResult } from './cli.ts';
 import { describeRunning } from './ecs.ts';
 import { imageDigest } from './image.ts';
 import { listReleases, migrationOf, previousGoodRelease, recordRelease } from './releases.ts';
-import { cdkDiff, gate, guardDiff, rollRelease, type Timeouts } from './release-flow.ts';
+import { gate, smokeOptionsFor } from './gate.ts';
+import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
 import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
-import { deployTargets, smokeOptionsFor, type DeployDeps } from './deploy.ts';
+import { deployTargets } from './targets.ts';
 
 export interface RollbackOptions {
   readonly config: SlipwayConfig;
@@ -22,7 +23,7 @@ export interface RollbackOptions {
 }
 
 /** `--list`: the release history, newest first, marking the running release. */
-export async function listHistory(o: Pick<RollbackOptions, 'config'>, deps: Pick<DeployDeps, 'cfn' | 'ssm' | 'reporter'>): Promise<CommandResult> {
+export async function listHistory(o: Pick<RollbackOptions, 'config'>, deps: Pick<ReleaseDeps, 'cfn' | 'ssm' | 'reporter'>): Promise<CommandResult> {
   const prefix = releaseHistoryPrefix(o.config.appName);
   const current = await currentImageTag(deps.cfn, o.config.appName);
   const history = await listReleases(deps.ssm, prefix, (name, reason) => deps.reporter.step('warn', 'unreadable release record', `${name}: ${reason}`));
@@ -41,7 +42,7 @@ export async function listHistory(o: Pick<RollbackOptions, 'config'>, deps: Pick
   };
 }
 
-export async function rollback(o: RollbackOptions, deps: DeployDeps): Promise<CommandResult> {
+export async function rollback(o: RollbackOptions, deps: ReleaseDeps): Promise<CommandResult> {
   const { reporter, clock, cfn } = deps;
   const { config } = o;
   const prefix = releaseHistoryPrefix(config.appName);

@@ -13,6 +13,7 @@ import {
   type Flags,
   type Reporter,
 } from './cli.ts';
+import { formatCheck } from './gate.ts';
 import { runSmoke, smokeSummary, type CheckResult, type SmokeOptions, type SmokeReport } from './smoke.ts';
 import type { Clock } from './wait.ts';
 
@@ -62,13 +63,6 @@ export function smokeOptionsFromFlags(flags: Flags): SmokeOptions {
     httpPort: intFlag(flags, 'http-port', 1),
     ca,
   };
-}
-
-export function formatCheck(check: CheckResult): string {
-  const mark = check.status === 'pass' ? MARKS.pass : check.status === 'fail' ? MARKS.fail : MARKS.skip;
-  const attempts = check.attempts > 1 ? `, ${check.attempts} attempts` : '';
-  const fix = check.fix && check.status === 'fail' ? `\n    fix: ${check.fix}` : '';
-  return `${mark} ${check.name}: ${check.detail} (${formatDuration(check.durationMs)}${attempts})${fix}`;
 }
 
 export function smokeDocument(report: SmokeReport): Record<string, unknown> {

@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSettings } from '../../infra/config.ts';
 import { parseFlags, UsageError } from '../lib/cli.ts';
-import { drillOptionsFrom, RESTORE_SPEC } from '../lib/restore-command.ts';
-import { assertDeletable, cleanupDrills, rollbackCutover, runDrill, type DrillOptions } from '../lib/restore.ts';
+import { drillOptionsFrom, RESTORE_SPEC } from '../lib/restore/command.ts';
+import { cleanupDrills } from '../lib/restore/cleanup.ts';
+import { rollbackCutover } from '../lib/restore/cutover.ts';
+import { assertDeletable } from '../lib/restore/deletion.ts';
+import { runDrill } from '../lib/restore/drill.ts';
+import type { DrillOptions } from '../lib/restore/options.ts';
 import { DRILL_TAGS, makeRestoreWorld, SOURCE, type RestoreScenario } from './support/restore-world.ts';
 import { testConfig } from './support/world.ts';
 
@@ -91,7 +95,7 @@ describe('restore drill', () => {
   });
 
   it('a validation mismatch exits non-zero and keeps the instance for inspection, saying so', async () => {
-    setup({ counts: { source: { workspaces: 4, users: 20, issues: 1500 }, restored: { workspaces: 4, users: 20, issues: 12 } } });
+    setup({ counts: { source: { workspaces: 4, users: 20, issues: 1500, comments: 3000, attachments: 40 }, restored: { workspaces: 4, users: 20, issues: 12, comments: 3000, attachments: 40 } } });
     const result = await runDrill(options(), world.deps);
     expect(result.ok).toBe(false);
     expect(result.summary).toBe(
@@ -99,6 +103,20 @@ describe('restore drill', () => {
     );
     expect(world.deleted).toEqual([]);
     expect(JSON.parse(world.puts[0]!.Body)).toMatchObject({ validation: 'failed' });
+  });
+
+  it('compares every table the stats command counts (comments and attachments too)', async () => {
+    setup({ counts: { source: { workspaces: 4, users: 20, issues: 1500, comments: 3000, attachments: 40 }, restored: { workspaces: 4, users: 20, issues: 1500, comments: 2500, attachments: 40 } } });
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain('comments: source 3000, restored 2500 (drift 500 > 100)');
+  });
+
+  it('a stats line without a counted table names the missing tables', async () => {
+    setup({ counts: { source: { workspaces: 4, users: 20, issues: 1500 }, restored: { workspaces: 4, users: 20, issues: 1500 } } });
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain('source: stats gave no count for comments, attachments (an image older than this kit? pass --skip-row-counts to validate migrations only)');
   });
 
   it('an app image without the stats command fails validation with the way out; --skip-row-counts validates migrations only', async () => {

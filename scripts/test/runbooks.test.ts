@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { allOptions, type CommandSpec } from '../lib/cli.ts';
 import { DEPLOY_SPEC, ROLLBACK_SPEC } from '../lib/commands.ts';
 import { PREFLIGHT_SPEC } from '../lib/preflight.ts';
-import { RESTORE_SPEC } from '../lib/restore-command.ts';
+import { RESTORE_SPEC } from '../lib/restore/command.ts';
 import { SMOKE_SPEC } from '../lib/smoke-command.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

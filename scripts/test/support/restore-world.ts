@@ -16,7 +16,7 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Reporter } from '../../lib/cli.ts';
-import type { RestoreDeps } from '../../lib/restore.ts';
+import type { RestoreDeps } from '../../lib/restore/options.ts';
 import type { SmokeOptions, SmokeReport } from '../../lib/smoke.ts';
 import { fakeClock } from '../../lib/wait.ts';
 import { fakeRunner } from './fake-runner.ts';
@@ -44,7 +44,7 @@ export interface RestoreScenario {
 export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   const scenario: RestoreScenario = {
     pollsUntilAvailable: 3,
-    counts: { source: { workspaces: 4, users: 20, issues: 1500 }, restored: { workspaces: 4, users: 20, issues: 1490 } },
+    counts: { source: { workspaces: 4, users: 20, issues: 1500, comments: 3000, attachments: 40 }, restored: { workspaces: 4, users: 20, issues: 1490, comments: 2990, attachments: 40 } },
     noStats: false,
     gateFailsOnRestored: false,
     extraInstances: [],

@@ -15,7 +15,8 @@ import {
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { waitFor, type Clock } from './wait.ts';
+import { COUNTED_TABLES, readCounts, type Counts } from '../../../app/src/stats/contract.ts';
+import { waitFor, type Clock } from '../wait.ts';
 
 export interface ProbeTarget {
   readonly cluster: string;
@@ -162,8 +163,6 @@ export async function runProbe(
 // What the app prints, and the comparison.
 // ---------------------------------------------------------------------------
 
-export const COUNTED_TABLES = ['workspaces', 'users', 'issues'] as const;
-export type Counts = Record<(typeof COUNTED_TABLES)[number], number>;
 
 export interface DbSnapshot {
   readonly migrationsApplied?: readonly number[];
@@ -185,10 +184,9 @@ export function snapshotFrom(status: ProbeResult, stats: ProbeResult | undefined
     else if (stats.exitCode !== 0) problems.push(`${label}: stats exited ${stats.exitCode ?? '(no exit code)'}${stats.stoppedReason ? ` (${stats.stoppedReason})` : ''}`);
     else if (!statsRecord) problems.push(`${label}: stats printed no counts`);
     else {
-      const raw = statsRecord.counts as Record<string, unknown>;
-      counts = Object.fromEntries(COUNTED_TABLES.map((t) => [t, Number(raw[t])])) as Counts;
-      const bad = COUNTED_TABLES.filter((t) => !Number.isFinite(counts![t]));
-      if (bad.length) problems.push(`${label}: stats gave no count for ${bad.join(', ')}`);
+      const read = readCounts(statsRecord);
+      counts = read.counts;
+      if (read.missing.length) problems.push(`${label}: stats gave no count for ${read.missing.join(', ')} (an image older than this kit? pass --skip-row-counts to validate migrations only)`);
     }
   }
   return {

@@ -1,7 +1,10 @@
 /** Flags of `npm run restore-drill` and their mapping to the flows. */
-import type { SlipwayConfig } from '../../infra/config.ts';
-import { intFlag, isoTimeFlag, secondsFlag, stringFlag, UsageError, type CommandResult, type CommandSpec, type Flags } from './cli.ts';
-import { cleanupDrills, rollbackCutover, runDrill, type DrillOptions, type RestoreDeps } from './restore.ts';
+import type { SlipwayConfig } from '../../../infra/config.ts';
+import { intFlag, isoTimeFlag, secondsFlag, stringFlag, UsageError, type CommandResult, type CommandSpec, type Flags } from '../cli.ts';
+import { cleanupDrills } from './cleanup.ts';
+import { rollbackCutover } from './cutover.ts';
+import { runDrill } from './drill.ts';
+import type { DrillOptions, RestoreDeps } from './options.ts';
 
 export const RESTORE_SPEC: CommandSpec = {
   name: 'restore-drill',

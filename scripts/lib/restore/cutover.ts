@@ -1,0 +1,75 @@
+/**
+ * Cutover and its rollback: the tasks read DB_HOST/DB_PORT from the database secret at start,
+ * so the secret is repointed and the services are restarted through CDK (a new RolloutId on
+ * the running release, which the next cdk deploy keeps), then gated.
+ */
+import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import type { CommandResult } from '../cli.ts';
+import { describeRunning } from '../ecs.ts';
+import { gate, smokeOptionsFor } from '../gate.ts';
+import { restartServices } from '../restart.ts';
+import { StackOutputs } from '../stacks.ts';
+import { cutoverParameter, readCutover, type CutoverRecord } from './cutover-record.ts';
+import { pointSecretAt, readDbSecret } from './database-secrets.ts';
+import type { DrillOptions, RestoreDeps } from './options.ts';
+
+async function restartAndGate(deps: RestoreDeps, o: Pick<DrillOptions, 'config' | 'timeouts' | 'smokeToken'>, outputs: StackOutputs): Promise<{ ok: boolean; detail: string; running: string }> {
+  const timeouts = { deployMs: 60 * 60_000, stableMs: o.timeouts.stableMs, smokeMs: o.timeouts.smokeMs };
+  const { release, outcome } = await restartServices(deps, o.config.appName, timeouts);
+  if (!outcome.ok) return { ok: false, detail: outcome.reason, running: describeRunning(outcome.running) };
+  const smokeOptions = await smokeOptionsFor(outputs, deps, o.config, release, o.timeouts.smokeMs, o.smokeToken);
+  const report = await gate(deps, smokeOptions);
+  return { ok: report.ok, detail: report.ok ? 'smoke gate passed' : report.failed.join('; '), running: describeRunning(outcome.running) };
+}
+
+export async function cutoverTo(
+  deps: RestoreDeps,
+  o: DrillOptions,
+  outputs: StackOutputs,
+  to: { drillId: string; restoredInstance: string; host: string; port: number },
+): Promise<{ ok: boolean; summary: string }> {
+  const { reporter } = deps;
+  const secretArn = await outputs.get('dbSecretArn');
+  const before = await readDbSecret(deps.secrets, secretArn);
+  if (!before.host) throw new Error(`the database secret ${secretArn} has no host field`);
+  const record: CutoverRecord = {
+    drillId: to.drillId,
+    restoredInstance: to.restoredInstance,
+    restoredHost: to.host,
+    restoredPort: to.port,
+    previousInstance: before.dbInstanceIdentifier ?? (await outputs.get('dbInstanceIdentifier')),
+    previousHost: before.host,
+    previousPort: Number(before.port ?? o.config.database.port),
+    at: new Date(deps.clock.now()).toISOString(),
+  };
+  // Record the way back before changing anything.
+  await deps.ssm.send(new PutParameterCommand({ Name: cutoverParameter(o.config.appName), Value: JSON.stringify(record), Type: 'String', Overwrite: true }));
+  reporter.step('pass', 'cutover recorded', `previous endpoint ${record.previousHost}:${record.previousPort} kept in ${cutoverParameter(o.config.appName)}`);
+  await pointSecretAt(deps.secrets, secretArn, to.host, to.port, to.restoredInstance);
+  reporter.step('pass', 'database secret', `now points at ${to.host}:${to.port}`);
+  const result = await restartAndGate(deps, o, outputs);
+  if (result.ok) {
+    reporter.step('pass', 'cutover', `${result.detail}; ${result.running}`);
+    return { ok: true, summary: `cut over to ${to.restoredInstance}; smoke gate passed; undo with npm run restore-drill -- --rollback` };
+  }
+  reporter.step('fail', 'cutover', result.detail);
+  const back = await rollbackCutover({ ...o, dryRun: false }, deps);
+  return { ok: false, summary: `cutover to ${to.restoredInstance} failed (${result.detail}); ${back.summary}` };
+}
+
+export async function rollbackCutover(o: Pick<DrillOptions, 'config' | 'timeouts' | 'smokeToken' | 'dryRun'>, deps: RestoreDeps): Promise<CommandResult> {
+  const record = await readCutover(deps.ssm, o.config.appName);
+  if (!record) throw new Error(`no cutover is recorded under ${cutoverParameter(o.config.appName)}: nothing to roll back`);
+  const outputs = new StackOutputs(deps.cfn, o.config.appName);
+  deps.reporter.line(`Plan: point the app back at ${record.previousHost}:${record.previousPort} (${record.previousInstance ?? 'the previous instance'}), restart the services, smoke-gate; ${record.restoredInstance} is kept for --cleanup`);
+  if (o.dryRun) return { ok: true, summary: `dry run: would roll back the cutover to ${record.restoredInstance}; nothing was changed`, document: { cutover: record } };
+  const secretArn = await outputs.get('dbSecretArn');
+  await pointSecretAt(deps.secrets, secretArn, record.previousHost, record.previousPort, record.previousInstance);
+  deps.reporter.step('pass', 'database secret', `points at ${record.previousHost}:${record.previousPort} again`);
+  const result = await restartAndGate(deps, o, outputs);
+  if (!result.ok) {
+    return { ok: false, summary: `rolled the secret back to ${record.previousHost} but the services are not healthy (${result.detail}); running now: ${result.running}`, document: { cutover: record } };
+  }
+  await deps.ssm.send(new DeleteParameterCommand({ Name: cutoverParameter(o.config.appName) }));
+  return { ok: true, summary: `rolled back to ${record.previousHost}; smoke gate passed; ${record.restoredInstance} is kept until --cleanup`, document: { cutover: record } };
+}

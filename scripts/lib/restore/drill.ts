@@ -1,0 +1,190 @@
+/**
+ * `npm run restore-drill`: an RDS point-in-time restore drill. The copy is private, validated
+ * from inside the VPC against the source, reported (RPO, RTO) and then deleted, kept, or cut
+ * over to. Every instance it creates carries the drill tag; nothing without it is deleted.
+ */
+import { RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
+import { formatDuration, type CommandResult } from '../cli.ts';
+import { StackOutputs } from '../stacks.ts';
+import { WaitFailedError, waitFor, WaitTimeoutError } from '../wait.ts';
+import { cutoverTo } from './cutover.ts';
+import { readCutover } from './cutover-record.ts';
+import { deleteDrillInstance } from './deletion.ts';
+import { APP_TAG, describeInstance, DRILL_TAG, listDrillInstances, SOURCE_TAG } from './instances.ts';
+import type { DrillOptions, RestoreDeps } from './options.ts';
+import { markdownReport, storeReport, type DrillReport } from './report.ts';
+import {
+  compareSnapshots,
+  deregisterDrillTaskDefinition,
+  registerDrillTaskDefinition,
+  runProbe,
+  snapshotFrom,
+  type Comparison,
+  type ProbeTarget,
+} from './validate.ts';
+
+function drillIdAt(ms: number): string {
+  return `drill-${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+}
+
+export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<CommandResult> {
+  const { reporter, clock, rds } = deps;
+  const { appName } = o.config;
+  const outputs = new StackOutputs(deps.cfn, appName);
+  const sourceId = await outputs.get('dbInstanceIdentifier');
+  const source = await describeInstance(rds, sourceId);
+  if (!source) throw new Error(`the database ${sourceId} named by the data stack does not exist`);
+  const latest = source.LatestRestorableTime;
+  if (!latest) throw new Error(`${sourceId} has no latest restorable time: automated backups are off or not taken yet`);
+  if (o.restoreTime && o.restoreTime.getTime() > latest.getTime()) {
+    throw new Error(`--restore-time ${o.restoreTime.toISOString()} is after the latest restorable time ${latest.toISOString()}. Fix: use an earlier time, or omit it for the latest`);
+  }
+  const cutover = await readCutover(deps.ssm, appName);
+  if (o.cutover && cutover) {
+    throw new Error(`the app is already cut over to ${cutover.restoredInstance} (drill ${cutover.drillId}). Fix: npm run restore-drill -- --rollback first`);
+  }
+  const abandoned = (await listDrillInstances(rds, appName)).filter((i) => i.DBInstanceIdentifier !== cutover?.restoredInstance);
+  if (abandoned.length) {
+    reporter.step('warn', 'abandoned drill instances', abandoned.map((i) => i.DBInstanceIdentifier).join(', '), 'npm run restore-drill -- --cleanup');
+  }
+
+  const requestedAt = clock.now();
+  const drillId = drillIdAt(requestedAt);
+  const restoredId = `${appName}-restore-${drillId.slice('drill-'.length, 'drill-'.length + 12)}`;
+  const restorePoint = o.restoreTime ?? latest;
+  const instanceClass = o.instanceClass ?? source.DBInstanceClass ?? o.config.database.instanceClass;
+  const subnetGroup = source.DBSubnetGroup?.DBSubnetGroupName ?? (await outputs.get('dbSubnetGroupName'));
+  const securityGroups = (source.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).filter(Boolean);
+  const parameterGroup = source.DBParameterGroups?.[0]?.DBParameterGroupName;
+
+  reporter.line(`Plan: restore drill ${drillId} for ${sourceId}`);
+  reporter.line(`  1. restore ${sourceId} to ${o.restoreTime ? restorePoint.toISOString() : `its latest restorable time (now ${latest.toISOString()})`} as ${restoredId} (${instanceClass}, ${o.multiAz ? 'Multi-AZ' : 'single-AZ'}, private, subnet group ${subnetGroup}, security groups ${securityGroups.join(', ')})`);
+  reporter.line(`  2. wait up to ${formatDuration(o.timeouts.availableMs)} until it is available`);
+  reporter.line(`  3. validate from inside the VPC: migrate status${o.skipRowCounts ? '' : ' and row counts'} compared with the source (row drift allowed: ${o.maxRowDrift})`);
+  reporter.line('  4. write the report (RPO, RTO) to the attachments bucket under drills/');
+  reporter.line(`  5. ${o.cutover ? 'cut the app over to the restored instance and smoke-gate it' : o.keep ? 'keep the restored instance (--keep)' : 'delete the restored instance (no final snapshot)'}`);
+  if (o.dryRun) return { ok: true, summary: `dry run: would restore ${sourceId} as ${restoredId}; nothing was changed`, document: { drillId, sourceInstance: sourceId, restoredInstance: restoredId, dryRun: true } };
+
+  const report: DrillReport = {
+    drillId, appName, sourceInstance: sourceId, restoredInstance: restoredId, instanceClass, multiAz: o.multiAz,
+    restorePoint: restorePoint.toISOString(), restoreRequestedAt: new Date(requestedAt).toISOString(),
+    validation: 'not-run', problems: [], rows: [], outcome: '',
+  };
+  const finish = async (ok: boolean, summary: string): Promise<CommandResult> => {
+    report.outcome = summary;
+    const bucket = await outputs.find('attachmentsBucketName');
+    if (bucket) {
+      const where = await storeReport(deps.s3, bucket, report).catch((e: Error) => `(not stored: ${e.message})`);
+      reporter.step(where.startsWith('s3://') ? 'pass' : 'warn', 'report', where);
+    }
+    reporter.line('');
+    reporter.line(markdownReport(report));
+    return { ok, summary, document: { report } };
+  };
+
+  // 1. Restore.
+  await rds.send(
+    new RestoreDBInstanceToPointInTimeCommand({
+      SourceDBInstanceIdentifier: sourceId,
+      TargetDBInstanceIdentifier: restoredId,
+      ...(o.restoreTime ? { RestoreTime: o.restoreTime } : { UseLatestRestorableTime: true }),
+      DBInstanceClass: instanceClass,
+      DBSubnetGroupName: subnetGroup,
+      VpcSecurityGroupIds: securityGroups,
+      DBParameterGroupName: parameterGroup,
+      PubliclyAccessible: false,
+      MultiAZ: o.multiAz,
+      DeletionProtection: false,
+      CopyTagsToSnapshot: true,
+      Tags: [
+        { Key: DRILL_TAG, Value: drillId },
+        { Key: APP_TAG, Value: appName },
+        { Key: SOURCE_TAG, Value: sourceId },
+      ],
+    }),
+  );
+  reporter.step('pass', 'restore requested', `${restoredId} from ${sourceId} at ${restorePoint.toISOString()}`);
+
+  // 2. Wait.
+  let restored: DBInstance;
+  try {
+    restored = await waitFor<DBInstance>({
+      what: `${restoredId} to be available`,
+      timeoutMs: o.timeouts.availableMs,
+      intervalMs: 30_000,
+      clock,
+      progress: (l) => reporter.line(l),
+      poll: async () => {
+        const i = await describeInstance(rds, restoredId);
+        const status = i?.DBInstanceStatus ?? 'not visible yet';
+        if (i && status === 'available') return { state: 'done', status, value: i };
+        if (['failed', 'incompatible-restore', 'incompatible-parameters', 'incompatible-network'].includes(status)) return { state: 'failed', status, reason: `status ${status}` };
+        return { state: 'pending', status };
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError || error instanceof WaitFailedError)) throw error;
+    report.problems.push(error.message);
+    try {
+      await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
+    } catch (deleteError) {
+      // RDS refuses to delete an instance in some states (e.g. still creating).
+      if ((deleteError as Error).name !== 'InvalidDBInstanceStateFault') throw deleteError;
+      reporter.step('fail', 'restore', `${error.message}; RDS would not delete ${restoredId} yet`, 'npm run restore-drill -- --cleanup once it has settled');
+      return finish(false, `restore of ${sourceId} did not become available (${error.message}); RDS would not delete ${restoredId} yet (${(deleteError as Error).message}): run npm run restore-drill -- --cleanup later`);
+    }
+    reporter.step('fail', 'restore', `${error.message}; deleted ${restoredId} (created by this drill)`);
+    return finish(false, `restore of ${sourceId} did not become available (${error.message}); the drill's instance ${restoredId} was deleted`);
+  }
+  report.availableAt = new Date(clock.now()).toISOString();
+  const endpoint = { host: restored.Endpoint?.Address ?? '', port: restored.Endpoint?.Port ?? o.config.database.port };
+  reporter.step('pass', 'restored instance available', `${endpoint.host}:${endpoint.port} after ${formatDuration(clock.now() - requestedAt)}`);
+
+  // 3. Validate from inside the VPC.
+  const cluster = await outputs.get('clusterName');
+  const family = await outputs.get('migrateTaskFamily');
+  const containerName = await outputs.get('migrateContainerName');
+  const target: ProbeTarget = {
+    cluster,
+    containerName,
+    subnets: await outputs.list('taskSubnetIds'),
+    securityGroups: [await outputs.get('taskSecurityGroupId')],
+  };
+  const drillTd = await registerDrillTaskDefinition(deps.ecs, family, containerName, endpoint, drillId);
+  let comparison: Comparison;
+  try {
+    const probeDeps = { ecs: deps.ecs, logs: deps.logs, clock, progress: (l: string) => reporter.line(l) };
+    const probe = (td: string, command: string[]) => runProbe(probeDeps, target, td, drillTd.source, command, o.timeouts.validateMs);
+    const restoredStatus = await probe(drillTd.arn, ['migrate', 'status']);
+    const restoredStats = o.skipRowCounts ? undefined : await probe(drillTd.arn, ['stats']);
+    const sourceStatus = await probe(family, ['migrate', 'status']);
+    const sourceStats = o.skipRowCounts ? undefined : await probe(family, ['stats']);
+    comparison = compareSnapshots(snapshotFrom(sourceStatus, sourceStats, 'source'), snapshotFrom(restoredStatus, restoredStats, 'restored'), o.maxRowDrift);
+  } catch (error) {
+    comparison = { ok: false, problems: [`validation could not run: ${(error as Error).message}`], rows: [] };
+  } finally {
+    await deregisterDrillTaskDefinition(deps.ecs, drillTd.arn).catch(() => undefined);
+  }
+  report.rows = comparison.rows;
+  report.problems.push(...comparison.problems);
+  report.rpoSeconds = Math.round((requestedAt - restorePoint.getTime()) / 1000);
+  if (!comparison.ok) {
+    report.validation = 'failed';
+    reporter.step('fail', 'validation', comparison.problems.join('; '));
+    return finish(false, `validation of ${restoredId} failed (${comparison.problems.join('; ')}); the instance is KEPT for inspection: delete it with npm run restore-drill -- --cleanup`);
+  }
+  report.validation = 'passed';
+  report.validatedAt = new Date(clock.now()).toISOString();
+  report.rtoSeconds = Math.round((clock.now() - requestedAt) / 1000);
+  reporter.step('pass', 'validation', `${comparison.rows.map((r) => `${r.table} ${r.restored}/${r.source}`).join(', ') || 'migrations match'}`);
+
+  // 4/5. Cutover, keep or delete.
+  if (o.cutover) {
+    const result = await cutoverTo(deps, o, outputs, { drillId, restoredInstance: restoredId, ...endpoint });
+    return finish(result.ok, result.summary);
+  }
+  if (o.keep) return finish(true, `drill passed: RPO ${formatDuration(report.rpoSeconds * 1000)}, RTO ${formatDuration(report.rtoSeconds * 1000)}; ${restoredId} kept (--keep)`);
+  await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
+  reporter.step('pass', 'cleanup', `deleting ${restoredId} (no final snapshot)`);
+  return finish(true, `drill passed: RPO ${formatDuration(report.rpoSeconds * 1000)}, RTO ${formatDuration(report.rtoSeconds * 1000)}; ${restoredId} deleted`);
+}

@@ -1,0 +1,58 @@
+/** The drill report: JSON and Markdown, stored under drills/ in the attachments bucket. */
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { formatDuration } from '../cli.ts';
+import type { Comparison } from './validate.ts';
+
+export interface DrillReport {
+  drillId: string;
+  appName: string;
+  sourceInstance: string;
+  restoredInstance: string;
+  instanceClass: string;
+  multiAz: boolean;
+  restorePoint: string;
+  restoreRequestedAt: string;
+  availableAt?: string;
+  validatedAt?: string;
+  rpoSeconds?: number;
+  rtoSeconds?: number;
+  validation: 'passed' | 'failed' | 'not-run';
+  problems: string[];
+  rows: Comparison['rows'];
+  outcome: string;
+}
+
+export function markdownReport(r: DrillReport): string {
+  const dur = (s?: number) => (s === undefined ? 'n/a' : formatDuration(s * 1000));
+  const lines = [
+    `# Restore drill ${r.drillId}`,
+    '',
+    '| | |',
+    '| --- | --- |',
+    `| source instance | ${r.sourceInstance} |`,
+    `| restored instance | ${r.restoredInstance} (${r.instanceClass}${r.multiAz ? ', Multi-AZ' : ''}) |`,
+    `| restore point | ${r.restorePoint} |`,
+    `| restore requested | ${r.restoreRequestedAt} |`,
+    `| available | ${r.availableAt ?? 'never'} |`,
+    `| validated | ${r.validatedAt ?? 'no'} |`,
+    `| RPO (restore request minus restore point) | ${dur(r.rpoSeconds)} |`,
+    `| RTO (restore request until validated) | ${dur(r.rtoSeconds)} |`,
+    `| validation | ${r.validation} |`,
+    `| outcome | ${r.outcome} |`,
+    '',
+  ];
+  if (r.rows.length) {
+    lines.push('## Row counts', '', '| table | source | restored | drift |', '| --- | ---: | ---: | ---: |');
+    for (const row of r.rows) lines.push(`| ${row.table} | ${row.source} | ${row.restored} | ${row.drift} |`);
+    lines.push('');
+  }
+  if (r.problems.length) lines.push('## Problems', '', ...r.problems.map((p) => `- ${p}`), '');
+  return lines.join('\n');
+}
+
+export async function storeReport(s3: S3Client, bucket: string, report: DrillReport): Promise<string> {
+  const prefix = `drills/${report.drillId}`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/report.json`, Body: JSON.stringify(report, null, 2), ContentType: 'application/json' }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/report.md`, Body: markdownReport(report), ContentType: 'text/markdown' }));
+  return `s3://${bucket}/${prefix}/`;
+}
