@@ -67,6 +67,11 @@ let databaseCounter = 0;
 export interface PostgresOptions {
   /** Serve TLS with this certificate chain and key (PEM); clients may still connect without. */
   readonly tls?: { readonly certificate: string; readonly key: string };
+  /**
+   * Require a password (SCRAM) on TCP connections, like RDS: the superuser `slipway` gets this
+   * one, and roles created later need their own. @default trust (no passwords)
+   */
+  readonly superuserPassword?: string;
 }
 
 export async function startPostgres(options: PostgresOptions = {}): Promise<TestPostgres> {
@@ -77,7 +82,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
   const logFile = join(dir, 'server.log');
   const owner = userInfo().uid === 0 ? { uid: uidOf('postgres'), gid: gidOf('postgres') } : undefined;
   if (owner) chownSync(dir, owner.uid, owner.gid);
-  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'slipway', '--auth=trust', '-E', 'UTF8', '--no-sync', '-A', 'trust']);
+  const auth = ['--auth=trust', '-A', 'trust'];
+  if (options.superuserPassword !== undefined) {
+    const pwfile = join(dir, 'superuser-password');
+    writeFileSync(pwfile, `${options.superuserPassword}\n`, { mode: 0o600 });
+    if (owner) chownSync(pwfile, owner.uid, owner.gid);
+    auth.splice(0, auth.length, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'slipway', '-E', 'UTF8', '--no-sync', ...auth]);
   let tlsOptions = '';
   if (options.tls) {
     // The server refuses a key file that others may read.
@@ -96,7 +108,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
     run(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);
   };
   await start();
-  const url = `postgres://slipway@127.0.0.1:${port}/postgres`;
+  const login = options.superuserPassword === undefined ? 'slipway' : `slipway:${encodeURIComponent(options.superuserPassword)}`;
+  const url = `postgres://${login}@127.0.0.1:${port}/postgres`;
   return {
     port,
     url,
@@ -109,7 +122,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
       } finally {
         await client.end();
       }
-      return `postgres://slipway@127.0.0.1:${port}/${name}`;
+      return `postgres://${login}@127.0.0.1:${port}/${name}`;
     },
     stop,
     start,

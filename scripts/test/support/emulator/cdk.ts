@@ -1,0 +1,99 @@
+/**
+ * The command runner for flows against the emulator: git answers with a fixed commit, the
+ * image build "pushes" by putting the image into the emulator's ECR, and `cdk deploy` does
+ * to the emulator what CloudFormation would: updates the service stack with the checkout's
+ * template and the given parameters, registers the release's task definitions and rolls the
+ * services (re-created: moto's UpdateService starts no new deployment). Every AWS effect is a
+ * real call to the emulator; only the tools themselves are stand-ins.
+ */
+import { DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { DeleteServiceCommand, CreateServiceCommand } from '@aws-sdk/client-ecs';
+import { IMAGE_TAG_PARAMETER, stackNames } from '../../../../infra/outputs.ts';
+import type { CommandRunner, RunResult } from '../../../lib/runner.ts';
+import type { World } from './world.ts';
+
+export interface EmulatorRunner extends CommandRunner {
+  readonly calls: string[];
+  /** Releases whose `cdk deploy` fails (the migration before the roll fails). */
+  readonly failingTags: Set<string>;
+}
+
+const ok = (stdout = ''): RunResult => ({ exitCode: 0, stdout, stderr: '' });
+
+/** `--parameters STACK:KEY=VALUE` pairs of a cdk command line. */
+export function cdkParameters(args: readonly string[]): Map<string, Record<string, string>> {
+  const byStack = new Map<string, Record<string, string>>();
+  args.forEach((a, i) => {
+    if (a !== '--parameters') return;
+    const m = /^([^:]+):([^=]+)=(.*)$/.exec(args[i + 1] ?? '');
+    if (!m) return;
+    byStack.set(m[1]!, { ...(byStack.get(m[1]!) ?? {}), [m[2]!]: m[3]! });
+  });
+  return byStack;
+}
+
+const VALUE_FLAGS = new Set(['--parameters', '--require-approval', '--progress']);
+
+/** The stack selectors of a cdk command line (what is not a flag or a flag's value). */
+export function cdkStacks(args: readonly string[]): string[] {
+  return args.filter((a, i) => !a.startsWith('--') && !VALUE_FLAGS.has(args[i - 1] ?? ''));
+}
+
+export async function deployServiceStack(world: World, parameters: Record<string, string>): Promise<void> {
+  const { cfn } = world.emulator.clients;
+  const name = stackNames(world.appName).service;
+  const current = (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0]!;
+  const keys = new Set([...(current.Parameters ?? []).map((p) => p.ParameterKey!), ...Object.keys(parameters)]);
+  await cfn.send(new UpdateStackCommand({
+    StackName: name,
+    TemplateBody: world.serviceTemplate(world.checkout.templateVersion),
+    Parameters: [...keys].map((k) => (k in parameters ? { ParameterKey: k, ParameterValue: parameters[k] } : { ParameterKey: k, UsePreviousValue: true })),
+  }));
+  await rollServices(world, parameters[IMAGE_TAG_PARAMETER] ?? current.Parameters!.find((p) => p.ParameterKey === IMAGE_TAG_PARAMETER)!.ParameterValue!);
+}
+
+/** What the service stack's task definitions and services do when its ImageTag changes. */
+export async function rollServices(world: World, tag: string): Promise<void> {
+  const { ecs } = world.emulator.clients;
+  const tds = await world.registerTaskDefinitions(tag);
+  for (const name of ['api', 'web'] as const) {
+    const serviceName = `${world.appName}-${name}`;
+    await ecs.send(new DeleteServiceCommand({ cluster: world.cluster, service: serviceName, force: true }));
+    await ecs.send(new CreateServiceCommand({
+      cluster: world.cluster, serviceName, taskDefinition: tds[name], desiredCount: 2, launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: [...world.subnets], securityGroups: [world.taskSecurityGroup], assignPublicIp: 'DISABLED' } },
+    }));
+  }
+}
+
+export function emulatorRunner(world: World): EmulatorRunner {
+  const calls: string[] = [];
+  const failingTags = new Set<string>();
+  return {
+    calls,
+    failingTags,
+    async run(command, args) {
+      const line = [command, ...args].join(' ');
+      calls.push(line);
+      if (command === 'git' && args[0] === 'rev-parse') return ok('c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00\n');
+      if (command === 'git' && args[0] === 'status') return ok('');
+      if (command === 'docker' && (args[0] === 'info' || args[0] === 'login')) return ok('27.0.0');
+      if (command === 'docker' && args[0] === 'buildx') {
+        await world.pushImage(/:([^:\s]+)$/.exec(args[args.indexOf('-t') + 1]!)![1]!);
+        return ok();
+      }
+      if (command === 'npx' && args[0] === 'cdk' && args[1] === 'diff') return ok('There were no differences\n');
+      if (command === 'npx' && args[0] === 'cdk' && args[1] === 'deploy') {
+        const names = stackNames(world.appName);
+        const stacks = cdkStacks(args.slice(2));
+        const parameters = cdkParameters(args);
+        const service = parameters.get(names.service) ?? {};
+        const tag = service[IMAGE_TAG_PARAMETER];
+        if (tag && failingTags.has(tag)) return { exitCode: 1, stdout: '', stderr: `${names.service} failed: MigrateBeforeRoll: migrate up exited 1` };
+        if (args.includes('--all') || stacks.includes(names.service)) await deployServiceStack(world, service);
+        return ok(`deployed ${stacks.join(' ') || '--all'}`);
+      }
+      return { exitCode: 127, stdout: '', stderr: `emulator runner: no ${line}` };
+    },
+  };
+}
