@@ -46,7 +46,7 @@ function options(w: World, o: Partial<DrillOptions> = {}): DrillOptions {
 const instanceIds = async (w: World) =>
   ((await emulator.clients.rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).map((i) => i.DBInstanceIdentifier!).filter((id) => id.startsWith(`${w.appName}-`));
 
-describe('restore drill against the emulator', () => {
+describe('restore drill against the emulator', { timeout: 240_000 }, () => {
   it('restores, validates with the real app commands, stores the report and deletes the copy', async () => {
     const w = await world('drill-a');
     await w.seed({ issues: 30, comments: 2 });

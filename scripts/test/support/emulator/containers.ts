@@ -1,6 +1,6 @@
 /**
  * The container runtime moto lacks: when RunTask succeeds, the task's container command is
- * run for real (the app's own `migrate status` / `stats` from source) against the database
+ * run for real (the image's bundle, `node slipway.mjs migrate status` / `stats`) against the database
  * engine of the RDS instance its DB_HOST names, its output is written to the task's
  * CloudWatch Logs stream as the awslogs driver would, and the task is stopped. moto reports
  * exit code 0 for every container, so DescribeTasks answers get the real exit code filled in.
@@ -8,7 +8,7 @@
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTaskDefinitionCommand, ECSClient, StopTaskCommand, type KeyValuePair } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { runCommand } from '../../../../test/support/app.ts';
+import { spawn } from 'node:child_process';
 import { emulatorClientConfig, emulatorEnv } from '../../../../test/support/moto.ts';
 import type { MotoProxy } from '../../../../test/support/moto-proxy.ts';
 import type { Databases } from './databases.ts';
@@ -36,6 +36,8 @@ export class Containers {
     private readonly motoEndpoint: string,
     proxy: MotoProxy,
     private readonly databases: Databases,
+    /** The app bundle the image runs (app/build.ts). */
+    private readonly bundle: string,
   ) {
     const config = emulatorClientConfig(motoEndpoint);
     this.ecs = new ECSClient(config);
@@ -55,6 +57,15 @@ export class Containers {
       }
       return output;
     });
+  }
+
+  /** Runs the image's command like the container would: only its environment, no checkout. */
+  runImage(command: readonly string[], env: Record<string, string | undefined>): { exited: Promise<number>; output(): string } {
+    const child = spawn(process.execPath, [this.bundle, ...command], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    return { exited: new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1))), output: () => output };
   }
 
   private async resolveSecret(valueFrom: string): Promise<string> {
@@ -78,7 +89,7 @@ export class Containers {
       // A host no engine serves: refuse on loopback instead of resolving an AWS name.
       Object.assign(env, { DB_HOST: '127.0.0.1', DB_PORT: '9' });
     }
-    const child = runCommand(command, {
+    const child = this.runImage(command, {
       ...env,
       // The loopback engine has no TLS; the image's CA bundle is not in this checkout.
       DB_SSL: 'disable',
@@ -90,13 +101,13 @@ export class Containers {
       // DB_SECRET_ARN makes the app read its password from Secrets Manager: the emulator's.
       ...emulatorEnv(this.motoEndpoint),
     });
-    const exitCode = (await child.exited) ?? 1;
+    const exitCode = await child.exited;
     this.ran.set(task.taskArn, { exitCode, command: command.join(' '), dbHost });
     const options = container.logConfiguration?.options ?? {};
     const group = options['awslogs-group'];
     const prefix = options['awslogs-stream-prefix'];
     const taskId = task.taskArn.split('/').pop()!;
-    const lines = child.output().split('\n').filter((l) => l.trim());
+    const lines = child.output().split('\n').filter((l: string) => l.trim());
     if (group && prefix && lines.length) {
       const stream = `${prefix}/${container.name}/${taskId}`;
       await this.logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));

@@ -3,8 +3,12 @@
  * adds the data plane moto lacks (databases, containers), and SDK clients pointed at it.
  * One per test file; worlds are kept apart by APP_NAME.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { buildBundle } from '../../../../app/build.ts';
 import { emulatorClientConfig, startMoto, type MotoServer } from '../../../../test/support/moto.ts';
 import { startMotoProxy, type MotoProxy } from '../../../../test/support/moto-proxy.ts';
 import { startPostgres, type TestPostgres } from '../../../../test/support/servers.ts';
@@ -32,7 +36,10 @@ export async function startEmulator(): Promise<Emulator> {
   const proxy = await startMotoProxy(moto.endpoint);
   const postgres = await startPostgres({ superuserPassword: 'emulator-superuser' });
   const databases = new Databases(postgres);
-  const containers = new Containers(moto.endpoint, proxy, databases);
+  // The tasks run what the image runs: the bundled app (built once per emulator).
+  const dist = mkdtempSync(join(tmpdir(), 'slipway-image-'));
+  await buildBundle(dist);
+  const containers = new Containers(moto.endpoint, proxy, databases, join(dist, 'slipway.mjs'));
 
   // RDS control-plane calls that change what the engine serves.
   proxy.on('rds', 'CreateDBInstance', async ({ input }) => {
@@ -60,6 +67,7 @@ export async function startEmulator(): Promise<Emulator> {
       await proxy.close();
       await moto.stop();
       await postgres.destroy();
+      rmSync(dist, { recursive: true, force: true });
     },
   };
 }

@@ -26,7 +26,6 @@ import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { parseSettings, type SlipwayConfig } from '../../../../infra/config.ts';
 import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, OUTPUT_KEYS, ROLLOUT_PARAMETER, stackNames } from '../../../../infra/outputs.ts';
-import { migrate } from '../../../../test/support/app.ts';
 import { EMULATOR_ACCOUNT, EMULATOR_REGION, emulatorClientConfig } from '../../../../test/support/moto.ts';
 import { startFakeApp, type FakeApp } from '../fake-app.ts';
 import type { Emulator } from './emulator.ts';
@@ -133,7 +132,8 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
   const endpoint = (await clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: sourceId }))).DBInstances![0]!.Endpoint!;
   // The schema the running release applied, from the app's own migrations.
   const connection = emulator.databases.connection(sourceId);
-  await migrate(`postgres://${connection.user}:${encodeURIComponent(MASTER_PASSWORD)}@${connection.host}:${connection.port}/${connection.database}`);
+  const migrated = emulator.containers.runImage(['migrate', 'up'], { DATABASE_URL: `postgres://${connection.user}:${encodeURIComponent(MASTER_PASSWORD)}@${connection.host}:${connection.port}/${connection.database}` });
+  if ((await migrated.exited) !== 0) throw new Error(`migrate up on the source failed:\n${migrated.output()}`);
 
   // Secrets: the RDS secret shape (host, port, username, password, dbname, ...).
   const secret = async (name: string, value: string) => (await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
