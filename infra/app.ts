@@ -46,13 +46,13 @@ export function addSlipwayStacks(app: App, config: SlipwayConfig): SlipwayStacks
     vpc: network.vpc,
     data,
     repository: registry.repository,
-    // Values that a day-2 change may change (certificate created <-> imported, domain
-    // rename) are read from the edge stack's named outputs by Fn::GetStackOutput; see
-    // "Cross-stack references" in infra/README.md.
-    certificateArn: readOutput('certificateArn'),
-    sesIdentityName: readOutput('sesIdentityName'),
+    // Literals where the settings know the value (an imported certificate, the SES domain),
+    // so the service template changes with them; a created certificate's ARN comes from the
+    // edge stack's named output. See "Cross-stack references" in infra/README.md.
+    certificateArn: config.domain.certificateArn ?? readOutput('certificateArn'),
+    sesIdentityName: config.email.sesDomain,
   });
-  service.addStackDependency(edge, 'reads the certificate and SES identity outputs');
+  service.addStackDependency(edge, 'uses the certificate and the SES identity');
   const observability = new ObservabilityStack(app, names.observability, {
     ...base('observability', 'alarms and dashboard'),
     data,

@@ -127,6 +127,9 @@ export class Database extends Construct implements ec2.IConnectable {
       cloudwatchLogsExports: ['postgresql', 'upgrade'],
       iamAuthentication: true,
       autoMinorVersionUpgrade: true,
+      // RDS refuses a new major EngineVersion (the upgrade runbook) without this; it allows
+      // nothing by itself: the version only changes when DB_ENGINE_VERSION does.
+      allowMajorVersionUpgrade: true,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       publiclyAccessible: false,
     });

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Tags } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -78,6 +78,10 @@ export class PublicLoadBalancer extends Construct implements ec2.IConnectable {
       certificates: [elbv2.ListenerCertificate.fromCertificateManager(props.certificate)],
       sslPolicy: TLS_POLICY,
     });
+    // A created certificate's ARN reaches the listener through a stack output, which
+    // CloudFormation resolves only when it updates the listener; the tag makes a domain rename
+    // an update of the listener, so it picks up the new certificate.
+    Tags.of(this.httpsListener).add('slipway:certificate-domain', props.domainName);
 
     const target = route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer));
     new route53.ARecord(this, 'AliasA', { zone: props.hostedZone, recordName: `${props.domainName}.`, target });

@@ -47,7 +47,7 @@ export class MigrateBeforeRoll extends Construct {
 
     // Roles with only what each function needs (no managed policies): its own log group.
     const logGroup = (name: string) =>
-      new logs.LogGroup(this, name, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      new logs.LogGroup(this, name, { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
     const role = (name: string, group: logs.ILogGroup) => {
       const r = new iam.Role(this, name, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       group.grantWrite(r);

@@ -8,18 +8,33 @@ export interface TemplateJson {
   readonly Resources?: Record<string, { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string; Properties?: unknown }>;
 }
 
-/** Resource types whose logical ids are pinned: a new id means a replaced resource. */
+/**
+ * Resource types whose replacement or deletion loses data or cuts a data store off: their
+ * logical ids are pinned (infra/test/safety.test.ts), the change-safety replay refuses any
+ * change that replaces or deletes one, and so does the deploy guard (scripts/lib/diff-guard.ts)
+ * against the deployed templates. The one list for all three.
+ */
 export const STATEFUL_TYPES = [
   'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
   'AWS::RDS::DBSubnetGroup',
   'AWS::RDS::DBParameterGroup',
+  'AWS::RDS::DBClusterParameterGroup',
   'AWS::ElastiCache::ReplicationGroup',
+  'AWS::ElastiCache::CacheCluster',
+  'AWS::ElastiCache::ServerlessCache',
   'AWS::ElastiCache::SubnetGroup',
+  'AWS::ElastiCache::ParameterGroup',
   'AWS::S3::Bucket',
   'AWS::SecretsManager::Secret',
   'AWS::ECR::Repository',
   'AWS::KMS::Key',
+  'AWS::Logs::LogGroup',
 ] as const;
+
+export type StatefulType = (typeof STATEFUL_TYPES)[number];
+
+export const isStatefulType = (type: string): type is StatefulType => (STATEFUL_TYPES as readonly string[]).includes(type);
 
 /** Types that hold data, with the deletion policies that keep it. */
 export const DATA_RETENTION: Readonly<Record<string, readonly string[]>> = {
@@ -29,12 +44,13 @@ export const DATA_RETENTION: Readonly<Record<string, readonly string[]>> = {
   'AWS::SecretsManager::Secret': ['Retain'],
   'AWS::ECR::Repository': ['Retain'],
   'AWS::KMS::Key': ['Retain'],
+  'AWS::Logs::LogGroup': ['Retain'],
 };
 
 /** Logical ids of the stateful resources, sorted. */
 export function statefulLogicalIds(template: TemplateJson): string[] {
   return Object.entries(template.Resources ?? {})
-    .filter(([, r]) => (STATEFUL_TYPES as readonly string[]).includes(r.Type))
+    .filter(([, r]) => isStatefulType(r.Type))
     .map(([id]) => id)
     .sort();
 }

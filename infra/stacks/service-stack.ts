@@ -1,4 +1,4 @@
-import { CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -27,11 +27,11 @@ export interface ServiceStackProps extends StackProps {
   readonly data: Pick<DataStack, 'database' | 'redis' | 'attachments' | 'logs' | 'appSecrets'>;
   readonly repository: ecr.IRepository;
   /**
-   * ARN of the listener's certificate, read from the edge stack's `CertificateArn` output
-   * (a weak reference: it may change, e.g. created to imported, without a deploy deadlock).
+   * ARN of the listener's certificate: the imported one, or the edge stack's `CertificateArn`
+   * output read by Fn::GetStackOutput (a weak reference, so it may change without a deadlock).
    */
   readonly certificateArn: string;
-  /** Name of the SES identity the app sends from, read from the edge stack's `SesIdentityName` output. */
+  /** Name of the SES identity the app sends from (the SES domain; the edge stack creates it). */
   readonly sesIdentityName: string;
 }
 
@@ -74,7 +74,7 @@ export class ServiceStack extends Stack {
       config.services.cpuArchitecture === 'ARM64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64;
 
     // ECS Exec sessions are logged: an audit trail of what operators ran in production.
-    const execLogs = new logs.LogGroup(this, 'ExecLogs', { retention: config.logRetentionDays });
+    const execLogs = new logs.LogGroup(this, 'ExecLogs', { retention: config.logRetentionDays, removalPolicy: RemovalPolicy.RETAIN });
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc,
       clusterName: config.appName,

@@ -51,6 +51,10 @@ describe('PostgreSQL', () => {
     prod.templates.data.hasResourceProperties('AWS::RDS::DBInstance', { Engine: 'postgres', EngineVersion: '17', DBInstanceClass: 'db.t4g.medium' });
   });
 
+  it('allows the major version upgrade the upgrade runbook makes (RDS refuses it otherwise)', () => {
+    prod.templates.data.hasResourceProperties('AWS::RDS::DBInstance', { AllowMajorVersionUpgrade: true });
+  });
+
   it('enables Performance Insights and exports the PostgreSQL log', () => {
     prod.templates.data.hasResourceProperties('AWS::RDS::DBInstance', {
       EnablePerformanceInsights: true,

@@ -5,11 +5,11 @@ import { synthApp, type StackKey, type SynthesizedApp } from './support.ts';
 
 /**
  * Logical ids of every stateful resource. A change here means CloudFormation would replace
- * (and lose) a database, cache, bucket, secret, repository or key: never edit this list to
+ * (and lose) a database, cache, bucket, secret, repository, key or log group: never edit this list to
  * make a refactor pass; keep the construct ids instead.
  */
 const PINNED: Record<StackKey, string[]> = {
-  network: [],
+  network: ['NetworkFlowLogs2BEC3212'],
   data: [
     'AccessLogsBucketCD784A59',
     'AppSecretsCredentialsEncryptionKeyDE22B80C',
@@ -18,15 +18,26 @@ const PINNED: Record<StackKey, string[]> = {
     'AttachmentsBucket134755D7',
     'DatabaseInstanceAA8A5FDE',
     'DatabaseParametersB8AC9B07',
+    'DatabasePostgresqlLogs0EEFD61B',
     'DatabaseSecret3B817195',
     'DatabaseSubnetGroup7D60F180',
+    'DatabaseUpgradeLogsA548C373',
     'RedisAuthToken9E34F6A5',
     'RedisReplicationGroup3B65AB4E',
     'RedisSubnetGroup2387CBFF',
   ],
   registry: ['RegistryRepositoryC6C96DCD'],
   edge: [],
-  service: [],
+  service: [
+    'ApiLogsCD139AD4',
+    'ExecLogs6390DA49',
+    'MigrateBeforeRollIsCompleteLogs937DACEC',
+    'MigrateBeforeRollOnEventLogs9B088939',
+    'MigrateBeforeRollProviderLogs81EB4ACF',
+    'MigrateBeforeRollWaiterLogs42CF558E',
+    'MigrateLogsBDEC375F',
+    'WebLogsD9759FC4',
+  ],
   observability: ['AlarmTopicKeyBA1A4AA7'],
 };
 

@@ -53,6 +53,13 @@ describe('load balancer', () => {
     });
   });
 
+  it('tags the HTTPS listener with the certificate domain, so a rename updates the listener', () => {
+    service().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Tags: Match.arrayWith([{ Key: 'slipway:certificate-domain', Value: 'tracker.example.com' }]),
+    });
+  });
+
   it('uses the certificate from the edge stack', () => {
     service().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
@@ -426,7 +433,7 @@ describe('least privilege', () => {
         Condition: { StringEquals: { 'ses:FromAddress': 'no-reply@tracker.example.com' } },
         Resource: [
           'arn:aws:ses:eu-west-1:123456789012:identity/*@*',
-          { 'Fn::Join': ['', ['arn:aws:ses:eu-west-1:123456789012:identity/', { 'Fn::GetStackOutput': { StackName: 'slipway-edge', OutputName: 'SesIdentityName' } }]] },
+          'arn:aws:ses:eu-west-1:123456789012:identity/tracker.example.com',
         ],
       }),
     ]);
@@ -511,7 +518,7 @@ describe('imported certificate', () => {
     variant.templates.edge.hasOutput('CertificateArn', { Value: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' });
     variant.templates.service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
-      Certificates: [{ CertificateArn: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'slipway-edge', OutputName: 'CertificateArn' }) } }],
+      Certificates: [{ CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' }],
     });
   });
 });

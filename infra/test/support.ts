@@ -28,12 +28,15 @@ export interface SynthesizedApp {
   readonly cleanup: () => void;
 }
 
-/** One App with all six stacks, synthesized into a temp folder. */
-export function synthApp(overrides: Record<string, string> = {}): SynthesizedApp {
+/**
+ * One App with all six stacks, synthesized into a temp folder. `context` replaces cdk.json
+ * context keys (e.g. a feature flag).
+ */
+export function synthApp(overrides: Record<string, string> = {}, context: Record<string, unknown> = {}): SynthesizedApp {
   const outdir = mkdtempSync(join(tmpdir(), 'slipway-cdk-'));
   // The built-in CloudFormation schema validation costs ~10 s per process; `cdk synth` (and
   // cli.test.ts) still runs it, these tests assert the templates directly.
-  const app = new App({ context: CDK_CONTEXT, outdir, builtinCloudFormationValidation: false });
+  const app = new App({ context: { ...CDK_CONTEXT, ...context }, outdir, builtinCloudFormationValidation: false });
   const config = exampleConfig(overrides);
   const stacks = addSlipwayStacks(app, config);
   app.synth();
@@ -49,4 +52,11 @@ export function onlyResource(template: Template, type: string, props?: object): 
   const ids = Object.keys(found);
   if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}: ${ids.join(', ')}`);
   return { id: ids[0], resource: found[ids[0]] };
+}
+
+/** The synthesized templates by CloudFormation stack name (what CloudFormation would hold). */
+export function stackTemplates(synth: SynthesizedApp): Record<string, any> {
+  return Object.fromEntries(
+    (Object.keys(synth.stacks) as StackKey[]).map((key) => [synth.stacks[key].stackName, synth.templates[key].toJSON()]),
+  );
 }

@@ -1,0 +1,154 @@
+/**
+ * The day-2 changes the change-safety replay (replay.test.ts) proves. Each scenario names two
+ * sets of settings (over the example settings in cdk.json, the production profile unless
+ * DEPLOY_PROFILE says otherwise) and, optionally, CDK context. The replay synthesizes both,
+ * diffs every stack with @aws-cdk/cloudformation-diff and asserts the change is safe in the
+ * directions given, or that it is refused with the expected finding.
+ *
+ * To add a scenario, append an entry: a name that says what an operator changes, `from` and
+ * `to`, `oneWay` if only that direction is a real change, and `check` for what else must hold
+ * (see `untouched` and `updatedInPlace` below). Synthesized variants are cached by their
+ * settings, so a scenario that reuses a side costs nothing extra.
+ */
+import { expect } from 'vitest';
+import type { ChangeReport } from '../policies/change-safety.ts';
+
+export interface ReplaySide {
+  /** Settings over the example settings. */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** CDK context over cdk.json (feature flags). */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+export interface ReplayScenario {
+  readonly name: string;
+  readonly from: ReplaySide;
+  readonly to: ReplaySide;
+  /** Only from -> to is replayed (e.g. storage only grows). @default false: both directions */
+  readonly oneWay?: boolean;
+  /**
+   * The change is unsafe: the replay expects a finding matching this, and the deploy guard
+   * refuses it on the deployed templates. @default - the change must have no finding
+   */
+  readonly refusedWith?: RegExp;
+  /** More assertions on the report of each replayed direction. */
+  readonly check?: (report: ChangeReport, direction: 'forward' | 'back') => void;
+}
+
+/** Asserts that no resource of `type` changes at all. */
+export const untouched = (type: string) => (report: ChangeReport) => {
+  expect(report.changes.filter((c) => c.type === type).map((c) => `${c.logicalId} ${c.impact}`)).toEqual([]);
+};
+
+/** Asserts that the resources of `type` change, and only in place. */
+export const updatedInPlace = (type: string) => (report: ChangeReport) => {
+  const changes = report.changes.filter((c) => c.type === type);
+  expect(changes.length, `${type} changes`).toBeGreaterThan(0);
+  expect(changes.filter((c) => c.impact !== 'update' && c.impact !== 'may-replace').map((c) => `${c.logicalId} ${c.impact}`)).toEqual([]);
+};
+
+const all = (...checks: Array<(r: ChangeReport, d: 'forward' | 'back') => void>) => (r: ChangeReport, d: 'forward' | 'back') => checks.forEach((c) => c(r, d));
+
+const IMPORTED_CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
+const CROSS_STACK = '@aws-cdk/core:defaultCrossStackReferences';
+
+export const SCENARIOS: readonly ReplayScenario[] = [
+  {
+    name: 'certificate created -> imported (CERTIFICATE_ARN) and back',
+    from: {},
+    to: { settings: { CERTIFICATE_ARN: IMPORTED_CERTIFICATE } },
+    check: updatedInPlace('AWS::ElasticLoadBalancingV2::Listener'),
+  },
+  {
+    name: 'PostgreSQL major upgrade (DB_ENGINE_VERSION 16 -> 17)',
+    from: { settings: { DB_ENGINE_VERSION: '16' } },
+    to: { settings: { DB_ENGINE_VERSION: '17' } },
+    oneWay: true,
+    check: updatedInPlace('AWS::RDS::DBInstance'),
+  },
+  {
+    name: 'database instance class (DB_INSTANCE_CLASS)',
+    from: {},
+    to: { settings: { DB_INSTANCE_CLASS: 'db.r7g.large' } },
+    check: all(updatedInPlace('AWS::RDS::DBInstance'), untouched('AWS::ElasticLoadBalancingV2::ListenerRule')),
+  },
+  {
+    name: 'Redis node type (REDIS_NODE_TYPE)',
+    from: {},
+    to: { settings: { REDIS_NODE_TYPE: 'cache.r7g.large' } },
+    check: updatedInPlace('AWS::ElastiCache::ReplicationGroup'),
+  },
+  {
+    name: 'storage growth (DB_ALLOCATED_STORAGE_GIB, DB_MAX_ALLOCATED_STORAGE_GIB)',
+    from: {},
+    to: { settings: { DB_ALLOCATED_STORAGE_GIB: '100', DB_MAX_ALLOCATED_STORAGE_GIB: '400' } },
+    oneWay: true,
+    check: updatedInPlace('AWS::RDS::DBInstance'),
+  },
+  {
+    name: 'a third Availability Zone (MAX_AZS 2 -> 3)',
+    from: {},
+    to: { settings: { MAX_AZS: '3' } },
+    oneWay: true,
+    check: updatedInPlace('AWS::RDS::DBSubnetGroup'),
+  },
+  {
+    name: 'fewer Availability Zones (MAX_AZS 3 -> 2) is refused: the data stack still uses the subnets it removes',
+    from: { settings: { MAX_AZS: '3' } },
+    to: {},
+    oneWay: true,
+    refusedWith: /output PublishOutputRefNetworkVpcisolatedSubnet3\S* would be removed while slipway-data reads it/,
+  },
+  {
+    name: 'NAT gateways (NAT_GATEWAYS 2 -> 1 and back)',
+    from: {},
+    to: { settings: { NAT_GATEWAYS: '1' } },
+    check: untouched('AWS::EC2::Subnet'),
+  },
+  {
+    name: 'profile trial -> production and back',
+    from: { settings: { DEPLOY_PROFILE: 'trial' } },
+    to: { settings: { DEPLOY_PROFILE: 'production' } },
+    check: all(updatedInPlace('AWS::RDS::DBInstance'), updatedInPlace('AWS::ElastiCache::ReplicationGroup')),
+  },
+  {
+    name: 'Multi-AZ and backup retention on their own (DB_MULTI_AZ, DB_BACKUP_RETENTION_DAYS)',
+    from: {},
+    to: { settings: { DB_MULTI_AZ: 'false', DB_BACKUP_RETENTION_DAYS: '7' } },
+  },
+  {
+    name: 'domain rename (DOMAIN_NAME, with SES_DOMAIN following it)',
+    from: {},
+    to: { settings: { DOMAIN_NAME: 'issues.example.com' } },
+  },
+  {
+    name: 'SES domain rename on its own (SES_DOMAIN)',
+    from: {},
+    to: { settings: { SES_DOMAIN: 'mail.example.com', SENDER_EMAIL: 'no-reply@mail.example.com' } },
+  },
+  {
+    name: 'log retention (LOG_RETENTION_DAYS 90 -> 30 and back)',
+    from: {},
+    to: { settings: { LOG_RETENTION_DAYS: '30' } },
+    check: updatedInPlace('AWS::Logs::LogGroup'),
+  },
+  {
+    name: 'upgrade from strong references, step 1: both mechanisms',
+    from: { context: { [CROSS_STACK]: 'strong' } },
+    to: { context: { [CROSS_STACK]: 'both' } },
+    oneWay: true,
+  },
+  {
+    name: 'upgrade from strong references, step 2: weak only',
+    from: { context: { [CROSS_STACK]: 'both' } },
+    to: {},
+    oneWay: true,
+  },
+  {
+    name: 'upgrade from strong references in one step is refused: exports in use would go',
+    from: { context: { [CROSS_STACK]: 'strong' } },
+    to: {},
+    oneWay: true,
+    refusedWith: /export slipway-network:\S+ would be removed while another stack imports it/,
+  },
+];
