@@ -2,6 +2,7 @@
 import pino from 'pino';
 import { loadApiConfig } from '../../app/src/config/api.ts';
 import { startApi, type RunningApi, type StartApiOptions } from '../../app/src/api/run.ts';
+import { poolSizeSetting } from '../../app/test/support/pool-size.ts';
 
 export async function startTestApi(env: Record<string, string | undefined>, options: StartApiOptions = {}): Promise<RunningApi & { stop(): Promise<void> }> {
   const config = loadApiConfig({
@@ -9,6 +10,7 @@ export async function startTestApi(env: Record<string, string | undefined>, opti
     HOST: '127.0.0.1',
     API_PORT: '0',
     SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0',
+    ...poolSizeSetting(),
     ...env,
   });
   const api = await startApi(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), options);

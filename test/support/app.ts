@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { poolSizeSetting } from '../../app/test/support/pool-size.ts';
 import { freePort } from './servers.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -101,6 +102,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
     SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0',
+    ...poolSizeSetting(),
     ...options.env,
   };
   const api = runCommand(['api'], env);

@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/database.ts';
+import { assertNoConnectionHeld } from './connection-guard.ts';
 import { isAuthenticationFailure, secretPassword, secretRegion, type SecretPassword } from './secret-password.ts';
 
 export interface ConnectionOptions {
@@ -59,11 +60,29 @@ function refreshingClient(password: SecretPassword): typeof pg.Client {
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
 
 /**
+ * A pool that refuses to hand out a connection to code that already holds one (see
+ * connection-guard.ts). pg's `pool.query` takes its connection through `connect`, so both are covered.
+ */
+class GuardedPool extends pg.Pool {
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
+    try {
+      assertNoConnectionHeld();
+    } catch (error) {
+      if (!callback) return Promise.reject(error);
+      return callback(error as Error, undefined, () => undefined);
+    }
+    return callback ? super.connect(callback) : super.connect();
+  }
+}
+
+/**
  * A pool that tries a connection once more when the database rejected the password: the first
  * attempt after a rotation uses the cached old value and tells the provider to read the secret
  * again, so the second attempt gets the new one and the request never sees the rotation.
  */
-class RotationTolerantPool extends pg.Pool {
+class RotationTolerantPool extends GuardedPool {
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
@@ -84,7 +103,7 @@ class RotationTolerantPool extends pg.Pool {
 
 export function createPool(config: DatabaseConfig, log: Logger, options: ConnectionOptions = {}): pg.Pool {
   const settings = connectionConfig(config, log, options);
-  const pool = config.secretArn ? new RotationTolerantPool(settings) : new pg.Pool(settings);
+  const pool = config.secretArn ? new RotationTolerantPool(settings) : new GuardedPool(settings);
   // An idle connection that dies (database restart, failover) must not crash the process;
   // the pool replaces it on next use and readiness reports the outage meanwhile.
   pool.on('error', (error) => log.warn({ error: error.message }, 'idle database connection failed'));

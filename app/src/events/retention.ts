@@ -5,14 +5,15 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { withConnection } from '../db/connection-guard.ts';
 import { pruneEvents } from './store.ts';
 
 export const EVENT_RETENTION_DAYS = 7;
 const LOCK_KEY = 7_016_002;
 
 export async function pruneOnce(pool: pg.Pool, retentionDays = EVENT_RETENTION_DAYS): Promise<number | undefined> {
-  const client = await pool.connect();
-  try {
+  // The advisory lock belongs to the session: lock, prune and unlock on one connection.
+  return withConnection(pool, async (client) => {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [LOCK_KEY]);
     if (!rows[0]?.locked) return undefined; // another replica is on it
     try {
@@ -20,9 +21,7 @@ export async function pruneOnce(pool: pg.Pool, retentionDays = EVENT_RETENTION_D
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export function scheduleEventPruning(pool: pg.Pool, log: Logger, everyMs = 3_600_000): { stop(): void } {

@@ -22,6 +22,7 @@ import { startApi, type RunningApi } from '../../src/api/run.ts';
 import { SESSION_COOKIE } from '../../src/api/v1/context.ts';
 import { loadApiConfig } from '../../src/config/api.ts';
 import { createLogger } from '../../src/logger.ts';
+import { poolSizeSetting } from './pool-size.ts';
 
 export interface SignedIn {
   /** Ready for a `cookie` request header: `slipway_session=…`. */
@@ -110,7 +111,7 @@ export interface LoggedApi {
 
 /** Starts the API in this process on a free port, keeping its log lines for assertions. */
 export async function startApiWithLogs(env: Record<string, string | undefined>): Promise<LoggedApi> {
-  const config = loadApiConfig({ SLIPWAY_ENV: 'test', HOST: '127.0.0.1', API_PORT: '0', SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', LOG_LEVEL: 'info', ...env });
+  const config = loadApiConfig({ SLIPWAY_ENV: 'test', HOST: '127.0.0.1', API_PORT: '0', SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', LOG_LEVEL: 'info', ...poolSizeSetting(), ...env });
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -18,6 +18,7 @@ import { createRedis } from '../../src/redis/client.ts';
 import { migrate } from '../../../test/support/app.ts';
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '../../../test/support/servers.ts';
 import { createToken, signIn } from '../support/auth.ts';
+import { poolSizeSetting } from '../support/pool-size.ts';
 
 export const APP_URL = 'http://app.slipway.test';
 
@@ -68,6 +69,7 @@ function apiEnv(servers: Servers, env: Record<string, string | undefined>): Reco
     APP_URL,
     DATABASE_URL: servers.databaseUrl,
     REDIS_URL: servers.redis?.url,
+    ...poolSizeSetting(),
     ...env,
   };
 }

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { EMAIL_SETUP_HINT, EmailProviderError, signInEmail, signUpRefusedEmail, type EmailMessage, type EmailSender } from '../../../email/index.ts';
 import type { RateLimiter, RateLimitRule } from '../../../ratelimit/index.ts';
+import { withTransaction } from '../../../db/connection-guard.ts';
 import { HttpError } from '../../errors.ts';
 import { ERROR_RESPONSES, noContent, type ApiInstance } from '../../schema.ts';
 import type { ApiDependencies } from '../../server.ts';
@@ -141,11 +142,9 @@ export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options:
   app.post('/api/v1/auth/verify', { schema: verifySchema }, async (request, reply) => {
     const { token } = request.body;
     const tokenHash = hashToken(token);
-    const client = await pool.connect();
-    let user: PublicUser;
-    let sessionToken: string;
-    try {
-      await client.query('BEGIN');
+    // One connection for the whole exchange: every query below runs on `client` (asking the
+    // pool for a second one while holding it would deadlock a small pool).
+    const outcome = await withTransaction(pool, async (client): Promise<{ refused: HttpError } | { user: PublicUser; sessionToken: string }> => {
       const consumed = await client.query<{ email: string }>(
         `UPDATE magic_links SET used_at = now()
           WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
@@ -154,16 +153,15 @@ export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options:
       );
       const email = consumed.rows[0]?.email;
       if (!email) {
-        await client.query('ROLLBACK');
-        const { rows } = await pool.query<{ used: boolean }>('SELECT used_at IS NOT NULL AS used FROM magic_links WHERE token_hash = $1', [tokenHash]);
+        const { rows } = await client.query<{ used: boolean }>('SELECT used_at IS NOT NULL AS used FROM magic_links WHERE token_hash = $1', [tokenHash]);
         const why = !rows[0] ? 'is not valid' : rows[0].used ? 'has already been used' : 'has expired';
-        throw new HttpError(400, 'invalid_link', `This sign-in link ${why}; request a new one`);
+        return { refused: new HttpError(400, 'invalid_link', `This sign-in link ${why}; request a new one`) };
       }
-      // The signup controls may have changed since the link was sent: check them again.
+      // The signup controls may have changed since the link was sent: check them again. The
+      // link stays used (the transaction commits) so it cannot be retried.
       const decision = await signupDecision(client, config, email);
       if (!decision.allowed) {
-        await client.query('COMMIT');
-        throw new HttpError(403, 'signup_not_allowed', 'This address may not sign up here; ask a workspace admin to invite you');
+        return { refused: new HttpError(403, 'signup_not_allowed', 'This address may not sign up here; ask a workspace admin to invite you') };
       }
       const created = await client.query<PublicUser>(
         `INSERT INTO users (email) VALUES ($1)
@@ -171,7 +169,7 @@ export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options:
          RETURNING id, email, name`,
         [email],
       );
-      user = created.rows[0]!;
+      const user = created.rows[0]!;
       await client.query(
         `WITH accepted AS (
            UPDATE workspace_invitations SET accepted_at = now()
@@ -183,20 +181,17 @@ export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options:
          ON CONFLICT (workspace_id, user_id) DO NOTHING`,
         [email, user.id],
       );
-      sessionToken = randomToken();
+      const sessionToken = randomToken();
       const userAgent = request.headers['user-agent'];
       await client.query(
         `INSERT INTO sessions (user_id, token_hash, expires_at, user_agent, ip)
          VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)`,
         [user.id, hashToken(sessionToken), SESSION_TTL_SECONDS, typeof userAgent === 'string' ? userAgent.slice(0, 500) : null, request.ip],
       );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return { user, sessionToken };
+    });
+    if ('refused' in outcome) throw outcome.refused;
+    const { user, sessionToken } = outcome;
     setSessionCookie(reply, config, sessionToken, SESSION_TTL_SECONDS);
     reply.header('cache-control', 'no-store');
     return { user: { id: user.id, email: user.email, name: user.name } };

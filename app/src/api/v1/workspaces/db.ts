@@ -2,9 +2,11 @@
  * Transactions for the workspace routes. Every change appends its workspace event inside the
  * same transaction; the events are handed to the live-update hub only after COMMIT, so a
  * client never sees a change that was rolled back. Serialization failures and deadlocks are
- * retried, so concurrent requests never surface them as errors.
+ * retried, so concurrent requests never surface them as errors. The work gets the
+ * transaction's client only: asking the pool for another connection meanwhile is refused.
  */
 import type pg from 'pg';
+import { withTransaction } from '../../../db/connection-guard.ts';
 import type { EventHub } from '../../../events/hub.ts';
 import { appendEvent } from '../../../events/store.ts';
 import type { EventType, WorkspaceEvent } from '../../../events/types.ts';
@@ -21,32 +23,24 @@ const RETRYABLE = new Set(['40001', '40P01']);
 
 export async function transaction<T>(pool: pg.Pool, hub: EventHub | undefined, work: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
     const events: WorkspaceEvent[] = [];
-    let broken = false;
     try {
-      await client.query('BEGIN');
-      const tx: Tx = {
-        client,
-        async emit(workspaceId, type, payload) {
-          const event = await appendEvent(client, workspaceId, type, payload);
-          events.push(event);
-          return event;
-        },
-      };
-      const result = await work(tx);
-      await client.query('COMMIT');
+      const result = await withTransaction(pool, (client) =>
+        work({
+          client,
+          async emit(workspaceId, type, payload) {
+            const event = await appendEvent(client, workspaceId, type, payload);
+            events.push(event);
+            return event;
+          },
+        }),
+      );
       hub?.publish(events);
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
       const code = (error as { code?: string }).code;
       if (code && RETRYABLE.has(code) && attempt < 4) continue;
       throw error;
-    } finally {
-      client.release(broken);
     }
   }
 }
