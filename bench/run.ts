@@ -1,88 +1,172 @@
 /**
- * `npm run bench`: measures the API on this machine against real PostgreSQL and Redis started
- * on loopback. Prints requests per second and latency percentiles per scenario; nothing is
- * asserted (timings belong here, not in unit tests). Bounded: each scenario runs for a fixed
- * number of requests.
+ * `npm run bench [-- --json FILE] [--bundle dist/slipway.mjs] [--seconds 8] [--large 1000000]`:
+ * measures the built API against its physical anchors, side by side in one run, so machine
+ * noise cancels in the ratios: PostgreSQL and Redis started on loopback, pgbench running the
+ * very statement the API runs, a bare node:http server, data seeded with SQL, and load from
+ * wrk in its own process. Every step is bounded in time; nothing leaves loopback. Timings are
+ * reported, never asserted (unit tests assert correctness).
  */
-import { Agent, request } from 'undici';
-import { migrate } from '../test/support/app.ts';
-import { startTestApi } from '../test/support/api.ts';
-import { startPostgres, startRedis } from '../test/support/servers.ts';
-import { createToken, signIn } from '../app/test/support/auth.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { buildBundle } from '../app/build.ts';
+import { productionSecrets } from '../app/test/support/auth.ts';
+import { listIssuesStatement } from '../app/src/api/v1/workspaces/issue-queries.ts';
+import { freePort, startPostgres, startRedis } from '../test/support/servers.ts';
+import { measureColdStart } from './cold-start.ts';
+import { pgbench } from './pgbench.ts';
+import { printReport, targetsOf, type Figure } from './report.ts';
+import { COMMON_TERM, RARE_TERM, seedUser, seedWorkspace, type BenchUser } from './seed.ts';
+import { wrk, type WrkResult } from './wrk.ts';
 
-interface Result {
-  scenario: string;
-  requests: number;
-  concurrency: number;
-  rps: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  errors: number;
+const CONNECTIONS = 16;
+const secrets = productionSecrets();
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : (process.argv[at + 1] ?? fallback);
 }
 
-function percentile(sorted: number[], p: number): number {
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! * 100) / 100;
+const seconds = Number(option('seconds', '8'));
+const small = Number(option('small', '10000'));
+const large = Number(option('large', '1000000'));
+const jsonFile = process.argv.includes('--json') ? option('json', 'bench/last-run.json') : undefined;
+
+async function bundlePath(): Promise<string> {
+  const given = option('bundle', '');
+  if (given) return given;
+  const outdir = mkdtempSync(join(tmpdir(), 'slipway-bench-dist-'));
+  await buildBundle(outdir);
+  return join(outdir, 'slipway.mjs');
 }
 
-interface RequestInit {
-  readonly method?: 'GET' | 'POST';
-  readonly headers?: Record<string, string>;
-  /** A fresh body per request (e.g. a different title each time). */
-  readonly body?: () => string;
+function productionEnv(databaseUrl: string, redisUrl: string, port: number): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    SLIPWAY_ENV: 'production',
+    HOST: '127.0.0.1',
+    API_PORT: String(port),
+    APP_URL: 'http://localhost:7015',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    LOG_LEVEL: 'info',
+    ...secrets,
+    SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0',
+  };
 }
 
-async function measure(scenario: string, url: string, total: number, concurrency: number, init: RequestInit = {}): Promise<Result> {
-  const dispatcher = new Agent({ connections: concurrency });
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  // Warm up the connections and the JIT.
-  const send = () => request(url, { dispatcher, method: init.method ?? 'GET', headers: init.headers, body: init.body?.() });
-  await Promise.all(Array.from({ length: concurrency }, () => send().then((r) => r.body.text())));
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const t = performance.now();
-        const res = await send();
-        await res.body.text();
-        latencies.push(performance.now() - t);
-        if (res.statusCode >= 400) errors++;
+async function waitFor(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function run(bundle: string, args: string[], env: Record<string, string>): Promise<void> {
+  const child = spawn(process.execPath, [bundle, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let errors = '';
+  child.stderr!.on('data', (c: Buffer) => (errors += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}: ${errors}`);
+}
+
+const figures: Figure[] = [];
+const record = (scenario: string, result: WrkResult | { tps: number; latencyAverageMs: number }, note = '') => {
+  const figure: Figure = 'tps' in result ? { scenario, rps: result.tps, p50Ms: null, p90Ms: null, p99Ms: null, errors: 0, note } : { scenario, ...result, note };
+  figures.push(figure);
+  process.stderr.write(`  ${scenario}: ${figure.rps}/s${figure.p50Ms === null ? '' : `, p50 ${figure.p50Ms} ms`}${figure.errors ? `, ${figure.errors} errors` : ''}\n`);
+};
+
+async function load(scenario: string, url: string, headers: Record<string, string>, extra: Partial<Parameters<typeof wrk>[0]> = {}): Promise<void> {
+  await wrk({ url, seconds: Math.min(2, seconds), connections: extra.connections ?? CONNECTIONS, headers, ...extra }); // warm-up: JIT, pools, caches
+  record(scenario, await wrk({ url, seconds, connections: CONNECTIONS, headers, ...extra }));
+}
+
+async function main(): Promise<void> {
+  const bundle = await bundlePath();
+  process.stderr.write(`bench: ${bundle} (${(statSync(bundle).size / 1_048_576).toFixed(1)} MiB), ${seconds} s per scenario, ${CONNECTIONS} connections\n`);
+  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  const children: ChildProcess[] = [];
+  try {
+    const databaseUrl = await postgres.createDatabase('bench');
+    await run(bundle, ['migrate', 'up'], { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl });
+    const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    // The server stops at the end (or on a failure) while the pool may still hold a connection.
+    db.on('error', () => undefined);
+    const user: BenchUser = await seedUser(db);
+    const auth = { authorization: `Bearer ${user.token}` };
+
+    const coldStart = await measureColdStart(bundle, (port) => productionEnv(databaseUrl, redis.url, port));
+    process.stderr.write(`  cold start to readyz 200: ${coldStart.medianMs} ms (runs: ${coldStart.runsMs.join(', ')})\n`);
+
+    const apiPort = await freePort();
+    const api = spawn(process.execPath, [bundle, 'api'], { env: productionEnv(databaseUrl, redis.url, apiPort), stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(api);
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await waitFor(`${apiUrl}/api/readyz`, api);
+
+    const barePort = await freePort();
+    const bare = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-http.ts', import.meta.url)), String(barePort)], { stdio: 'ignore' });
+    children.push(bare);
+    await waitFor(`http://127.0.0.1:${barePort}/`, bare);
+    await load('health: bare node:http', `http://127.0.0.1:${barePort}/`, {});
+    await load('health: GET /api/health', `${apiUrl}/api/health`, {});
+    await stop(bare);
+
+    for (const [size, slug, key] of [
+      [small, 'small', 'SML'],
+      [large, 'large', 'LRG'],
+    ] as const) {
+      const started = performance.now();
+      const workspaceId = await seedWorkspace(db, user, slug, key, size);
+      process.stderr.write(`  seeded ${size} issues in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      const issues = `${apiUrl}/api/v1/workspaces/${slug}/issues`;
+      if (size === small) {
+        const access = { id: workspaceId, userId: user.id, issueKey: key };
+        const { text, values } = listIssuesStatement(access as Parameters<typeof listIssuesStatement>[0], { limit: 50 });
+        record(`list ${size}: pgbench, the API's SELECT`, await pgbench({ databaseUrl, text, values, clients: CONNECTIONS, seconds }));
       }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  await dispatcher.close();
-  latencies.sort((a, b) => a - b);
-  return { scenario, requests: total, concurrency, rps: Math.round(total / seconds), p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99), errors };
+      await load(`list ${size}: first page of 50`, `${issues}?limit=50`, auth);
+      await load(`search ${size}: common term`, `${issues}?q=${COMMON_TERM}&limit=50`, auth);
+      await load(`search ${size}: rare term`, `${issues}?q=${RARE_TERM}&limit=50`, auth);
+      await load(`filter ${size}: status=open`, `${issues}?status=open&limit=50`, auth);
+      await load(`filter ${size}: assignee=me`, `${issues}?assignee=me&limit=50`, auth);
+      await load(`search ${size}: by key`, `${issues}?q=${key}-${Math.floor(size / 2)}&limit=50`, auth);
+    }
+
+    await seedWorkspace(db, user, 'writes', 'WRT', 0);
+    const writes = `${apiUrl}/api/v1/workspaces/writes/issues`;
+    await load('create: 1 connection', writes, auth, { postTitlePrefix: 'one', connections: 1 });
+    await load(`create: ${CONNECTIONS} connections, one workspace`, writes, auth, { postTitlePrefix: 'many' });
+    await db.end();
+
+    const targets = targetsOf(figures, coldStart.medianMs, small, large);
+    printReport(figures, targets, { bundle, bundleBytes: statSync(bundle).size, coldStartMs: coldStart.medianMs });
+    if (jsonFile) {
+      const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+      const report = { date: new Date().toISOString(), machine, bundle: { path: bundle, bytes: statSync(bundle).size }, seconds, connections: CONNECTIONS, coldStart, figures, targets };
+      writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+      process.stderr.write(`figures written to ${jsonFile}\n`);
+    }
+  } finally {
+    await Promise.all(children.map(stop));
+    await Promise.all([postgres.destroy(), redis.stop()]);
+  }
 }
 
-const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-const databaseUrl = await postgres.createDatabase('bench');
-await migrate(databaseUrl);
-const api = await startTestApi({ DATABASE_URL: databaseUrl, REDIS_URL: redis.url, DATABASE_MAX_CONNS: '10' });
-const results: Result[] = [];
-try {
-  results.push(await measure('GET /api/health (no dependencies)', `${api.url}/api/health`, 20_000, 32));
-  results.push(await measure('GET /api/readyz (db + redis + migrations)', `${api.url}/api/readyz`, 5_000, 16));
-  results.push(await measure('GET /api/version (one query)', `${api.url}/api/version`, 10_000, 32));
-
-  // The product: a signed-in user with a token, one workspace.
-  const origin = 'http://localhost:7015';
-  const { cookie } = await signIn(api.url, 'bench@example.com', { origin });
-  const token = await createToken(api.url, cookie, origin);
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const created = await fetch(`${api.url}/api/v1/workspaces`, { method: 'POST', headers, body: JSON.stringify({ name: 'Bench', slug: 'bench', issueKey: 'BEN' }) });
-  if (created.status !== 201) throw new Error(`could not create the bench workspace: ${created.status} ${await created.text()}`);
-  let n = 0;
-  const issues = `${api.url}/api/v1/workspaces/bench/issues`;
-  results.push(await measure('POST issue (numbered under a row lock, event logged)', issues, 2_000, 16, { method: 'POST', headers, body: () => JSON.stringify({ title: `Bench issue ${++n}` }) }));
-  results.push(await measure('GET issues, first page of 50', `${issues}?limit=50`, 3_000, 16, { headers }));
-  results.push(await measure('GET issues, title search', `${issues}?q=issue%2019&limit=50`, 3_000, 16, { headers }));
-} finally {
-  await api.stop();
-  await Promise.all([postgres.destroy(), redis.stop()]);
-}
-console.table(results);
-if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(results)}\n`);
+await main();
