@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -99,6 +99,7 @@ async function load(scenario: string, url: string, headers: Record<string, strin
 
 async function main(): Promise<void> {
   const bundle = await bundlePath();
+  process.stderr.write(`load average before the run: ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work on this machine skews every figure)\n`);
   process.stderr.write(`bench: ${bundle} (${(statSync(bundle).size / 1_048_576).toFixed(1)} MiB), ${seconds} s per scenario, ${CONNECTIONS} connections\n`);
   const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   const children: ChildProcess[] = [];
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
     const targets = targetsOf(figures, coldStart.medianMs, small, large);
     printReport(figures, targets, { bundle, bundleBytes: statSync(bundle).size, coldStartMs: coldStart.medianMs });
     if (jsonFile) {
-      const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+      const machine = { loadAverage: loadavg().map((n) => Math.round(n * 10) / 10), cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
       const report = { date: new Date().toISOString(), machine, bundle: { path: bundle, bytes: statSync(bundle).size }, seconds, connections: CONNECTIONS, coldStart, figures, targets };
       writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
       process.stderr.write(`figures written to ${jsonFile}\n`);

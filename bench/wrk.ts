@@ -23,9 +23,10 @@ export interface WrkOptions {
 
 export interface WrkResult {
   readonly rps: number;
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p99Ms: number;
+  /** null when no request completed within wrk's 5 s timeout. */
+  readonly p50Ms: number | null;
+  readonly p90Ms: number | null;
+  readonly p99Ms: number | null;
   readonly requests: number;
   /** Non-2xx/3xx answers, socket errors and timeouts together. */
   readonly errors: number;
@@ -68,7 +69,10 @@ export function parseWrk(output: string): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
-  return { rps: Math.round(rps), p50Ms: percentile('50'), p90Ms: percentile('90'), p99Ms: percentile('99'), requests, errors: non2xx + socketErrors };
+  const errors = non2xx + socketErrors;
+  // wrk prints zero latencies when nothing completed: that is a timeout, not a fast answer.
+  if (!(requests > errors)) return { rps: 0, p50Ms: null, p90Ms: null, p99Ms: null, requests, errors };
+  return { rps: Math.round(rps), p50Ms: percentile('50'), p90Ms: percentile('90'), p99Ms: percentile('99'), requests, errors };
 }
 
 export async function wrk(options: WrkOptions): Promise<WrkResult> {
