@@ -86,6 +86,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${error.message}\n`);
       return 1;
     }
+    // Its message says what failed and which setting to check: no stack trace needed.
+    if ((error as Error).name === 'DatabaseConnectError') {
+      process.stderr.write(`slipway ${command}: ${(error as Error).message}\n`);
+      return 1;
+    }
     process.stderr.write(`slipway ${command ?? ''} failed to start: ${(error as Error).stack ?? String(error)}\n`);
     return 1;
   }
