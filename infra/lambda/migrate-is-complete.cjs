@@ -5,6 +5,10 @@ const { ECSClient, DescribeTasksCommand, StopTaskCommand } = require('@aws-sdk/c
 
 // Act a minute before the provider framework gives up, while this handler still runs.
 const STOP_MARGIN_MS = 60_000;
+// DescribeTasks may not return a task RunTask just started: ECS is eventually consistent, and
+// the RunTask reference says to retry DescribeTasks with backoff for up to five minutes
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html).
+const MISSING_TASK_GRACE_MS = 5 * 60_000;
 
 const clients = { ecs: new ECSClient({}) };
 
@@ -16,7 +20,15 @@ exports.handler = async (event) => {
   const taskArn = event.PhysicalResourceId;
   const out = await clients.ecs.send(new DescribeTasksCommand({ cluster: p.Cluster, tasks: [taskArn] }));
   const task = out.tasks?.[0];
-  if (!task) throw new Error(`migrate task ${taskArn} not found`);
+  if (!task) {
+    const startedAt = Date.parse(event.Data?.StartedAt ?? '');
+    const waitedMs = exports.now() - startedAt;
+    if (waitedMs < MISSING_TASK_GRACE_MS) {
+      console.log(`${taskArn} is not visible yet (${Math.round(waitedMs / 1000)} s after RunTask)`);
+      return { IsComplete: false };
+    }
+    throw new Error(`migrate task ${taskArn} not found ${Number.isNaN(waitedMs) ? '' : `${Math.round(waitedMs / 60_000)} minutes after it was started `}(DescribeTasks: ${JSON.stringify(out.failures ?? [])}). The services stay on the running release.`);
+  }
   const taskId = taskArn.split('/').pop();
   const logs = `Logs: ${p.LogGroup} stream ${p.StreamPrefix}/${p.ContainerName}/${taskId}.`;
   if (task.lastStatus !== 'STOPPED') {

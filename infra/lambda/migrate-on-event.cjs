@@ -5,6 +5,7 @@ const { CloudFormationClient, DescribeStacksCommand } = require('@aws-sdk/client
 const clients = { ecs: new ECSClient({}), cfn: new CloudFormationClient({}) };
 
 exports.clients = clients;
+exports.now = () => Date.now();
 exports.handler = async (event) => {
   const p = event.ResourceProperties;
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
@@ -36,5 +37,6 @@ exports.handler = async (event) => {
     throw new Error(`could not start migrate for image tag ${p.ImageTag}: ${JSON.stringify(run.failures ?? [])}`);
   }
   console.log(`started ${task.taskArn} for image tag ${p.ImageTag}`);
-  return { PhysicalResourceId: task.taskArn, Data: { TaskArn: task.taskArn } };
+  // isComplete waits a bounded time for the task to become visible (ECS is eventually consistent).
+  return { PhysicalResourceId: task.taskArn, Data: { TaskArn: task.taskArn, StartedAt: new Date(exports.now()).toISOString() } };
 };

@@ -26,6 +26,7 @@ export class ObservabilityStack extends Stack {
 
     this.topic = new AlarmTopic(this, 'AlarmTopic', {
       topicName: `${config.appName}-alarms`,
+      alarmNamePrefix: config.appName,
       email: config.alarmEmail,
     });
     this.alarms = new AppAlarms(this, 'Alarms', {
@@ -45,7 +46,8 @@ export class ObservabilityStack extends Stack {
       }),
     });
     const dashboard = new AppDashboard(this, 'Dashboard', {
-      dashboardName: config.appName,
+      // Dashboard names are global to the account: the region keeps two regions apart.
+      dashboardName: `${config.appName}-${config.region}`,
       alarms: this.alarms.alarms,
     });
 

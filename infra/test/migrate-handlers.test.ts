@@ -43,7 +43,7 @@ describe('onEvent', () => {
   it('starts migrate up in the private subnets without a public IP on create', async () => {
     ecsOnEvent.on(RunTaskCommand).resolves(r({ tasks: [{ taskArn: TASK }], failures: [] }));
     const result = await onEvent.handler(event('Create'));
-    expect(result).toEqual({ PhysicalResourceId: TASK, Data: { TaskArn: TASK } });
+    expect(result).toEqual({ PhysicalResourceId: TASK, Data: { TaskArn: TASK, StartedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } });
     expect(ecsOnEvent.commandCalls(RunTaskCommand)[0].args[0].input).toEqual({
       cluster: props.Cluster,
       taskDefinition: props.TaskDefinition,
@@ -139,9 +139,35 @@ describe('isComplete', () => {
     await expect(isComplete.handler(event('Create', { PhysicalResourceId: TASK }))).rejects.toThrow('exit code none (CannotPullContainerError: not found)');
   });
 
-  it('fails when the task is gone', async () => {
-    ecsIsComplete.on(DescribeTasksCommand).resolves(r({ tasks: [], failures: [{ arn: TASK, reason: 'MISSING' }] }));
-    await expect(isComplete.handler(event('Create', { PhysicalResourceId: TASK }))).rejects.toThrow(`migrate task ${TASK} not found`);
+  const missing = () => ecsIsComplete.on(DescribeTasksCommand).resolves(r({ tasks: [], failures: [{ arn: TASK, reason: 'MISSING' }] }));
+  const startedAt = '2026-01-01T10:00:00.000Z';
+  const at = (minutes: number) => Date.parse(startedAt) + minutes * 60_000;
+  const withNow = async <T>(ms: number, run: () => Promise<T>) => {
+    const realNow = isComplete.now;
+    isComplete.now = () => ms;
+    try {
+      return await run();
+    } finally {
+      isComplete.now = realNow;
+    }
+  };
+
+  it('keeps waiting while a just-started task is not visible yet (ECS is eventually consistent)', async () => {
+    missing();
+    const result = await withNow(at(2), () => isComplete.handler(event('Create', { PhysicalResourceId: TASK, Data: { TaskArn: TASK, StartedAt: startedAt } })));
+    expect(result).toEqual({ IsComplete: false });
+  });
+
+  it('fails when the task is still not found five minutes after it was started', async () => {
+    missing();
+    await expect(
+      withNow(at(5), () => isComplete.handler(event('Create', { PhysicalResourceId: TASK, Data: { TaskArn: TASK, StartedAt: startedAt } }))),
+    ).rejects.toThrow(`migrate task ${TASK} not found 5 minutes after it was started (DescribeTasks: [{"arn":"${TASK}","reason":"MISSING"}])`);
+  });
+
+  it('fails at once when it does not know when the task was started', async () => {
+    missing();
+    await expect(isComplete.handler(event('Create', { PhysicalResourceId: TASK }))).rejects.toThrow(`migrate task ${TASK} not found (DescribeTasks:`);
   });
 
   it('completes at once for a skipped rollback or a delete', async () => {

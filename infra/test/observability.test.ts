@@ -32,6 +32,31 @@ describe('alarm topic', () => {
     });
   });
 
+  it("lets CloudWatch publish, only for this app's alarms in this account (the TLS Deny replaces SNS's default policy)", () => {
+    obs().hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: Match.stringLikeRegexp('^AlarmTopic') },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': '123456789012' },
+              ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:slipway-*' },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('names every alarm inside the publish condition', () => {
+    const names = Object.values(obs().findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName as string);
+    expect(names.length).toBeGreaterThan(5);
+    expect(names.filter((n) => !n.startsWith('slipway-'))).toEqual([]);
+  });
+
   it('subscribes the alarm email', () => {
     obs().hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
@@ -95,8 +120,13 @@ describe('alarms', () => {
 });
 
 describe('dashboard', () => {
+  it('has the region in its account-global name, so a second region does not collide', () => {
+    obs().hasOutput('DashboardName', { Value: { Ref: Match.stringLikeRegexp('^Dashboard') } });
+    obs().hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'slipway-eu-west-1' });
+  });
+
   it('shows every alarm', () => {
-    obs().hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'slipway' });
+    obs().hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'slipway-eu-west-1' });
     const body = JSON.stringify(Object.values(obs().findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
     for (const id of Object.keys(obs().findResources('AWS::CloudWatch::Alarm'))) expect(body).toContain(id);
   });
