@@ -74,9 +74,12 @@ export const settingsSchema = z.object({
     /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/,
     'is not an AWS region. Fix: use a region code such as eu-west-1',
   ),
+  // RDS, ElastiCache and ECR names allow no two hyphens in a row; S3 reserves the prefixes
+  // sthree- and amzn-s3-demo-, SSM parameter names may not start with aws or ssm
+  // (infra/test/names.test.ts checks every derived name against each service's rules).
   APP_NAME: text(
-    /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/,
-    'must be 3-20 characters of a-z, 0-9 and -, starting with a letter (it prefixes every resource name). Fix: e.g. slipway',
+    /^(?!aws|ssm|sthree|amzn)[a-z](?:[a-z0-9]|-(?!-)){1,18}[a-z0-9]$/,
+    'must be 3-20 characters of a-z, 0-9 and single hyphens, start with a letter, end with a letter or digit, and not start with aws, ssm, sthree or amzn (it prefixes every resource name). Fix: e.g. slipway',
   ),
   DOMAIN_NAME: text(DOMAIN_RE, 'is not a lower-case DNS name. Fix: e.g. tracker.example.com'),
   HOSTED_ZONE_ID: text(/^Z[A-Z0-9]{1,32}$/, 'is not a Route 53 hosted zone id. Fix: copy the id (Z...) of the public zone'),

@@ -7,6 +7,7 @@ import { AttachmentsBucket } from '../constructs/attachments-bucket.ts';
 import { Database } from '../constructs/database.ts';
 import { LogsBucket } from '../constructs/logs-bucket.ts';
 import { RedisCache } from '../constructs/redis-cache.ts';
+import { resourceNames } from '../names.ts';
 import { OUTPUT_KEYS } from '../outputs.ts';
 
 export interface DataStackProps extends StackProps {
@@ -25,20 +26,19 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     const { config, vpc } = props;
-    const name = config.appName;
+    const names = resourceNames(config.appName, config.account, config.region);
 
-    const suffix = `${config.account}-${config.region}`;
-    this.logs = new LogsBucket(this, 'AccessLogs', { bucketName: `${name}-logs-${suffix}` });
+    this.logs = new LogsBucket(this, 'AccessLogs', { bucketName: names.logsBucket });
     this.attachments = new AttachmentsBucket(this, 'Attachments', {
-      bucketName: `${name}-attachments-${suffix}`,
+      bucketName: names.attachmentsBucket,
       appOrigin: config.appUrl,
       accessLogsBucket: this.logs.bucket,
       noncurrentVersionDays: config.attachments.noncurrentVersionDays,
     });
     this.database = new Database(this, 'Database', {
       vpc,
-      instanceIdentifier: `${name}-db`,
-      secretName: `${name}/db/master`,
+      instanceIdentifier: names.dbInstanceIdentifier,
+      secretName: names.dbSecret,
       instanceClass: config.database.instanceClass,
       engineVersion: config.database.engineVersion,
       multiAz: config.database.multiAz,
@@ -51,12 +51,12 @@ export class DataStack extends Stack {
     });
     this.redis = new RedisCache(this, 'Redis', {
       vpc,
-      replicationGroupId: `${name}-redis`,
-      authTokenSecretName: `${name}/redis/auth-token`,
+      replicationGroupId: names.redisReplicationGroupId,
+      authTokenSecretName: names.redisAuthSecret,
       nodeType: config.redis.nodeType,
       replicationEnabled: config.redis.replicationEnabled,
     });
-    this.appSecrets = new AppSecrets(this, 'AppSecrets', { namePrefix: `${name}/app` });
+    this.appSecrets = new AppSecrets(this, 'AppSecrets', { namePrefix: names.appSecretPrefix });
 
     const out = (key: string, value: string) => new CfnOutput(this, key, { value });
     out(OUTPUT_KEYS.dbInstanceIdentifier, this.database.instance.instanceIdentifier);

@@ -5,6 +5,7 @@ import { appAlarmSpecs } from '../constructs/alarm-specs.ts';
 import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { AppAlarms } from '../constructs/alarms.ts';
 import { AppDashboard } from '../constructs/dashboard.ts';
+import { resourceNames } from '../names.ts';
 import { OUTPUT_KEYS } from '../outputs.ts';
 import type { DataStack } from './data-stack.ts';
 import type { ServiceStack } from './service-stack.ts';
@@ -23,14 +24,15 @@ export class ObservabilityStack extends Stack {
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
     const { config, data, service } = props;
+    const names = resourceNames(config.appName, config.account, config.region);
 
     this.topic = new AlarmTopic(this, 'AlarmTopic', {
-      topicName: `${config.appName}-alarms`,
-      alarmNamePrefix: config.appName,
+      topicName: names.alarmTopic,
+      alarmNamePrefix: names.alarmPrefix,
       email: config.alarmEmail,
     });
     this.alarms = new AppAlarms(this, 'Alarms', {
-      namePrefix: config.appName,
+      namePrefix: names.alarmPrefix,
       topic: this.topic.topic,
       specs: appAlarmSpecs({
         loadBalancer: service.loadBalancer.loadBalancer,
@@ -46,8 +48,7 @@ export class ObservabilityStack extends Stack {
       }),
     });
     const dashboard = new AppDashboard(this, 'Dashboard', {
-      // Dashboard names are global to the account: the region keeps two regions apart.
-      dashboardName: `${config.appName}-${config.region}`,
+      dashboardName: names.dashboard,
       alarms: this.alarms.alarms,
     });
 

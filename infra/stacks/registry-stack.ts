@@ -3,6 +3,7 @@ import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { Construct } from 'constructs';
 import type { SlipwayConfig } from '../config.ts';
 import { ContainerRegistry } from '../constructs/container-registry.ts';
+import { resourceNames } from '../names.ts';
 import { OUTPUT_KEYS } from '../outputs.ts';
 
 export interface RegistryStackProps extends StackProps {
@@ -16,7 +17,7 @@ export class RegistryStack extends Stack {
   constructor(scope: Construct, id: string, props: RegistryStackProps) {
     super(scope, id, props);
     this.repository = new ContainerRegistry(this, 'Registry', {
-      repositoryName: props.config.appName,
+      repositoryName: resourceNames(props.config.appName, props.config.account, props.config.region).repository,
       keepImages: props.config.release.keepReleases,
     }).repository;
     new CfnOutput(this, OUTPUT_KEYS.repositoryUri, { value: this.repository.repositoryUri });

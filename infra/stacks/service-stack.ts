@@ -13,8 +13,9 @@ import { AppService } from '../constructs/app-service.ts';
 import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
 import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
+import { resourceNames } from '../names.ts';
 import { REDIS_PORT } from '../constructs/redis-cache.ts';
-import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, IMAGE_TAG_PATTERN, OUTPUT_KEYS, ROLLOUT_PARAMETER, releaseHistoryPrefix } from '../outputs.ts';
+import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, IMAGE_TAG_PATTERN, OUTPUT_KEYS, ROLLOUT_PARAMETER } from '../outputs.ts';
 import type { DataStack } from './data-stack.ts';
 
 /** Ports of the app's commands (app/API.md). */
@@ -52,6 +53,7 @@ export class ServiceStack extends Stack {
     super(scope, id, props);
     const { config, vpc, data } = props;
     const { database, redis, attachments, appSecrets } = data;
+    const names = resourceNames(config.appName, config.account, config.region);
 
     // CloudFormation keeps the previous value when a deploy does not pass one, so a plain
     // `cdk deploy` never reverts the running release.
@@ -77,14 +79,14 @@ export class ServiceStack extends Stack {
     const execLogs = new logs.LogGroup(this, 'ExecLogs', { retention: config.logRetentionDays, removalPolicy: RemovalPolicy.RETAIN });
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc,
-      clusterName: config.appName,
+      clusterName: names.cluster,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
       executeCommandConfiguration: {
         logging: ecs.ExecuteCommandLogging.OVERRIDE,
         logConfiguration: { cloudWatchLogGroup: execLogs },
       },
       defaultCloudMapNamespace: {
-        name: `${config.appName}.internal`,
+        name: names.serviceConnectNamespace,
         type: servicediscovery.NamespaceType.HTTP,
         useForServiceConnect: true,
       },
@@ -189,7 +191,7 @@ export class ServiceStack extends Stack {
     this.migrate = new MigrateTask(this, 'Migrate', {
       vpc,
       image,
-      family: `${config.appName}-migrate`,
+      family: names.migrateFamily,
       containerName: CONTAINER_NAMES.migrate,
       cpu: config.services.migrate.cpu,
       memoryLimitMiB: config.services.migrate.memoryMiB,
@@ -249,7 +251,7 @@ export class ServiceStack extends Stack {
     out(OUTPUT_KEYS.taskSecurityGroupId, this.migrate.securityGroup.securityGroupId);
     out(OUTPUT_KEYS.runningImageTag, release);
     out(OUTPUT_KEYS.imageTagParameterName, IMAGE_TAG_PARAMETER);
-    out(OUTPUT_KEYS.releaseHistoryPrefix, releaseHistoryPrefix(config.appName));
+    out(OUTPUT_KEYS.releaseHistoryPrefix, names.releaseHistoryPrefix);
   }
 
   /** One TCP ingress rule on `target` from `source`, created in this stack. */
