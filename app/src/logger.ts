@@ -1,6 +1,7 @@
 /**
  * JSON logs on stdout. Credentials never reach a log line: request headers that carry them
- * are redacted, and query strings are stripped of token-like parameters.
+ * are redacted, and query strings are stripped of token-like parameters (OAuth `code` and
+ * `state` included).
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
@@ -27,7 +28,7 @@ export function createLogger(options: { level: string; name: string; destination
   return options.destination ? pino(config, options.destination) : pino(config);
 }
 
-const SENSITIVE_QUERY = /^(token|code|key|secret|password|signature|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
+const SENSITIVE_QUERY = /^(token|code|state|key|secret|password|signature|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
 
 /** The path with the values of sensitive query parameters replaced. */
 export function safeUrl(url: string): string {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { databaseChecks, databaseConfig, databaseFields, type DatabaseConfig } from './database.ts';
 import { parseEnv, v, type Env, type EnvCheck, type Environment } from './env.ts';
 import { isLoopbackHost, listenHost } from './listen.ts';
+import { oauthChecks, oauthConfig, oauthFields, type OAuthSettings } from './oauth.ts';
 import { redisConfig, redisFields, type RedisConfig } from './redis.ts';
 import { resolveSecrets, secretChecks, type ResolvedSecrets } from './secrets.ts';
 import { shutdownFields } from './shutdown.ts';
@@ -30,6 +31,7 @@ export const apiSchema = z.object({
   DISABLE_WORKSPACE_CREATION: v.bool(false),
   COOKIE_DOMAIN: v.string(),
   CORS_ALLOWED_ORIGINS: v.list(),
+  ...oauthFields,
   // Email.
   EMAIL_PROVIDER: v.optionalOneOf(['smtp', 'ses', 'log'] as const),
   SENDER_EMAIL: v.string(),
@@ -49,7 +51,7 @@ export const apiSchema = z.object({
 });
 
 function apiChecks(env: Env): EnvCheck[] {
-  const problems = [...databaseChecks(env), ...secretChecks(['SESSION_SECRET', 'METRICS_TOKEN', 'CREDENTIALS_ENCRYPTION_KEY'])(env)];
+  const problems = [...databaseChecks(env), ...secretChecks(['SESSION_SECRET', 'METRICS_TOKEN', 'CREDENTIALS_ENCRYPTION_KEY'])(env), ...oauthChecks(env)];
   const provider = env.EMAIL_PROVIDER?.trim().toLowerCase();
   if (provider === 'smtp' && !env.SMTP_HOST?.trim()) {
     problems.push({ name: 'SMTP_HOST', message: 'required when EMAIL_PROVIDER=smtp' });
@@ -114,6 +116,8 @@ export interface ApiConfig {
   };
   readonly cookieDomain?: string;
   readonly allowedOrigins: string[];
+  /** OAuth sign-in providers with a client id and secret. */
+  readonly oauth: OAuthSettings;
   readonly email: EmailSettings;
   readonly attachments: {
     readonly bucket?: string;
@@ -157,6 +161,7 @@ function toApiConfig(f: Fields, env: Env): ApiConfig {
     },
     cookieDomain: f.COOKIE_DOMAIN,
     allowedOrigins: f.CORS_ALLOWED_ORIGINS.length > 0 ? f.CORS_ALLOWED_ORIGINS.map((o) => o.replace(/\/+$/, '')) : [new URL(f.APP_URL!).origin],
+    oauth: oauthConfig(f),
     email: {
       provider: f.EMAIL_PROVIDER,
       senderEmail: f.SENDER_EMAIL,

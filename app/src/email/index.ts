@@ -208,3 +208,27 @@ export function signUpRefusedEmail(to: string, appUrl: string): EmailMessage {
   ];
   return { to, subject: 'Signing in to Slipway', text: `${lines.join('\n\n')}\n`, html: layout('No Slipway account for this address', lines) };
 }
+
+/** Header fields must stay on one line whatever a workspace or person is called. */
+const oneLine = (value: string) => value.replace(/[\r\n\t]+/g, ' ').trim();
+
+/**
+ * The invitation: who invited the address to which workspace, and the sign-in page to open.
+ * It carries no credential: the invitee joins by signing in with this address, by email link
+ * or with a provider that vouches for it, so the mail is safe to forward or to log.
+ */
+export function invitationEmail(input: { to: string; inviter: { name: string; email: string }; workspace: string; link: string; appUrl: string }): EmailMessage {
+  const host = new URL(input.appUrl).host;
+  const inviter = input.inviter.name ? `${oneLine(input.inviter.name)} (${input.inviter.email})` : input.inviter.email;
+  const workspace = oneLine(input.workspace);
+  const lines = [
+    `${inviter} invited you to the workspace “${workspace}” on Slipway at ${host}.`,
+    `Sign in as ${input.to} to join it; the invitation waits until you do.`,
+  ];
+  return {
+    to: input.to,
+    subject: oneLine(`${input.inviter.name || input.inviter.email} invited you to ${workspace} on Slipway`).slice(0, 200),
+    text: `${lines[0]}\n\n${lines[1]}\n\n${input.link}\n`,
+    html: layout(`Join ${workspace} on Slipway`, lines, { label: 'Sign in to join', url: input.link }),
+  };
+}

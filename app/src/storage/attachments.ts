@@ -31,12 +31,11 @@ export interface PresignedDownload {
   readonly expiresAt: string;
 }
 
-export const notConfigured = () =>
-  new HttpError(
-    503,
-    'not_configured',
-    'Attachments are not configured on this server: set S3_BUCKET and AWS_REGION (and S3_ENDPOINT for an S3-compatible store)',
-  );
+/** For the operator (server log and docs): the settings that turn attachments on. */
+export const ATTACHMENTS_SETUP_HINT = 'set S3_BUCKET and AWS_REGION (and S3_ENDPOINT for an S3-compatible store)';
+
+/** For the person using the app: what is true, without the server's setting names. */
+export const notConfigured = () => new HttpError(503, 'not_configured', 'Attachments are not configured on this server.');
 
 /** The last path segment of a client-supplied name, reduced to characters safe in an object key. */
 export function sanitizeFilename(filename: string): string {

@@ -4,7 +4,7 @@
  * Links and sessions are 32 random bytes; only their SHA-256 is stored, so a database leak
  * reveals nothing usable. A link works once and for 15 minutes; a session for 30 days.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { EMAIL_SETUP_HINT, EmailProviderError, signInEmail, signUpRefusedEmail, type EmailMessage, type EmailSender } from '../../../email/index.ts';
 import type { RateLimiter, RateLimitRule } from '../../../ratelimit/index.ts';
@@ -14,6 +14,7 @@ import { ERROR_RESPONSES, noContent, type ApiInstance } from '../../schema.ts';
 import type { ApiDependencies } from '../../server.ts';
 import { hashToken } from '../context.ts';
 import { userJson } from '../json.ts';
+import { enforceMailLimits } from '../mail.ts';
 import { clearSessionCookie, sessionCookieValues, setSessionCookie } from './cookies.ts';
 import { emailDomain, signupDecision } from './signup.ts';
 
@@ -43,7 +44,6 @@ const magicLinkBody = z.object({ email: emailSchema });
 const verifyBody = z.object({ token: z.string().trim().min(1, 'Required').max(200, 'Too long') });
 
 export const randomToken = () => randomBytes(32).toString('base64url');
-const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 32);
 
 export type PublicUser = z.output<typeof userJson>;
 
@@ -52,11 +52,7 @@ const linkSent = z.object({
   link: z.string().optional().describe('development without an email provider only: the sign-in link itself'),
 });
 
-function rateLimited(retryAfterSeconds: number, what: string): HttpError {
-  return new HttpError(429, 'rate_limited', `Too many sign-in requests ${what}; try again in ${retryAfterSeconds} s`, undefined, {
-    'retry-after': String(retryAfterSeconds),
-  });
-}
+const SIGN_IN_LIMIT_WORDING = { perIp: 'Too many sign-in requests from this address', perEmail: 'Too many sign-in requests for this email' };
 
 export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options: SignInOptions): void {
   const { config, pool, log } = deps;
@@ -88,10 +84,7 @@ export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options:
       throw new HttpError(503, 'not_configured', `Sign-in email is not configured: ${EMAIL_SETUP_HINT}`);
     }
 
-    const ip = await options.limiter.hit(`signin:ip:${request.ip}`, options.limits.perIp);
-    if (!ip.allowed) throw rateLimited(ip.retryAfterSeconds, 'from this address');
-    const perEmail = await options.limiter.hit(`signin:email:${digest(email)}`, options.limits.perEmail);
-    if (!perEmail.allowed) throw rateLimited(perEmail.retryAfterSeconds, 'for this email');
+    await enforceMailLimits(options, request.ip, email, SIGN_IN_LIMIT_WORDING);
 
     const decision = await signupDecision(pool, config, email);
     if (!decision.allowed) {

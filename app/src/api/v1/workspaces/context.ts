@@ -1,4 +1,4 @@
-/** What the workspace route modules share: the pool, the live-update hub, storage, and the resolved access. */
+/** What the workspace route modules share: the pool, the live-update hub, storage, mail, and the resolved access. */
 import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -7,6 +7,7 @@ import type { EventHub } from '../../../events/hub.ts';
 import type { EventStreams } from '../../../events/stream.ts';
 import type { AttachmentStorage } from '../../../storage/attachments.ts';
 import type { ApiInstance } from '../../schema.ts';
+import type { OutgoingMail } from '../mail.ts';
 import type { WorkspaceAccess } from './access.ts';
 
 export interface WorkspaceContext {
@@ -16,6 +17,8 @@ export interface WorkspaceContext {
   readonly hub: EventHub;
   readonly streams: EventStreams;
   readonly storage: AttachmentStorage;
+  /** The email provider and mail limits, shared with sign-in. */
+  readonly mail: OutgoingMail;
 }
 
 /** One resource's routes, registered in its own encapsulated plugin. */

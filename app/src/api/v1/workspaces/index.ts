@@ -16,6 +16,7 @@ import { EventStreams, type EventStreamOptions } from '../../../events/stream.ts
 import { createRedis } from '../../../redis/client.ts';
 import { AttachmentStorage } from '../../../storage/attachments.ts';
 import type { ApiDependencies } from '../../server.ts';
+import { createOutgoingMail, type OutgoingMail } from '../mail.ts';
 import { registerAttachments } from './attachments.ts';
 import { registerComments } from './comments.ts';
 import type { RouteModule, WorkspaceContext } from './context.ts';
@@ -29,6 +30,8 @@ export { acceptPendingInvitations } from './access.ts';
 
 export interface WorkspaceRouteOptions {
   readonly events?: EventStreamOptions;
+  /** The email provider and limits sign-in uses (default: built from the settings). */
+  readonly mail?: OutgoingMail;
 }
 
 export async function registerWorkspaceRoutes(app: FastifyInstance, deps: ApiDependencies, options: WorkspaceRouteOptions = {}): Promise<void> {
@@ -37,7 +40,7 @@ export async function registerWorkspaceRoutes(app: FastifyInstance, deps: ApiDep
   const hub = new EventHub({ log, publisher: deps.redis, subscriber });
   const streams = new EventStreams(hub, pool, log, options.events);
   const storage = new AttachmentStorage(config.attachments);
-  const ctx: WorkspaceContext = { config, pool, log, hub, streams, storage };
+  const ctx: WorkspaceContext = { config, pool, log, hub, streams, storage, mail: options.mail ?? createOutgoingMail(deps) };
   const pruning = scheduleEventPruning(pool, log);
 
   // Open streams would hold up a graceful close: end them first (clients resume elsewhere).

@@ -1,6 +1,7 @@
 /**
- * Invitations by email. Admins invite as admin or member; the invitee joins when they sign
- * in (or on their first request that names the workspace). Any member may see who is invited.
+ * Invitations by email. Admins invite as admin or member; the invitee is emailed
+ * (invitation-mail.ts) and joins when they sign in (or on their first request that names the
+ * workspace). Any member may see who is invited.
  */
 import { z } from 'zod';
 import { conflict, notFound } from '../../errors.ts';
@@ -8,6 +9,7 @@ import { ERROR_RESPONSES, noContent } from '../../schema.ts';
 import { invitationJson, type InvitationJson } from '../json.ts';
 import { requireAdmin, type WorkspaceAccess } from './access.ts';
 import { workspaceOf, type RouteModule } from './context.ts';
+import { checkInvitationLimits, deliverInvitation } from './invitation-mail.ts';
 import type { Db } from './db.ts';
 import { email, id, slug, slugParams } from './schemas.ts';
 
@@ -16,6 +18,11 @@ const inviteBody = z.object({
   role: z.enum(['admin', 'member'], 'must be admin or member (make someone an owner once they have joined)').default('member'),
 });
 const invitationParams = z.object({ slug, id });
+const invitedJson = z.object({
+  invitation: invitationJson,
+  emailed: z.boolean().describe('whether the email provider accepted the invitation email'),
+  link: z.string().optional().describe('development without an email provider, to a local client only: the link to pass on'),
+});
 
 interface Row {
   id: string;
@@ -73,11 +80,13 @@ export const registerInvitations: RouteModule = (app, ctx) => {
 
   app.post(
     '/invitations',
-    { schema: { summary: 'Invite someone by email (admin); they join on sign-in', params: slugParams, body: inviteBody, response: { 201: z.object({ invitation: invitationJson }), ...ERROR_RESPONSES } } },
+    { schema: { summary: 'Invite someone by email (admin): emails them; they join on sign-in', params: slugParams, body: inviteBody, response: { 201: invitedJson, ...ERROR_RESPONSES } } },
     async (request, reply) => {
       const access = workspaceOf(request);
       requireAdmin(access, 'invite people');
-      return reply.code(201).send({ invitation: await createInvitation(ctx.pool, access, request.body) });
+      await checkInvitationLimits(ctx, request, request.body.email);
+      const invitation = await createInvitation(ctx.pool, access, request.body);
+      return reply.code(201).send({ invitation, ...(await deliverInvitation(ctx, request, access, invitation)) });
     },
   );
 
