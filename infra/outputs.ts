@@ -131,3 +131,9 @@ export const CONTAINER_NAMES = { api: 'api', web: 'web', migrate: 'migrate' } as
 export function outputLocation(appName: string, name: OutputName): { stackName: string; outputKey: string } {
   return { stackName: stackNames(appName)[OUTPUT_STACK[name]], outputKey: OUTPUT_KEYS[name] };
 }
+
+/**
+ * Where the app image keeps the Amazon RDS CA bundle (app/Dockerfile, app/rds-ca-bundle.mjs);
+ * the tasks connect with DB_SSL=verify-full and DB_SSL_CA_FILE set to it.
+ */
+export const IMAGE_RDS_CA_BUNDLE = '/app/certs/rds-ca-bundle.pem';

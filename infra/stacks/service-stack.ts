@@ -15,7 +15,7 @@ import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
 import { resourceNames } from '../names.ts';
 import { REDIS_PORT } from '../constructs/redis-cache.ts';
-import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, IMAGE_TAG_PATTERN, OUTPUT_KEYS, ROLLOUT_PARAMETER } from '../outputs.ts';
+import { CONTAINER_NAMES, IMAGE_RDS_CA_BUNDLE, IMAGE_TAG_PARAMETER, IMAGE_TAG_PATTERN, OUTPUT_KEYS, ROLLOUT_PARAMETER } from '../outputs.ts';
 import type { DataStack } from './data-stack.ts';
 
 /** Ports of the app's commands (app/API.md). */
@@ -114,6 +114,9 @@ export class ServiceStack extends Stack {
       DB_PASSWORD: ecs.Secret.fromSecretsManager(database.secret, 'password'),
       DB_NAME: ecs.Secret.fromSecretsManager(database.secret, 'dbname'),
     };
+    // verify-full: the tasks check the RDS certificate and its host name against the CA bundle
+    // in the image, so a man in the middle cannot pose as the database.
+    const databaseTls = { DB_SSL: 'verify-full', DB_SSL_CA_FILE: IMAGE_RDS_CA_BUNDLE };
     const common = {
       SLIPWAY_ENV: 'production',
       SLIPWAY_RELEASE: release,
@@ -151,7 +154,7 @@ export class ServiceStack extends Stack {
       environment: {
         ...common,
         API_PORT: String(API_PORT),
-        DB_SSL: 'require',
+        ...databaseTls,
         REDIS_HOST: redis.endpointAddress,
         REDIS_PORT: String(REDIS_PORT),
         REDIS_TLS: 'true',
@@ -197,7 +200,7 @@ export class ServiceStack extends Stack {
       memoryLimitMiB: config.services.migrate.memoryMiB,
       cpuArchitecture,
       environment: {
-        DB_SSL: 'require',
+        ...databaseTls,
         MIGRATE_CONNECT_TIMEOUT_SECONDS: '60',
         LOG_LEVEL: 'info',
         SLIPWAY_RELEASE: release,

@@ -254,7 +254,8 @@ describe('task definitions', () => {
       SLIPWAY_ENV: 'production',
       SLIPWAY_RELEASE: { Ref: 'ImageTag' },
       APP_URL: 'https://tracker.example.com',
-      DB_SSL: 'require',
+      DB_SSL: 'verify-full',
+      DB_SSL_CA_FILE: '/app/certs/rds-ca-bundle.pem',
       REDIS_TLS: 'true',
       REDIS_PORT: '6379',
       AWS_REGION: 'eu-west-1',
@@ -288,7 +289,7 @@ describe('task definitions', () => {
 
   it('give migrate only the database secrets and its timeout', () => {
     expect(secretNamesOf('migrate')).toEqual(['DB_HOST', 'DB_NAME', 'DB_PASSWORD', 'DB_PORT', 'DB_USER']);
-    expect(envOf('migrate')).toMatchObject({ DB_SSL: 'require', MIGRATE_CONNECT_TIMEOUT_SECONDS: '60' });
+    expect(envOf('migrate')).toMatchObject({ DB_SSL: 'verify-full', DB_SSL_CA_FILE: '/app/certs/rds-ca-bundle.pem', MIGRATE_CONNECT_TIMEOUT_SECONDS: '60' });
     expect(taskDefinitionOf('migrate').resource.Properties.Family).toBe('slipway-migrate');
   });
 
