@@ -1,16 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseSettings } from '../../infra/config.ts';
+import fc from 'fast-check';
+import { parseSettings, settingsSchema } from '../../infra/config.ts';
 import { parseFlags, UsageError } from '../lib/cli.ts';
+import { fakeClock } from '../lib/wait.ts';
 import { drillOptionsFrom, RESTORE_SPEC } from '../lib/restore/command.ts';
 import { cleanupDrills } from '../lib/restore/cleanup.ts';
 import { rollbackCutover } from '../lib/restore/cutover.ts';
 import { assertDeletable } from '../lib/restore/deletion.ts';
+import { drillNames, randomSuffix, RDS_IDENTIFIER } from '../lib/restore/identifiers.ts';
 import { runDrill } from '../lib/restore/drill.ts';
 import type { DrillOptions } from '../lib/restore/options.ts';
 import { DRILL_TAGS, makeRestoreWorld, SOURCE, type RestoreScenario } from './support/restore-world.ts';
 import { testConfig } from './support/world.ts';
 
-const RESTORED = 'slipway-restore-202603021000';
+const RESTORED = 'slipway-restore-20260302100000-k3f9';
+const DRILL = 'drill-20260302100000-k3f9';
 
 function options(o: Partial<DrillOptions> = {}): DrillOptions {
   return {
@@ -58,7 +62,7 @@ describe('restore drill', () => {
       DBParameterGroupName: 'slipway-pg17',
       PubliclyAccessible: false,
       MultiAZ: false,
-      Tags: expect.arrayContaining(DRILL_TAGS('drill-20260302100000')),
+      Tags: expect.arrayContaining(DRILL_TAGS(DRILL)),
     });
     // the validation task definition points DB_HOST at the restored copy as a plain value
     const registered = world.registered[0] as { family: string; containerDefinitions: Array<{ environment: unknown[]; secrets: Array<{ name: string }> }> };
@@ -68,7 +72,7 @@ describe('restore drill', () => {
     expect([...world.tasks.values()].map((t) => `${t.db}: ${t.command}`)).toEqual(['restored: migrate status', 'restored: stats', 'source: migrate status', 'source: stats']);
     expect(world.deregistered).toEqual(['arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate-restore-drill:1']);
     expect(world.deleted).toEqual([RESTORED]);
-    expect(world.puts.map((p) => p.Key)).toEqual(['drills/drill-20260302100000/report.json', 'drills/drill-20260302100000/report.md']);
+    expect(world.puts.map((p) => p.Key)).toEqual([`drills/${DRILL}/report.json`, `drills/${DRILL}/report.md`]);
     const report = JSON.parse(world.puts[0]!.Body) as Record<string, unknown>;
     expect(report).toMatchObject({ rpoSeconds: 300, rtoSeconds: 130, validation: 'passed', restorePoint: '2026-03-02T09:55:00.000Z' });
     expect(world.puts[1]!.Body).toContain('| issues | 1500 | 1490 | 10 |');
@@ -91,7 +95,7 @@ describe('restore drill', () => {
     const result = await runDrill(options({ timeouts: { ...options().timeouts, availableMs: 600_000 } }), world.deps);
     expect(result.ok).toBe(false);
     expect(result.summary).toMatch(new RegExp(`RDS would not delete ${RESTORED} yet \\(Instance is not in available state\\): run npm run restore-drill -- --cleanup later$`));
-    expect(world.puts.map((p) => p.Key)).toContain('drills/drill-20260302100000/report.json');
+    expect(world.puts.map((p) => p.Key)).toContain(`drills/${DRILL}/report.json`);
   });
 
   it('a validation mismatch exits non-zero and keeps the instance for inspection, saying so', async () => {
@@ -136,6 +140,24 @@ describe('restore drill', () => {
     expect(world.restoreRequests[0]).toMatchObject({ RestoreTime: new Date('2026-03-01T08:00:00Z'), DBInstanceClass: 'db.t4g.small', MultiAZ: true });
     expect(world.restoreRequests[0]).not.toHaveProperty('UseLatestRestorableTime');
     expect(world.deleted).toEqual([]);
+  });
+
+  it('two drills started in the same second restore to instances of their own', async () => {
+    setup();
+    const first = await runDrill(options({ keep: true }), world.deps);
+    // the second one starts at the same instant as the first
+    const second = await runDrill(options({ keep: true }), { ...world.deps, clock: fakeClock(Date.parse('2026-03-02T10:00:00Z')) });
+    expect([first.ok, second.ok]).toEqual([true, true]);
+    expect(world.restoreRequests.map((r) => (r as { TargetDBInstanceIdentifier: string }).TargetDBInstanceIdentifier)).toEqual([
+      RESTORED,
+      'slipway-restore-20260302100000-p2x7',
+    ]);
+  });
+
+  it('draws another name when the first one is taken', async () => {
+    setup({ extraInstances: [{ DBInstanceIdentifier: RESTORED, DBInstanceStatus: 'available', TagList: DRILL_TAGS(DRILL) }] });
+    const result = await runDrill(options({ dryRun: true }), world.deps);
+    expect(result.summary).toBe(`dry run: would restore ${SOURCE} as slipway-restore-20260302100000-p2x7; nothing was changed`);
   });
 
   it('refuses a restore time after the latest restorable time', async () => {
@@ -193,7 +215,7 @@ describe('cutover and rollback', () => {
     await expect(rollbackCutover(options(), world.deps)).rejects.toThrow('no cutover is recorded under /slipway/restore/cutover: nothing to roll back');
     await runDrill(options({ cutover: true }), world.deps);
     await expect(runDrill(options({ cutover: true }), world.deps)).rejects.toThrow(
-      `the app is already cut over to ${RESTORED} (drill drill-20260302100000). Fix: npm run restore-drill -- --rollback first`,
+      `the app is already cut over to ${RESTORED} (drill ${DRILL}). Fix: npm run restore-drill -- --rollback first`,
     );
   });
 });
@@ -240,5 +262,25 @@ describe('restore-drill flags', () => {
     [['--available-timeout', '0'], '--available-timeout must be a positive number of seconds, got "0"'],
   ])('%j is refused', (argv, message) => {
     expect(() => drillOptionsFrom(parseFlags(RESTORE_SPEC, argv), config)).toThrow(new UsageError(message));
+  });
+});
+
+describe('drill names', () => {
+  const appNames = fc.stringMatching(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/).filter((v) => settingsSchema.shape.APP_NAME.safeParse(v).success);
+
+  it('are valid RDS identifiers for every APP_NAME the settings accept', () => {
+    fc.assert(
+      fc.property(appNames, fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }), (appName, at) => {
+        const { restoredInstance, drillId } = drillNames(appName, at.getTime(), randomSuffix());
+        expect(restoredInstance).toMatch(RDS_IDENTIFIER);
+        expect(restoredInstance.length).toBeLessThanOrEqual(63);
+        expect(restoredInstance).not.toMatch(/--|-$/);
+        expect(drillId).toMatch(/^drill-\d{14}-[a-z0-9]{4}$/);
+      }),
+    );
+  });
+
+  it('fold the double hyphens an APP_NAME may have', () => {
+    expect(drillNames('team--x', Date.parse('2026-03-02T10:00:00Z'), 'ab12').restoredInstance).toBe('team-x-restore-20260302100000-ab12');
   });
 });

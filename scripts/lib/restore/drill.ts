@@ -10,6 +10,7 @@ import { WaitFailedError, waitFor, WaitTimeoutError } from '../wait.ts';
 import { cutoverTo } from './cutover.ts';
 import { readCutover } from './cutover-record.ts';
 import { deleteDrillInstance } from './deletion.ts';
+import { drillNames, randomSuffix, type DrillNames } from './identifiers.ts';
 import { APP_TAG, describeInstance, DRILL_TAG, listDrillInstances, SOURCE_TAG } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 import { markdownReport, storeReport, type DrillReport } from './report.ts';
@@ -23,8 +24,14 @@ import {
   type ProbeTarget,
 } from './validate.ts';
 
-function drillIdAt(ms: number): string {
-  return `drill-${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+/** Names no instance has yet (a rerun within the same second draws another random part). */
+async function freeDrillNames(deps: RestoreDeps, appName: string, at: number): Promise<DrillNames> {
+  const draw = deps.randomSuffix ?? randomSuffix;
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const names = drillNames(appName, at, draw());
+    if (!(await describeInstance(deps.rds, names.restoredInstance))) return names;
+  }
+  throw new Error(`could not find a free name for the restored instance of ${appName} after 5 tries. Fix: run the drill again`);
 }
 
 export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<CommandResult> {
@@ -49,8 +56,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   }
 
   const requestedAt = clock.now();
-  const drillId = drillIdAt(requestedAt);
-  const restoredId = `${appName}-restore-${drillId.slice('drill-'.length, 'drill-'.length + 12)}`;
+  const { drillId, restoredInstance: restoredId } = await freeDrillNames(deps, appName, requestedAt);
   const restorePoint = o.restoreTime ?? latest;
   const instanceClass = o.instanceClass ?? source.DBInstanceClass ?? o.config.database.instanceClass;
   const subnetGroup = source.DBSubnetGroup?.DBSubnetGroupName ?? (await outputs.get('dbSubnetGroupName'));

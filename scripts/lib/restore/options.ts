@@ -25,6 +25,8 @@ export interface RestoreDeps {
   readonly clock: Clock;
   readonly reporter: Reporter;
   readonly smoke?: (options: SmokeOptions) => Promise<SmokeReport>;
+  /** The random part of a drill's names; tests fix it. @default four random letters and digits */
+  readonly randomSuffix?: () => string;
 }
 
 export interface DrillOptions {

@@ -91,6 +91,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   });
   mocks.rds.on(RestoreDBInstanceToPointInTimeCommand).callsFake((input: { TargetDBInstanceIdentifier: string; Tags: DBInstance['TagList']; DBInstanceClass: string; MultiAZ: boolean }) => {
     restoreRequests.push(input);
+    if (instances.has(input.TargetDBInstanceIdentifier)) throw Object.assign(new Error('DB instance already exists'), { name: 'DBInstanceAlreadyExistsFault' });
     const i = { DBInstanceIdentifier: input.TargetDBInstanceIdentifier, DBInstanceStatus: 'creating', DBInstanceClass: input.DBInstanceClass, MultiAZ: input.MultiAZ, TagList: input.Tags, polls: 0 };
     instances.set(i.DBInstanceIdentifier, i);
     return { DBInstance: i };
@@ -252,7 +253,10 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
 
   const out: string[] = [];
   const reporter = new Reporter({ json: false, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } });
-  const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke };
+  const suffixes = ['k3f9', 'p2x7', 'q8m4', 'z5n1'];
+  let drawn = 0;
+  const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
+  const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix };
   return { deps, instances, deleted, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, secret: () => dbSecret };
 }
 
