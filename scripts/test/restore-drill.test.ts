@@ -90,6 +90,17 @@ describe('restore drill', () => {
     expect(world.registered).toHaveLength(0);
   });
 
+  it.each(['restore-error', 'insufficient-capacity', 'inaccessible-encryption-credentials', 'storage-full'])('a restore that ends in %s fails at once with the status, not after the timeout', async (status) => {
+    setup({ pollsUntilAvailable: Infinity, endsIn: status });
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(new RegExp(`^restore of ${SOURCE} did not become available \\(${RESTORED} to be available failed: status ${status} \\(`));
+    // two polls 30 s apart, not the hour the timeout allows
+    expect(JSON.parse(world.puts[0]!.Body)).toMatchObject({ validation: 'not-run' });
+    expect(world.clock.now() - Date.parse('2026-03-02T10:00:00Z')).toBeLessThan(120_000);
+    expect(world.deleted).toEqual([RESTORED]);
+  });
+
   it('a timed-out restore that RDS will not delete yet says how to clean it up later', async () => {
     setup({ pollsUntilAvailable: Infinity, deleteRefused: true });
     const result = await runDrill(options({ timeouts: { ...options().timeouts, availableMs: 600_000 } }), world.deps);

@@ -10,6 +10,7 @@ import { WaitFailedError, waitFor, WaitTimeoutError } from '../wait.ts';
 import { cutoverTo } from './cutover.ts';
 import { readCutover } from './cutover-record.ts';
 import { deleteDrillInstance } from './deletion.ts';
+import { terminalRestoreFix } from './instance-status.ts';
 import { drillNames, randomSuffix, type DrillNames } from './identifiers.ts';
 import { APP_TAG, describeInstance, DRILL_TAG, listDrillInstances, SOURCE_TAG } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
@@ -124,7 +125,8 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
         const i = await describeInstance(rds, restoredId);
         const status = i?.DBInstanceStatus ?? 'not visible yet';
         if (i && status === 'available') return { state: 'done', status, value: i };
-        if (['failed', 'incompatible-restore', 'incompatible-parameters', 'incompatible-network'].includes(status)) return { state: 'failed', status, reason: `status ${status}` };
+        const fix = terminalRestoreFix(status);
+        if (fix) return { state: 'failed', status, reason: `status ${status} (${fix})` };
         return { state: 'pending', status };
       },
     });

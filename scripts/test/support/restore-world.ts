@@ -39,6 +39,8 @@ export interface RestoreScenario {
   extraInstances: DBInstance[];
   /** RDS refuses DeleteDBInstance (InvalidDBInstanceStateFault). */
   deleteRefused: boolean;
+  /** The restored instance ends in this status after its second poll (e.g. restore-error). */
+  endsIn?: string;
 }
 
 export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
@@ -84,7 +86,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     if (!i) throw Object.assign(new Error('not found'), { name: 'DBInstanceNotFoundFault' });
     if (i.polls !== undefined && i.DBInstanceStatus !== 'deleting') {
       i.polls += 1;
-      i.DBInstanceStatus = i.polls > scenario.pollsUntilAvailable ? 'available' : i.polls > 1 ? 'backing-up' : 'creating';
+      i.DBInstanceStatus = scenario.endsIn && i.polls > 1 ? scenario.endsIn : i.polls > scenario.pollsUntilAvailable ? 'available' : i.polls > 1 ? 'backing-up' : 'creating';
       if (i.DBInstanceStatus === 'available') i.Endpoint = { Address: `${i.DBInstanceIdentifier}.db.internal`, Port: 5432 };
     }
     return { DBInstances: [i] };
