@@ -74,7 +74,7 @@ describe('restore drill', () => {
     expect(world.deleted).toEqual([RESTORED]);
     expect(world.puts.map((p) => p.Key)).toEqual([`drills/${DRILL}/report.json`, `drills/${DRILL}/report.md`]);
     const report = JSON.parse(world.puts[0]!.Body) as Record<string, unknown>;
-    expect(report).toMatchObject({ rpoSeconds: 300, rtoSeconds: 130, validation: 'passed', restorePoint: '2026-03-02T09:55:00.000Z' });
+    expect(report).toMatchObject({ rpoSeconds: 300, lookBackSeconds: 300, rtoSeconds: 130, validation: 'passed', restorePoint: '2026-03-02T09:55:00.000Z', earliestRestorableTime: '2026-02-23T10:03:00.000Z' });
     expect(world.puts[1]!.Body).toContain('| issues | 1500 | 1490 | 10 |');
     expect(world.out.join('')).toContain(`… waiting for ${RESTORED} to be available: creating (0s elapsed)`);
   });
@@ -147,7 +147,7 @@ describe('restore drill', () => {
   it('--keep keeps a passing copy; --restore-time and --instance-class are passed through', async () => {
     setup();
     const result = await runDrill(options({ keep: true, restoreTime: new Date('2026-03-01T08:00:00Z'), instanceClass: 'db.t4g.small', multiAz: true }), world.deps);
-    expect(result.summary).toBe(`drill passed: RPO 26h00m, RTO 2m10s; ${RESTORED} kept (--keep)`);
+    expect(result.summary).toBe(`drill passed: RPO 5m00s (restored 26h00m back, to 2026-03-01T08:00:00.000Z), RTO 2m10s; ${RESTORED} kept (--keep)`);
     expect(world.restoreRequests[0]).toMatchObject({ RestoreTime: new Date('2026-03-01T08:00:00Z'), DBInstanceClass: 'db.t4g.small', MultiAZ: true });
     expect(world.restoreRequests[0]).not.toHaveProperty('UseLatestRestorableTime');
     expect(world.deleted).toEqual([]);
@@ -171,10 +171,33 @@ describe('restore drill', () => {
     expect(result.summary).toBe(`dry run: would restore ${SOURCE} as slipway-restore-20260302100000-p2x7; nothing was changed`);
   });
 
+  it('with --restore-time the report keeps the data-loss RPO apart from the chosen look-back', async () => {
+    setup();
+    await runDrill(options({ keep: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps);
+    const report = JSON.parse(world.puts[0]!.Body) as Record<string, unknown>;
+    expect(report).toMatchObject({ rpoSeconds: 300, lookBackSeconds: 93_600, restorePoint: '2026-03-01T08:00:00.000Z', latestRestorableTime: '2026-03-02T09:55:00.000Z' });
+    expect(world.puts[1]!.Body).toContain('| look-back (restore request minus restore point: chosen, not data loss) | 26h00m |');
+  });
+
   it('refuses a restore time after the latest restorable time', async () => {
     setup();
     await expect(runDrill(options({ restoreTime: new Date('2026-03-02T09:59:00Z') }), world.deps)).rejects.toThrow(
-      '--restore-time 2026-03-02T09:59:00.000Z is after the latest restorable time 2026-03-02T09:55:00.000Z. Fix: use an earlier time, or omit it for the latest',
+      '--restore-time 2026-03-02T09:59:00.000Z is after the latest restorable time 2026-03-02T09:55:00.000Z. Fix: use a time between 2026-02-23T10:03:00.000Z and 2026-03-02T09:55:00.000Z, or omit it for the latest',
+    );
+  });
+
+  it('refuses a restore time before the earliest restorable time, before restoring anything', async () => {
+    setup();
+    await expect(runDrill(options({ restoreTime: new Date('2026-02-20T00:00:00Z') }), world.deps)).rejects.toThrow(
+      '--restore-time 2026-02-20T00:00:00.000Z is before the earliest restorable time 2026-02-23T10:03:00.000Z (automated backups are kept 7 days). Fix: use a time between 2026-02-23T10:03:00.000Z and 2026-03-02T09:55:00.000Z',
+    );
+    expect(world.restoreRequests).toEqual([]);
+  });
+
+  it('estimates the earliest restorable time from the retention period when RDS does not report it', async () => {
+    setup({ reportsRestoreWindow: false });
+    await expect(runDrill(options({ restoreTime: new Date('2026-02-20T00:00:00Z') }), world.deps)).rejects.toThrow(
+      'is before the earliest restorable time 2026-02-23T09:55:00.000Z (automated backups are kept 7 days). Fix: use a time between 2026-02-23T09:55:00.000Z (estimated) and',
     );
   });
 

@@ -15,6 +15,7 @@ import { drillNames, randomSuffix, type DrillNames } from './identifiers.ts';
 import { APP_TAG, describeInstance, DRILL_TAG, listDrillInstances, SOURCE_TAG } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 import { markdownReport, storeReport, type DrillReport } from './report.ts';
+import { assertInWindow, restoreWindow } from './restore-window.ts';
 import {
   compareSnapshots,
   deregisterDrillTaskDefinition,
@@ -42,11 +43,9 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   const sourceId = await outputs.get('dbInstanceIdentifier');
   const source = await describeInstance(rds, sourceId);
   if (!source) throw new Error(`the database ${sourceId} named by the data stack does not exist`);
-  const latest = source.LatestRestorableTime;
-  if (!latest) throw new Error(`${sourceId} has no latest restorable time: automated backups are off or not taken yet`);
-  if (o.restoreTime && o.restoreTime.getTime() > latest.getTime()) {
-    throw new Error(`--restore-time ${o.restoreTime.toISOString()} is after the latest restorable time ${latest.toISOString()}. Fix: use an earlier time, or omit it for the latest`);
-  }
+  const window = await restoreWindow(rds, source);
+  const latest = window.latest;
+  if (o.restoreTime) assertInWindow(o.restoreTime, window, source.BackupRetentionPeriod);
   const cutover = await readCutover(deps.ssm, appName);
   if (o.cutover && cutover) {
     throw new Error(`the app is already cut over to ${cutover.restoredInstance} (drill ${cutover.drillId}). Fix: npm run restore-drill -- --rollback first`);
@@ -68,6 +67,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   reporter.line(`  1. restore ${sourceId} to ${o.restoreTime ? restorePoint.toISOString() : `its latest restorable time (now ${latest.toISOString()})`} as ${restoredId} (${instanceClass}, ${o.multiAz ? 'Multi-AZ' : 'single-AZ'}, private, subnet group ${subnetGroup}, security groups ${securityGroups.join(', ')})`);
   reporter.line(`  2. wait up to ${formatDuration(o.timeouts.availableMs)} until it is available`);
   reporter.line(`  3. validate from inside the VPC: migrate status${o.skipRowCounts ? '' : ' and row counts'} compared with the source (row drift allowed: ${o.maxRowDrift})`);
+  reporter.line(`     (restorable window: ${window.earliest.toISOString()}${window.earliestFrom === 'estimated' ? ' (estimated from the retention period)' : ''} to ${latest.toISOString()})`);
   reporter.line('  4. write the report (RPO, RTO) to the attachments bucket under drills/');
   reporter.line(`  5. ${o.cutover ? 'cut the app over to the restored instance and smoke-gate it' : o.keep ? 'keep the restored instance (--keep)' : 'delete the restored instance (no final snapshot)'}`);
   if (o.dryRun) return { ok: true, summary: `dry run: would restore ${sourceId} as ${restoredId}; nothing was changed`, document: { drillId, sourceInstance: sourceId, restoredInstance: restoredId, dryRun: true } };
@@ -75,6 +75,11 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   const report: DrillReport = {
     drillId, appName, sourceInstance: sourceId, restoredInstance: restoredId, instanceClass, multiAz: o.multiAz,
     restorePoint: restorePoint.toISOString(), restoreRequestedAt: new Date(requestedAt).toISOString(),
+    latestRestorableTime: latest.toISOString(), earliestRestorableTime: window.earliest.toISOString(),
+    // What the backups could not have brought back at the request: the real data-loss exposure.
+    rpoSeconds: Math.round((requestedAt - latest.getTime()) / 1000),
+    // How far back the restore went: chosen with --restore-time, not data loss.
+    lookBackSeconds: Math.round((requestedAt - restorePoint.getTime()) / 1000),
     validation: 'not-run', problems: [], rows: [], outcome: '',
   };
   const finish = async (ok: boolean, summary: string): Promise<CommandResult> => {
@@ -175,7 +180,6 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   }
   report.rows = comparison.rows;
   report.problems.push(...comparison.problems);
-  report.rpoSeconds = Math.round((requestedAt - restorePoint.getTime()) / 1000);
   if (!comparison.ok) {
     report.validation = 'failed';
     reporter.step('fail', 'validation', comparison.problems.join('; '));
@@ -191,8 +195,9 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
     const result = await cutoverTo(deps, o, outputs, { drillId, restoredInstance: restoredId, ...endpoint });
     return finish(result.ok, result.summary);
   }
-  if (o.keep) return finish(true, `drill passed: RPO ${formatDuration(report.rpoSeconds * 1000)}, RTO ${formatDuration(report.rtoSeconds * 1000)}; ${restoredId} kept (--keep)`);
+  const measured = `RPO ${formatDuration(report.rpoSeconds * 1000)}${o.restoreTime ? ` (restored ${formatDuration(report.lookBackSeconds * 1000)} back, to ${restorePoint.toISOString()})` : ''}, RTO ${formatDuration(report.rtoSeconds * 1000)}`;
+  if (o.keep) return finish(true, `drill passed: ${measured}; ${restoredId} kept (--keep)`);
   await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
   reporter.step('pass', 'cleanup', `deleting ${restoredId} (no final snapshot)`);
-  return finish(true, `drill passed: RPO ${formatDuration(report.rpoSeconds * 1000)}, RTO ${formatDuration(report.rtoSeconds * 1000)}; ${restoredId} deleted`);
+  return finish(true, `drill passed: ${measured}; ${restoredId} deleted`);
 }

@@ -11,10 +11,15 @@ export interface DrillReport {
   instanceClass: string;
   multiAz: boolean;
   restorePoint: string;
+  latestRestorableTime: string;
+  earliestRestorableTime: string;
   restoreRequestedAt: string;
   availableAt?: string;
   validatedAt?: string;
-  rpoSeconds?: number;
+  /** Request time minus the latest restorable time: what a restore to the latest would lose. */
+  rpoSeconds: number;
+  /** Request time minus the restore point: the look-back chosen with --restore-time. */
+  lookBackSeconds: number;
   rtoSeconds?: number;
   validation: 'passed' | 'failed' | 'not-run';
   problems: string[];
@@ -35,7 +40,9 @@ export function markdownReport(r: DrillReport): string {
     `| restore requested | ${r.restoreRequestedAt} |`,
     `| available | ${r.availableAt ?? 'never'} |`,
     `| validated | ${r.validatedAt ?? 'no'} |`,
-    `| RPO (restore request minus restore point) | ${dur(r.rpoSeconds)} |`,
+    `| restorable window | ${r.earliestRestorableTime} to ${r.latestRestorableTime} |`,
+    `| RPO (restore request minus latest restorable time: data the backups could not restore) | ${dur(r.rpoSeconds)} |`,
+    `| look-back (restore request minus restore point: chosen, not data loss) | ${dur(r.lookBackSeconds)} |`,
     `| RTO (restore request until validated) | ${dur(r.rtoSeconds)} |`,
     `| validation | ${r.validation} |`,
     `| outcome | ${r.outcome} |`,

@@ -10,7 +10,7 @@ import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
 } from '@aws-sdk/client-ecs';
-import { DeleteDBInstanceCommand, DescribeDBInstancesCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
+import { DeleteDBInstanceCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -41,6 +41,8 @@ export interface RestoreScenario {
   deleteRefused: boolean;
   /** The restored instance ends in this status after its second poll (e.g. restore-error). */
   endsIn?: string;
+  /** RDS reports the automated backup's restore window (else the drill estimates it). */
+  reportsRestoreWindow: boolean;
 }
 
 export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
@@ -51,6 +53,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     gateFailsOnRestored: false,
     extraInstances: [],
     deleteRefused: false,
+    reportsRestoreWindow: true,
     ...overrides,
   };
   const clock = fakeClock(Date.parse('2026-03-02T10:00:00Z'));
@@ -61,6 +64,8 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     DBInstanceClass: 'db.t4g.medium',
     MultiAZ: true,
     LatestRestorableTime: new Date('2026-03-02T09:55:00Z'),
+    InstanceCreateTime: new Date('2025-06-01T00:00:00Z'),
+    BackupRetentionPeriod: 7,
     DBSubnetGroup: { DBSubnetGroupName: 'slipway-db-subnets' },
     VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-db', Status: 'active' }],
     DBParameterGroups: [{ DBParameterGroupName: 'slipway-pg17' }],
@@ -91,6 +96,11 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     }
     return { DBInstances: [i] };
   });
+  mocks.rds.on(DescribeDBInstanceAutomatedBackupsCommand).callsFake(() => ({
+    DBInstanceAutomatedBackups: scenario.reportsRestoreWindow
+      ? [{ DBInstanceIdentifier: SOURCE, Status: 'active', RestoreWindow: { EarliestTime: new Date('2026-02-23T10:03:00Z'), LatestTime: new Date('2026-03-02T09:55:00Z') } }]
+      : [],
+  }));
   mocks.rds.on(RestoreDBInstanceToPointInTimeCommand).callsFake((input: { TargetDBInstanceIdentifier: string; Tags: DBInstance['TagList']; DBInstanceClass: string; MultiAZ: boolean }) => {
     restoreRequests.push(input);
     if (instances.has(input.TargetDBInstanceIdentifier)) throw Object.assign(new Error('DB instance already exists'), { name: 'DBInstanceAlreadyExistsFault' });
