@@ -233,6 +233,29 @@ describe('cutover and rollback', () => {
     expect(world.deleted).toEqual([]);
   });
 
+  it('a copy for a cutover is set up like the source: IAM auth, log exports, storage autoscaling, CA, backups, Multi-AZ, Performance Insights', async () => {
+    setup();
+    await runDrill(options({ cutover: true }), world.deps);
+    expect(world.restoreRequests[0]).toMatchObject({
+      EnableIAMDatabaseAuthentication: true,
+      EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      MaxAllocatedStorage: 100,
+      CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      BackupRetentionPeriod: 7,
+      MultiAZ: true,
+      StorageType: 'gp3',
+    });
+    expect(world.modifications).toContainEqual(expect.objectContaining({ DBInstanceIdentifier: RESTORED, ApplyImmediately: true, EnablePerformanceInsights: true, PerformanceInsightsRetentionPeriod: 7 }));
+  });
+
+  it('a drill copy gets what validation needs (CA, IAM auth, storage autoscaling) but no log exports or Performance Insights', async () => {
+    setup();
+    await runDrill(options(), world.deps);
+    expect(world.restoreRequests[0]).toMatchObject({ EnableIAMDatabaseAuthentication: true, MaxAllocatedStorage: 100, CACertificateIdentifier: 'rds-ca-rsa2048-g1', MultiAZ: false });
+    expect(world.restoreRequests[0]).not.toHaveProperty('EnableCloudwatchLogsExports');
+    expect(world.modifications.filter((m) => 'EnablePerformanceInsights' in m)).toEqual([]);
+  });
+
   it('a cutover whose gate fails is rolled back automatically and exits non-zero', async () => {
     setup({ gateFailsOnRestored: true });
     const result = await runDrill(options({ cutover: true }), world.deps);

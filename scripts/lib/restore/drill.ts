@@ -14,6 +14,8 @@ import { terminalRestoreFix } from './instance-status.ts';
 import { drillNames, randomSuffix, type DrillNames } from './identifiers.ts';
 import { APP_TAG, describeInstance, DRILL_TAG, listDrillInstances, SOURCE_TAG } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
+import { afterRestoreSettings, restoreSettings } from './copy-settings.ts';
+import { modifyAndWait } from './modify-instance.ts';
 import { markdownReport, storeReport, type DrillReport } from './report.ts';
 import { assertInWindow, restoreWindow } from './restore-window.ts';
 import {
@@ -63,8 +65,9 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   const securityGroups = (source.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId!).filter(Boolean);
   const parameterGroup = source.DBParameterGroups?.[0]?.DBParameterGroupName;
 
+  const copySettings = restoreSettings(source, { cutover: o.cutover, multiAz: o.multiAz });
   reporter.line(`Plan: restore drill ${drillId} for ${sourceId}`);
-  reporter.line(`  1. restore ${sourceId} to ${o.restoreTime ? restorePoint.toISOString() : `its latest restorable time (now ${latest.toISOString()})`} as ${restoredId} (${instanceClass}, ${o.multiAz ? 'Multi-AZ' : 'single-AZ'}, private, subnet group ${subnetGroup}, security groups ${securityGroups.join(', ')})`);
+  reporter.line(`  1. restore ${sourceId} to ${o.restoreTime ? restorePoint.toISOString() : `its latest restorable time (now ${latest.toISOString()})`} as ${restoredId} (${instanceClass}, ${copySettings.MultiAZ ? 'Multi-AZ' : 'single-AZ'}, private, subnet group ${subnetGroup}, security groups ${securityGroups.join(', ')})`);
   reporter.line(`  2. wait up to ${formatDuration(o.timeouts.availableMs)} until it is available`);
   reporter.line(`  3. validate from inside the VPC: migrate status${o.skipRowCounts ? '' : ' and row counts'} compared with the source (row drift allowed: ${o.maxRowDrift})`);
   reporter.line(`     (restorable window: ${window.earliest.toISOString()}${window.earliestFrom === 'estimated' ? ' (estimated from the retention period)' : ''} to ${latest.toISOString()})`);
@@ -73,7 +76,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   if (o.dryRun) return { ok: true, summary: `dry run: would restore ${sourceId} as ${restoredId}; nothing was changed`, document: { drillId, sourceInstance: sourceId, restoredInstance: restoredId, dryRun: true } };
 
   const report: DrillReport = {
-    drillId, appName, sourceInstance: sourceId, restoredInstance: restoredId, instanceClass, multiAz: o.multiAz,
+    drillId, appName, sourceInstance: sourceId, restoredInstance: restoredId, instanceClass, multiAz: Boolean(copySettings.MultiAZ),
     restorePoint: restorePoint.toISOString(), restoreRequestedAt: new Date(requestedAt).toISOString(),
     latestRestorableTime: latest.toISOString(), earliestRestorableTime: window.earliest.toISOString(),
     // What the backups could not have brought back at the request: the real data-loss exposure.
@@ -105,7 +108,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
       VpcSecurityGroupIds: securityGroups,
       DBParameterGroupName: parameterGroup,
       PubliclyAccessible: false,
-      MultiAZ: o.multiAz,
+      ...copySettings,
       DeletionProtection: false,
       CopyTagsToSnapshot: true,
       Tags: [
@@ -152,6 +155,11 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   report.availableAt = new Date(clock.now()).toISOString();
   const endpoint = { host: restored.Endpoint?.Address ?? '', port: restored.Endpoint?.Port ?? o.config.database.port };
   reporter.step('pass', 'restored instance available', `${endpoint.host}:${endpoint.port} after ${formatDuration(clock.now() - requestedAt)}`);
+  const changes = afterRestoreSettings(source, { cutover: o.cutover });
+  if (Object.keys(changes).length) {
+    await modifyAndWait(rds, restoredId, changes, { clock, timeoutMs: o.timeouts.availableMs, progress: (l) => reporter.line(l) });
+    reporter.step('pass', 'settings like the source', Object.keys(changes).join(', '));
+  }
 
   // 3. Validate from inside the VPC.
   const cluster = await outputs.get('clusterName');

@@ -10,7 +10,7 @@ import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
 } from '@aws-sdk/client-ecs';
-import { DeleteDBInstanceCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
+import { DeleteDBInstanceCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -65,6 +65,13 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     MultiAZ: true,
     LatestRestorableTime: new Date('2026-03-02T09:55:00Z'),
     InstanceCreateTime: new Date('2025-06-01T00:00:00Z'),
+    IAMDatabaseAuthenticationEnabled: true,
+    EnabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+    MaxAllocatedStorage: 100,
+    CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+    StorageType: 'gp3',
+    PerformanceInsightsEnabled: true,
+    PerformanceInsightsRetentionPeriod: 7,
     BackupRetentionPeriod: 7,
     DBSubnetGroup: { DBSubnetGroupName: 'slipway-db-subnets' },
     VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-db', Status: 'active' }],
@@ -106,6 +113,13 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     if (instances.has(input.TargetDBInstanceIdentifier)) throw Object.assign(new Error('DB instance already exists'), { name: 'DBInstanceAlreadyExistsFault' });
     const i = { DBInstanceIdentifier: input.TargetDBInstanceIdentifier, DBInstanceStatus: 'creating', DBInstanceClass: input.DBInstanceClass, MultiAZ: input.MultiAZ, TagList: input.Tags, polls: 0 };
     instances.set(i.DBInstanceIdentifier, i);
+    return { DBInstance: i };
+  });
+  const modifications: Array<Record<string, unknown>> = [];
+  mocks.rds.on(ModifyDBInstanceCommand).callsFake((input: Record<string, unknown>) => {
+    modifications.push(input);
+    const i = instances.get(String(input.DBInstanceIdentifier));
+    if (!i) throw Object.assign(new Error('not found'), { name: 'DBInstanceNotFoundFault' });
     return { DBInstance: i };
   });
   mocks.rds.on(DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
@@ -269,7 +283,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   let drawn = 0;
   const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
   const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix };
-  return { deps, instances, deleted, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, secret: () => dbSecret };
+  return { deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, secret: () => dbSecret };
 }
 
 export { DRILL_TAGS };
