@@ -214,7 +214,8 @@ describe('cutover and rollback', () => {
     setup();
     const result = await runDrill(options({ cutover: true }), world.deps);
     expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
-    expect(world.order).toEqual(['ssm:put', 'secret:put']);
+    expect(world.order.filter((o) => !o.startsWith('ecs:'))).toEqual([`rds:modify ${RESTORED}`, 'ssm:put', 'secret:put', `rds:modify ${RESTORED}`]);
+    expect(world.modifications.at(-1)).toEqual({ DBInstanceIdentifier: RESTORED, DeletionProtection: true, ApplyImmediately: true });
     expect(world.secret()).toMatchObject({ host: `${RESTORED}.db.internal`, port: 5432, dbInstanceIdentifier: RESTORED, password: 'pw' });
     expect(JSON.parse(world.params.get('/slipway/restore/cutover')!)).toMatchObject({ previousHost: 'source.db.internal', previousInstance: SOURCE, restoredInstance: RESTORED });
     // restarted through CDK: same release, a new RolloutId
@@ -254,6 +255,34 @@ describe('cutover and rollback', () => {
     expect(world.restoreRequests[0]).toMatchObject({ EnableIAMDatabaseAuthentication: true, MaxAllocatedStorage: 100, CACertificateIdentifier: 'rds-ca-rsa2048-g1', MultiAZ: false });
     expect(world.restoreRequests[0]).not.toHaveProperty('EnableCloudwatchLogsExports');
     expect(world.modifications.filter((m) => 'EnablePerformanceInsights' in m)).toEqual([]);
+  });
+
+  it('sets the copy\'s master password from the database secret before validating it', async () => {
+    setup();
+    world.rotate('rotated-since-the-restore-point');
+    await runDrill(options(), world.deps);
+    expect(world.modifications[0]).toMatchObject({ DBInstanceIdentifier: RESTORED, ApplyImmediately: true, MasterUserPassword: 'rotated-since-the-restore-point' });
+    expect(world.order.indexOf(`rds:modify ${RESTORED}`)).toBeLessThan(world.order.indexOf('ecs:run'));
+  });
+
+  it('rollback gives the original the password rotations set on the copy while cut over, before repointing the secret', async () => {
+    setup();
+    await runDrill(options({ cutover: true }), world.deps);
+    world.rotate('rotated-while-cut-over');
+    world.order.length = 0;
+    await rollbackCutover(options(), world.deps);
+    expect(world.modifications).toContainEqual({ DBInstanceIdentifier: SOURCE, ApplyImmediately: true, MasterUserPassword: 'rotated-while-cut-over' });
+    expect(world.order).toEqual([`rds:modify ${SOURCE}`, 'secret:put', `rds:modify ${RESTORED}`]);
+    expect(world.modifications.at(-1)).toEqual({ DBInstanceIdentifier: RESTORED, DeletionProtection: false, ApplyImmediately: true });
+    expect(world.secret()).toMatchObject({ host: 'source.db.internal', password: 'rotated-while-cut-over' });
+  });
+
+  it('refuses to cut over or back while a rotation of the secret is half done', async () => {
+    setup();
+    world.setRotationPending(true);
+    const result = await runDrill(options({ cutover: true }), world.deps).catch((e: Error) => e);
+    expect(String(result)).toContain('a rotation of arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf is in progress (a version is staged AWSPENDING). Fix: wait until it finishes');
+    expect(world.secretWrites).toEqual([]);
   });
 
   it('a cutover whose gate fails is rolled back automatically and exits non-zero', async () => {

@@ -3,6 +3,7 @@
  * so the secret is repointed and the services are restarted through CDK (a new RolloutId on
  * the running release, which the next cdk deploy keeps), then gated.
  */
+import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { CommandResult } from '../cli.ts';
 import { describeRunning } from '../ecs.ts';
@@ -10,7 +11,8 @@ import { gate, smokeOptionsFor } from '../gate.ts';
 import { restartServices } from '../restart.ts';
 import { StackOutputs } from '../stacks.ts';
 import { cutoverParameter, readCutover, type CutoverRecord } from './cutover-record.ts';
-import { pointSecretAt, readDbSecret } from './database-secrets.ts';
+import { assertNoRotationRunning, databaseSecrets, masterPasswordChange, pointSecretsAt, readDbSecret } from './database-secrets.ts';
+import { modifyAndWait } from './modify-instance.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 
 async function restartAndGate(deps: RestoreDeps, o: Pick<DrillOptions, 'config' | 'timeouts' | 'smokeToken'>, outputs: StackOutputs): Promise<{ ok: boolean; detail: string; running: string }> {
@@ -29,7 +31,9 @@ export async function cutoverTo(
   to: { drillId: string; restoredInstance: string; host: string; port: number },
 ): Promise<{ ok: boolean; summary: string }> {
   const { reporter } = deps;
-  const secretArn = await outputs.get('dbSecretArn');
+  const secretsInUse = await databaseSecrets(outputs);
+  await assertNoRotationRunning(deps.secrets, secretsInUse);
+  const secretArn = secretsInUse[0]!.arn;
   const before = await readDbSecret(deps.secrets, secretArn);
   if (!before.host) throw new Error(`the database secret ${secretArn} has no host field`);
   const record: CutoverRecord = {
@@ -45,11 +49,14 @@ export async function cutoverTo(
   // Record the way back before changing anything.
   await deps.ssm.send(new PutParameterCommand({ Name: cutoverParameter(o.config.appName), Value: JSON.stringify(record), Type: 'String', Overwrite: true }));
   reporter.step('pass', 'cutover recorded', `previous endpoint ${record.previousHost}:${record.previousPort} kept in ${cutoverParameter(o.config.appName)}`);
-  await pointSecretAt(deps.secrets, secretArn, to.host, to.port, to.restoredInstance);
+  await pointSecretsAt(deps.secrets, secretsInUse, { host: to.host, port: to.port, instance: to.restoredInstance });
   reporter.step('pass', 'database secret', `now points at ${to.host}:${to.port}`);
   const result = await restartAndGate(deps, o, outputs);
   if (result.ok) {
     reporter.step('pass', 'cutover', `${result.detail}; ${result.running}`);
+    // The copy is production now: protect it like the stack protects the original.
+    await deps.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: to.restoredInstance, DeletionProtection: true, ApplyImmediately: true }));
+    reporter.step('pass', 'deletion protection', `on for ${to.restoredInstance} while the app uses it`);
     return { ok: true, summary: `cut over to ${to.restoredInstance}; smoke gate passed; undo with npm run restore-drill -- --rollback` };
   }
   reporter.step('fail', 'cutover', result.detail);
@@ -63,12 +70,24 @@ export async function rollbackCutover(o: Pick<DrillOptions, 'config' | 'timeouts
   const outputs = new StackOutputs(deps.cfn, o.config.appName);
   deps.reporter.line(`Plan: point the app back at ${record.previousHost}:${record.previousPort} (${record.previousInstance ?? 'the previous instance'}), restart the services, smoke-gate; ${record.restoredInstance} is kept for --cleanup`);
   if (o.dryRun) return { ok: true, summary: `dry run: would roll back the cutover to ${record.restoredInstance}; nothing was changed`, document: { cutover: record } };
-  const secretArn = await outputs.get('dbSecretArn');
-  await pointSecretAt(deps.secrets, secretArn, record.previousHost, record.previousPort, record.previousInstance);
+  const secretsInUse = await databaseSecrets(outputs);
+  await assertNoRotationRunning(deps.secrets, secretsInUse);
+  // Rotations while cut over changed the copy's password (the secret pointed there): give the
+  // original the password the secret holds now, before the tasks sign in to it again.
+  const original = record.previousInstance ?? (await outputs.get('dbInstanceIdentifier'));
+  await modifyAndWait(deps.rds, original, await masterPasswordChange(deps.secrets, secretsInUse), { clock: deps.clock, timeoutMs: o.timeouts.stableMs, progress: (l) => deps.reporter.line(l) });
+  deps.reporter.step('pass', 'master password', `${original} has the database secret's current password`);
+  await pointSecretsAt(deps.secrets, secretsInUse, { host: record.previousHost, port: record.previousPort, instance: record.previousInstance });
   deps.reporter.step('pass', 'database secret', `points at ${record.previousHost}:${record.previousPort} again`);
   const result = await restartAndGate(deps, o, outputs);
   if (!result.ok) {
     return { ok: false, summary: `rolled the secret back to ${record.previousHost} but the services are not healthy (${result.detail}); running now: ${result.running}`, document: { cutover: record } };
+  }
+  // Protected while it served; the drill's own instance again, for --cleanup.
+  try {
+    await deps.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: record.restoredInstance, DeletionProtection: false, ApplyImmediately: true }));
+  } catch (error) {
+    if ((error as Error).name !== 'DBInstanceNotFoundFault') throw error;
   }
   await deps.ssm.send(new DeleteParameterCommand({ Name: cutoverParameter(o.config.appName) }));
   return { ok: true, summary: `rolled back to ${record.previousHost}; smoke gate passed; ${record.restoredInstance} is kept until --cleanup`, document: { cutover: record } };

@@ -1,11 +1,28 @@
-/** The database secret the tasks read DB_HOST/DB_PORT from, and repointing it. */
-import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+/**
+ * The secrets the tasks read their database connection from (DB_HOST/DB_PORT at start, the
+ * password through DB_SECRET_ARN), and keeping them in agreement with the instance in use.
+ * Today that is the master secret, whose password RDS sets (ModifyDBInstance); a login of the
+ * app's own would be one more entry here, its password set in SQL instead.
+ */
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { StackOutputs } from '../stacks.ts';
 
 export interface SecretShape {
   host?: string;
   port?: number | string;
+  password?: string;
   dbInstanceIdentifier?: string;
   [key: string]: unknown;
+}
+
+export interface DatabaseSecret {
+  readonly arn: string;
+  /** `master`: RDS's master user; its password is part of the instance. */
+  readonly kind: 'master';
+}
+
+export async function databaseSecrets(outputs: StackOutputs): Promise<DatabaseSecret[]> {
+  return [{ arn: await outputs.get('dbSecretArn'), kind: 'master' }];
 }
 
 export async function readDbSecret(secrets: SecretsManagerClient, arn: string): Promise<SecretShape> {
@@ -18,4 +35,32 @@ export async function pointSecretAt(secrets: SecretsManagerClient, arn: string, 
   const next: SecretShape = { ...current, host, port };
   if (instance && 'dbInstanceIdentifier' in current) next.dbInstanceIdentifier = instance;
   await secrets.send(new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(next) }));
+}
+
+export async function pointSecretsAt(secrets: SecretsManagerClient, list: readonly DatabaseSecret[], to: { host: string; port: number; instance?: string }): Promise<void> {
+  for (const s of list) await pointSecretAt(secrets, s.arn, to.host, to.port, to.instance);
+}
+
+/**
+ * A rotation half done (a version staged AWSPENDING) would set a password the secret does not
+ * yet hand out: wait for it rather than repoint in between.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html
+ */
+export async function assertNoRotationRunning(secrets: SecretsManagerClient, list: readonly DatabaseSecret[]): Promise<void> {
+  for (const s of list) {
+    const out = await secrets.send(new DescribeSecretCommand({ SecretId: s.arn }));
+    const pending = Object.values(out.VersionIdsToStages ?? {}).some((stages) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'));
+    if (pending) {
+      throw new Error(`a rotation of ${s.arn} is in progress (a version is staged AWSPENDING). Fix: wait until it finishes (aws secretsmanager describe-secret --secret-id ${s.arn}), then run this again`);
+    }
+  }
+}
+
+/** The ModifyDBInstance change that gives an instance the master password the secret holds now. */
+export async function masterPasswordChange(secrets: SecretsManagerClient, list: readonly DatabaseSecret[]): Promise<{ MasterUserPassword?: string }> {
+  const master = list.find((s) => s.kind === 'master');
+  if (!master) return {};
+  const password = (await readDbSecret(secrets, master.arn)).password;
+  if (!password) throw new Error(`the database secret ${master.arn} has no password field`);
+  return { MasterUserPassword: password };
 }

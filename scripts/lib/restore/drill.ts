@@ -15,6 +15,7 @@ import { drillNames, randomSuffix, type DrillNames } from './identifiers.ts';
 import { APP_TAG, describeInstance, DRILL_TAG, listDrillInstances, SOURCE_TAG } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 import { afterRestoreSettings, restoreSettings } from './copy-settings.ts';
+import { databaseSecrets, masterPasswordChange } from './database-secrets.ts';
 import { modifyAndWait } from './modify-instance.ts';
 import { markdownReport, storeReport, type DrillReport } from './report.ts';
 import { assertInWindow, restoreWindow } from './restore-window.ts';
@@ -155,11 +156,12 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   report.availableAt = new Date(clock.now()).toISOString();
   const endpoint = { host: restored.Endpoint?.Address ?? '', port: restored.Endpoint?.Port ?? o.config.database.port };
   reporter.step('pass', 'restored instance available', `${endpoint.host}:${endpoint.port} after ${formatDuration(clock.now() - requestedAt)}`);
-  const changes = afterRestoreSettings(source, { cutover: o.cutover });
-  if (Object.keys(changes).length) {
-    await modifyAndWait(rds, restoredId, changes, { clock, timeoutMs: o.timeouts.availableMs, progress: (l) => reporter.line(l) });
-    reporter.step('pass', 'settings like the source', Object.keys(changes).join(', '));
-  }
+  // The copy signs in with the password of its restore point; the tasks use the secret's,
+  // which a rotation since then has changed.
+  const secretsInUse = await databaseSecrets(outputs);
+  const changes = { ...afterRestoreSettings(source, { cutover: o.cutover }), ...(await masterPasswordChange(deps.secrets, secretsInUse)) };
+  await modifyAndWait(rds, restoredId, changes, { clock, timeoutMs: o.timeouts.availableMs, progress: (l) => reporter.line(l) });
+  reporter.step('pass', 'copy set up', `master password from the database secret${changes.EnablePerformanceInsights ? '; Performance Insights on' : ''}`);
 
   // 3. Validate from inside the VPC.
   const cluster = await outputs.get('clusterName');

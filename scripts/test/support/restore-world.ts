@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DeleteDBInstanceCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Reporter } from '../../lib/cli.ts';
@@ -91,6 +91,8 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   const mocks = { rds: mockClient(rds), ecs: mockClient(ecs), logs: mockClient(logs), s3: mockClient(s3), secrets: mockClient(secrets), ssm: mockClient(ssm), cfn: mockClient(cfn) };
 
   const deleted: string[] = [];
+  const order: string[] = [];
+  let rotationPending = false;
   const restoreRequests: unknown[] = [];
   mocks.rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
     if (!input.DBInstanceIdentifier) return { DBInstances: [...instances.values()] };
@@ -118,6 +120,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   const modifications: Array<Record<string, unknown>> = [];
   mocks.rds.on(ModifyDBInstanceCommand).callsFake((input: Record<string, unknown>) => {
     modifications.push(input);
+    order.push(`rds:modify ${String(input.DBInstanceIdentifier)}`);
     const i = instances.get(String(input.DBInstanceIdentifier));
     if (!i) throw Object.assign(new Error('not found'), { name: 'DBInstanceNotFoundFault' });
     return { DBInstance: i };
@@ -192,6 +195,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   let taskCounter = 0;
   mocks.ecs.on(RunTaskCommand).callsFake((input: { taskDefinition: string; overrides: { containerOverrides: Array<{ command: string[] }> } }) => {
     taskCounter += 1;
+    order.push('ecs:run');
     const id = `task${taskCounter}`;
     tasks.set(id, { db: input.taskDefinition.includes('restore-drill') ? 'restored' : 'source', command: input.overrides.containerOverrides[0]!.command.join(' ') });
     return { tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/slipway/${id}` }] };
@@ -228,13 +232,10 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   mocks.secrets.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) =>
     input.SecretId.includes(':db-') ? { SecretString: JSON.stringify(dbSecret) } : { SecretString: 'metrics-token' },
   );
-  mocks.secrets.on(PutSecretValueCommand).callsFake((input: { SecretString: string }) => {
-    dbSecret = JSON.parse(input.SecretString) as Record<string, unknown>;
-    secretWrites.push(dbSecret);
-    return {};
-  });
+  mocks.secrets.on(DescribeSecretCommand).callsFake(() => ({
+    VersionIdsToStages: { v1: ['AWSCURRENT'], ...(rotationPending ? { v2: ['AWSPENDING'] } : {}) },
+  }));
   const params = new Map<string, string>();
-  const order: string[] = [];
   mocks.ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
     const v = params.get(input.Name);
     if (v === undefined) throw Object.assign(new Error('nope'), { name: 'ParameterNotFound' });
@@ -283,7 +284,15 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   let drawn = 0;
   const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
   const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix };
-  return { deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, secret: () => dbSecret };
+  return { deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, secret: () => dbSecret,
+    /** What the rotation Lambda does to the secret (the instance side is not modelled here). */
+    rotate: (password: string) => {
+      dbSecret = { ...dbSecret, password };
+    },
+    setRotationPending: (pending: boolean) => {
+      rotationPending = pending;
+    },
+  };
 }
 
 export { DRILL_TAGS };
