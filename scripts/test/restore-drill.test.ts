@@ -105,8 +105,25 @@ describe('restore drill', () => {
     setup({ pollsUntilAvailable: Infinity, deleteRefused: true });
     const result = await runDrill(options({ timeouts: { ...options().timeouts, availableMs: 600_000 } }), world.deps);
     expect(result.ok).toBe(false);
-    expect(result.summary).toMatch(new RegExp(`RDS would not delete ${RESTORED} yet \\(Instance is not in available state\\): run npm run restore-drill -- --cleanup later$`));
+    expect(result.summary).toMatch(new RegExp(`could not delete ${RESTORED} \\(RDS will not delete it while it is backing-up \\(Instance is not in available state\\)\\): npm run restore-drill -- --cleanup again once it has settled$`));
     expect(world.puts.map((p) => p.Key)).toContain(`drills/${DRILL}/report.json`);
+  });
+
+  it('a passed drill whose final delete is refused still writes its report and says what is left', async () => {
+    setup({ deleteRefused: true });
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toMatch(new RegExp(`^drill passed \\(RPO 5m00s, RTO 2m10s\\) but ${RESTORED} could not be deleted \\(RDS will not delete it while it is available`));
+    expect(JSON.parse(world.puts[0]!.Body)).toMatchObject({ validation: 'passed', problems: [expect.stringContaining(`could not delete ${RESTORED}`)] });
+  });
+
+  it('an error after the restore was requested still writes the report and keeps the copy', async () => {
+    setup({ registerFails: true });
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(`drill ${DRILL} stopped after the restore was requested (ClientException: Too many concurrent attempts to create a new revision of the specified family.); ${RESTORED} is kept for inspection: delete it with npm run restore-drill -- --cleanup`);
+    expect(world.puts.map((p) => p.Key)).toContain(`drills/${DRILL}/report.json`);
+    expect(world.deleted).toEqual([]);
   });
 
   it('a validation mismatch exits non-zero and keeps the instance for inspection, saying so', async () => {
@@ -225,7 +242,7 @@ describe('cutover and rollback', () => {
 
     // the instance the app uses is not cleaned up
     const cleanup = await cleanupDrills(options(), world.deps);
-    expect(cleanup.summary).toBe(`deleted 0 drill instance(s), kept ${RESTORED} (cut over or still being restored)`);
+    expect(cleanup.summary).toBe(`deleted 0 drill instance(s); kept ${RESTORED} (the app is cut over to it: roll back first (--rollback))`);
 
     const back = await rollbackCutover(options(), world.deps);
     expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
@@ -280,8 +297,9 @@ describe('cutover and rollback', () => {
   it('refuses to cut over or back while a rotation of the secret is half done', async () => {
     setup();
     world.setRotationPending(true);
-    const result = await runDrill(options({ cutover: true }), world.deps).catch((e: Error) => e);
-    expect(String(result)).toContain('a rotation of arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf is in progress (a version is staged AWSPENDING). Fix: wait until it finishes');
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain('a rotation of arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf is in progress (a version is staged AWSPENDING). Fix: wait until it finishes');
     expect(world.secretWrites).toEqual([]);
   });
 
@@ -317,12 +335,31 @@ describe('cleanup', () => {
       ],
     });
     const dry = await cleanupDrills(options({ dryRun: true }), world.deps);
-    expect(dry.summary).toBe('dry run: would delete 1 drill instance(s); nothing was changed');
+    expect(dry.summary).toBe('dry run: would delete 1 drill instance(s), keep slipway-restore-running (creating: a drill may still be running with it; run --cleanup again later); nothing was changed');
     expect(world.deleted).toEqual([]);
     const result = await cleanupDrills(options(), world.deps);
-    expect(result.summary).toBe('deleted 1 drill instance(s), kept slipway-restore-running (cut over or still being restored)');
+    expect(result.summary).toBe('deleted 1 drill instance(s); kept slipway-restore-running (creating: a drill may still be running with it; run --cleanup again later)');
     expect(world.deleted).toEqual(['slipway-restore-old1']);
     expect(world.out.join('')).toContain('- slipway-restore-running: creating: a drill may still be running with it; run --cleanup again later');
+  });
+
+  it('handles each instance on its own: a protected one is kept with the reason, the rest are still deleted', async () => {
+    setup({
+      extraInstances: [
+        { DBInstanceIdentifier: 'slipway-restore-a', DBInstanceStatus: 'available', DeletionProtection: true, TagList: DRILL_TAGS('drill-a') },
+        { DBInstanceIdentifier: 'slipway-restore-b', DBInstanceStatus: 'available', TagList: DRILL_TAGS('drill-b') },
+      ],
+    });
+    const result = await cleanupDrills(options(), world.deps);
+    expect(world.deleted).toEqual(['slipway-restore-b']);
+    expect(result).toMatchObject({ ok: true, summary: 'deleted 1 drill instance(s); kept slipway-restore-a (deletion protection is on)' });
+    expect(world.out.join('')).toContain('    fix: if it is no longer needed: aws rds modify-db-instance --db-instance-identifier slipway-restore-a --no-deletion-protection --apply-immediately, then --cleanup again');
+  });
+
+  it('an instance RDS refuses to delete is reported with the reason, and cleanup exits non-zero', async () => {
+    setup({ deleteRefused: true, extraInstances: [{ DBInstanceIdentifier: 'slipway-restore-c', DBInstanceStatus: 'available', TagList: DRILL_TAGS('drill-c') }] });
+    const result = await cleanupDrills(options(), world.deps);
+    expect(result).toMatchObject({ ok: false, summary: 'deleted 0 drill instance(s); could not delete slipway-restore-c (RDS will not delete it while it is available (Instance is not in available state))' });
   });
 
   it('the delete guard refuses the source, untagged and foreign instances', () => {

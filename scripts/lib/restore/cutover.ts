@@ -5,7 +5,7 @@
  */
 import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import type { CommandResult } from '../cli.ts';
+import { oneLine, type CommandResult } from '../cli.ts';
 import { describeRunning } from '../ecs.ts';
 import { gate, smokeOptionsFor } from '../gate.ts';
 import { restartServices } from '../restart.ts';
@@ -17,7 +17,14 @@ import type { DrillOptions, RestoreDeps } from './options.ts';
 
 async function restartAndGate(deps: RestoreDeps, o: Pick<DrillOptions, 'config' | 'timeouts' | 'smokeToken'>, outputs: StackOutputs): Promise<{ ok: boolean; detail: string; running: string }> {
   const timeouts = { deployMs: 60 * 60_000, stableMs: o.timeouts.stableMs, smokeMs: o.timeouts.smokeMs };
-  const { release, outcome } = await restartServices(deps, o.config.appName, timeouts);
+  let restarted: Awaited<ReturnType<typeof restartServices>>;
+  try {
+    restarted = await restartServices(deps, o.config.appName, timeouts);
+  } catch (error) {
+    // e.g. the stack is busy or the diff guard refused: the services were not restarted.
+    return { ok: false, detail: `the restart did not run: ${oneLine(error)}`, running: 'unchanged' };
+  }
+  const { release, outcome } = restarted;
   if (!outcome.ok) return { ok: false, detail: outcome.reason, running: describeRunning(outcome.running) };
   const smokeOptions = await smokeOptionsFor(outputs, deps, o.config, release, o.timeouts.smokeMs, o.smokeToken);
   const report = await gate(deps, smokeOptions);

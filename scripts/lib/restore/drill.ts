@@ -4,7 +4,7 @@
  * over to. Every instance it creates carries the drill tag; nothing without it is deleted.
  */
 import { RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
-import { formatDuration, type CommandResult } from '../cli.ts';
+import { formatDuration, oneLine, type CommandResult } from '../cli.ts';
 import { StackOutputs } from '../stacks.ts';
 import { WaitFailedError, waitFor, WaitTimeoutError } from '../wait.ts';
 import { cutoverTo } from './cutover.ts';
@@ -121,93 +121,110 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   );
   reporter.step('pass', 'restore requested', `${restoredId} from ${sourceId} at ${restorePoint.toISOString()}`);
 
-  // 2. Wait.
-  let restored: DBInstance;
+  // From here on the copy exists: whatever happens, the report is written and says what is left.
   try {
-    restored = await waitFor<DBInstance>({
-      what: `${restoredId} to be available`,
-      timeoutMs: o.timeouts.availableMs,
-      intervalMs: 30_000,
-      clock,
-      progress: (l) => reporter.line(l),
-      poll: async () => {
-        const i = await describeInstance(rds, restoredId);
-        const status = i?.DBInstanceStatus ?? 'not visible yet';
-        if (i && status === 'available') return { state: 'done', status, value: i };
-        const fix = terminalRestoreFix(status);
-        if (fix) return { state: 'failed', status, reason: `status ${status} (${fix})` };
-        return { state: 'pending', status };
-      },
-    });
+    return await afterRestoreRequested();
   } catch (error) {
-    if (!(error instanceof WaitTimeoutError || error instanceof WaitFailedError)) throw error;
-    report.problems.push(error.message);
+    const message = oneLine(error);
+    report.problems.push(message);
+    reporter.step('fail', 'drill', message, `inspect ${restoredId}, then npm run restore-drill -- --cleanup`);
+    return finish(false, `drill ${drillId} stopped after the restore was requested (${message}); ${restoredId} is kept for inspection: delete it with npm run restore-drill -- --cleanup`);
+  }
+
+  async function afterRestoreRequested(): Promise<CommandResult> {
+    // 2. Wait.
+    let restored: DBInstance;
     try {
-      await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
-    } catch (deleteError) {
-      // RDS refuses to delete an instance in some states (e.g. still creating).
-      if ((deleteError as Error).name !== 'InvalidDBInstanceStateFault') throw deleteError;
-      reporter.step('fail', 'restore', `${error.message}; RDS would not delete ${restoredId} yet`, 'npm run restore-drill -- --cleanup once it has settled');
-      return finish(false, `restore of ${sourceId} did not become available (${error.message}); RDS would not delete ${restoredId} yet (${(deleteError as Error).message}): run npm run restore-drill -- --cleanup later`);
+      restored = await waitFor<DBInstance>({
+        what: `${restoredId} to be available`,
+        timeoutMs: o.timeouts.availableMs,
+        intervalMs: 30_000,
+        clock,
+        progress: (l) => reporter.line(l),
+        poll: async () => {
+          const i = await describeInstance(rds, restoredId);
+          const status = i?.DBInstanceStatus ?? 'not visible yet';
+          if (i && status === 'available') return { state: 'done', status, value: i };
+          const fix = terminalRestoreFix(status);
+          if (fix) return { state: 'failed', status, reason: `status ${status} (${fix})` };
+          return { state: 'pending', status };
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof WaitTimeoutError || error instanceof WaitFailedError)) throw error;
+      report.problems.push(error.message);
+      const removed = await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
+      if (!removed.deleted) {
+        reporter.step('fail', 'restore', `${error.message}; could not delete ${restoredId}: ${removed.reason}`, removed.fix);
+        return finish(false, `restore of ${sourceId} did not become available (${error.message}); could not delete ${restoredId} (${removed.reason}): ${removed.fix}`);
+      }
+      reporter.step('fail', 'restore', `${error.message}; deleted ${restoredId} (created by this drill)`);
+      return finish(false, `restore of ${sourceId} did not become available (${error.message}); the drill's instance ${restoredId} was deleted`);
     }
-    reporter.step('fail', 'restore', `${error.message}; deleted ${restoredId} (created by this drill)`);
-    return finish(false, `restore of ${sourceId} did not become available (${error.message}); the drill's instance ${restoredId} was deleted`);
-  }
-  report.availableAt = new Date(clock.now()).toISOString();
-  const endpoint = { host: restored.Endpoint?.Address ?? '', port: restored.Endpoint?.Port ?? o.config.database.port };
-  reporter.step('pass', 'restored instance available', `${endpoint.host}:${endpoint.port} after ${formatDuration(clock.now() - requestedAt)}`);
-  // The copy signs in with the password of its restore point; the tasks use the secret's,
-  // which a rotation since then has changed.
-  const secretsInUse = await databaseSecrets(outputs);
-  const changes = { ...afterRestoreSettings(source, { cutover: o.cutover }), ...(await masterPasswordChange(deps.secrets, secretsInUse)) };
-  await modifyAndWait(rds, restoredId, changes, { clock, timeoutMs: o.timeouts.availableMs, progress: (l) => reporter.line(l) });
-  reporter.step('pass', 'copy set up', `master password from the database secret${changes.EnablePerformanceInsights ? '; Performance Insights on' : ''}`);
+    report.availableAt = new Date(clock.now()).toISOString();
+    const endpoint = { host: restored.Endpoint?.Address ?? '', port: restored.Endpoint?.Port ?? o.config.database.port };
+    reporter.step('pass', 'restored instance available', `${endpoint.host}:${endpoint.port} after ${formatDuration(clock.now() - requestedAt)}`);
+    // The copy signs in with the password of its restore point; the tasks use the secret's,
+    // which a rotation since then has changed.
+    const secretsInUse = await databaseSecrets(outputs);
+    const changes = { ...afterRestoreSettings(source!, { cutover: o.cutover }), ...(await masterPasswordChange(deps.secrets, secretsInUse)) };
+    await modifyAndWait(rds, restoredId, changes, { clock, timeoutMs: o.timeouts.availableMs, progress: (l) => reporter.line(l) });
+    reporter.step('pass', 'copy set up', `master password from the database secret${changes.EnablePerformanceInsights ? '; Performance Insights on' : ''}`);
 
-  // 3. Validate from inside the VPC.
-  const cluster = await outputs.get('clusterName');
-  const family = await outputs.get('migrateTaskFamily');
-  const containerName = await outputs.get('migrateContainerName');
-  const target: ProbeTarget = {
-    cluster,
-    containerName,
-    subnets: await outputs.list('taskSubnetIds'),
-    securityGroups: [await outputs.get('taskSecurityGroupId')],
-  };
-  const drillTd = await registerDrillTaskDefinition(deps.ecs, family, containerName, endpoint, drillId);
-  let comparison: Comparison;
-  try {
-    const probeDeps = { ecs: deps.ecs, logs: deps.logs, clock, progress: (l: string) => reporter.line(l) };
-    const probe = (td: string, command: string[]) => runProbe(probeDeps, target, td, drillTd.source, command, o.timeouts.validateMs);
-    const restoredStatus = await probe(drillTd.arn, ['migrate', 'status']);
-    const restoredStats = o.skipRowCounts ? undefined : await probe(drillTd.arn, ['stats']);
-    const sourceStatus = await probe(family, ['migrate', 'status']);
-    const sourceStats = o.skipRowCounts ? undefined : await probe(family, ['stats']);
-    comparison = compareSnapshots(snapshotFrom(sourceStatus, sourceStats, 'source'), snapshotFrom(restoredStatus, restoredStats, 'restored'), o.maxRowDrift);
-  } catch (error) {
-    comparison = { ok: false, problems: [`validation could not run: ${(error as Error).message}`], rows: [] };
-  } finally {
-    await deregisterDrillTaskDefinition(deps.ecs, drillTd.arn).catch(() => undefined);
-  }
-  report.rows = comparison.rows;
-  report.problems.push(...comparison.problems);
-  if (!comparison.ok) {
-    report.validation = 'failed';
-    reporter.step('fail', 'validation', comparison.problems.join('; '));
-    return finish(false, `validation of ${restoredId} failed (${comparison.problems.join('; ')}); the instance is KEPT for inspection: delete it with npm run restore-drill -- --cleanup`);
-  }
-  report.validation = 'passed';
-  report.validatedAt = new Date(clock.now()).toISOString();
-  report.rtoSeconds = Math.round((clock.now() - requestedAt) / 1000);
-  reporter.step('pass', 'validation', `${comparison.rows.map((r) => `${r.table} ${r.restored}/${r.source}`).join(', ') || 'migrations match'}`);
+    // 3. Validate from inside the VPC.
+    const comparison = await validate(endpoint);
+    report.rows = [...comparison.rows];
+    report.problems.push(...comparison.problems);
+    if (!comparison.ok) {
+      report.validation = 'failed';
+      reporter.step('fail', 'validation', comparison.problems.join('; '));
+      return finish(false, `validation of ${restoredId} failed (${comparison.problems.join('; ')}); the instance is KEPT for inspection: delete it with npm run restore-drill -- --cleanup`);
+    }
+    report.validation = 'passed';
+    report.validatedAt = new Date(clock.now()).toISOString();
+    report.rtoSeconds = Math.round((clock.now() - requestedAt) / 1000);
+    reporter.step('pass', 'validation', `${comparison.rows.map((r) => `${r.table} ${r.restored}/${r.source}`).join(', ') || 'migrations match'}`);
 
-  // 4/5. Cutover, keep or delete.
-  if (o.cutover) {
-    const result = await cutoverTo(deps, o, outputs, { drillId, restoredInstance: restoredId, ...endpoint });
-    return finish(result.ok, result.summary);
+    // 4/5. Cutover, keep or delete.
+    if (o.cutover) {
+      const result = await cutoverTo(deps, o, outputs, { drillId, restoredInstance: restoredId, ...endpoint });
+      return finish(result.ok, result.summary);
+    }
+    const measured = `RPO ${formatDuration(report.rpoSeconds * 1000)}${o.restoreTime ? ` (restored ${formatDuration(report.lookBackSeconds * 1000)} back, to ${restorePoint.toISOString()})` : ''}, RTO ${formatDuration(report.rtoSeconds * 1000)}`;
+    if (o.keep) return finish(true, `drill passed: ${measured}; ${restoredId} kept (--keep)`);
+    const removed = await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
+    if (!removed.deleted) {
+      report.problems.push(`could not delete ${restoredId}: ${removed.reason}`);
+      reporter.step('fail', 'cleanup', `could not delete ${restoredId}: ${removed.reason}`, removed.fix);
+      return finish(false, `drill passed (${measured}) but ${restoredId} could not be deleted (${removed.reason}): ${removed.fix}`);
+    }
+    reporter.step('pass', 'cleanup', `${restoredId}: ${removed.detail}`);
+    return finish(true, `drill passed: ${measured}; ${restoredId} deleted`);
   }
-  const measured = `RPO ${formatDuration(report.rpoSeconds * 1000)}${o.restoreTime ? ` (restored ${formatDuration(report.lookBackSeconds * 1000)} back, to ${restorePoint.toISOString()})` : ''}, RTO ${formatDuration(report.rtoSeconds * 1000)}`;
-  if (o.keep) return finish(true, `drill passed: ${measured}; ${restoredId} kept (--keep)`);
-  await deleteDrillInstance(rds, restoredId, appName, [sourceId]);
-  reporter.step('pass', 'cleanup', `deleting ${restoredId} (no final snapshot)`);
-  return finish(true, `drill passed: ${measured}; ${restoredId} deleted`);
+
+  async function validate(endpoint: { host: string; port: number }): Promise<Comparison> {
+    const cluster = await outputs.get('clusterName');
+    const family = await outputs.get('migrateTaskFamily');
+    const containerName = await outputs.get('migrateContainerName');
+    const target: ProbeTarget = {
+      cluster,
+      containerName,
+      subnets: await outputs.list('taskSubnetIds'),
+      securityGroups: [await outputs.get('taskSecurityGroupId')],
+    };
+    const drillTd = await registerDrillTaskDefinition(deps.ecs, family, containerName, endpoint, drillId);
+    try {
+      const probeDeps = { ecs: deps.ecs, logs: deps.logs, clock, progress: (l: string) => reporter.line(l) };
+      const probe = (td: string, command: string[]) => runProbe(probeDeps, target, td, drillTd.source, command, o.timeouts.validateMs);
+      const restoredStatus = await probe(drillTd.arn, ['migrate', 'status']);
+      const restoredStats = o.skipRowCounts ? undefined : await probe(drillTd.arn, ['stats']);
+      const sourceStatus = await probe(family, ['migrate', 'status']);
+      const sourceStats = o.skipRowCounts ? undefined : await probe(family, ['stats']);
+      return compareSnapshots(snapshotFrom(sourceStatus, sourceStats, 'source'), snapshotFrom(restoredStatus, restoredStats, 'restored'), o.maxRowDrift);
+    } catch (error) {
+      return { ok: false, problems: [`validation could not run: ${(error as Error).message}`], rows: [] };
+    } finally {
+      await deregisterDrillTaskDefinition(deps.ecs, drillTd.arn).catch(() => undefined);
+    }
+  }
 }

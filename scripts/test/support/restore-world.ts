@@ -43,6 +43,8 @@ export interface RestoreScenario {
   endsIn?: string;
   /** RDS reports the automated backup's restore window (else the drill estimates it). */
   reportsRestoreWindow: boolean;
+  /** ECS refuses to register the drill's task definition. */
+  registerFails?: boolean;
 }
 
 export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
@@ -126,6 +128,8 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     return { DBInstance: i };
   });
   mocks.rds.on(DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
+    const target = instances.get(input.DBInstanceIdentifier);
+    if (target?.DeletionProtection) throw Object.assign(new Error('Cannot delete protected DB Instance, please disable deletion protection and try again.'), { name: 'InvalidParameterCombination' });
     if (scenario.deleteRefused) throw Object.assign(new Error('Instance is not in available state'), { name: 'InvalidDBInstanceStateFault' });
     deleted.push(input.DBInstanceIdentifier);
     instances.get(input.DBInstanceIdentifier)!.DBInstanceStatus = 'deleting';
@@ -185,6 +189,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     },
   }));
   mocks.ecs.on(RegisterTaskDefinitionCommand).callsFake((input: unknown) => {
+    if (scenario.registerFails) throw Object.assign(new Error('ClientException: Too many concurrent attempts to create a new revision of the specified family.'), { name: 'ClientException' });
     registered.push(input);
     return { taskDefinition: { taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate-restore-drill:1' } };
   });
