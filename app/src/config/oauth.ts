@@ -6,10 +6,10 @@
 import type { Env, EnvCheck } from './env.ts';
 import { v } from './env.ts';
 import { isLoopbackHost } from './listen.ts';
+import { OAUTH_PROVIDER_IDS, OAUTH_PROVIDER_NAMES, type OAuthProviderId } from './oauth-providers.ts';
 import { isPlaceholder } from './secrets.ts';
 
-export const OAUTH_PROVIDER_IDS = ['github', 'google'] as const;
-export type OAuthProviderId = (typeof OAUTH_PROVIDER_IDS)[number];
+export { OAUTH_PROVIDER_IDS, type OAuthProviderId };
 
 export const oauthFields = {
   GITHUB_CLIENT_ID: v.string(),
@@ -32,14 +32,14 @@ interface ProviderSettingNames {
 
 export const OAUTH_SETTINGS: Record<OAuthProviderId, ProviderSettingNames> = {
   github: {
-    name: 'GitHub',
+    name: OAUTH_PROVIDER_NAMES.github,
     id: 'GITHUB_CLIENT_ID',
     secret: 'GITHUB_CLIENT_SECRET',
     urls: ['GITHUB_URL', 'GITHUB_API_URL'],
     console: 'GitHub → Settings → Developer settings → OAuth Apps',
   },
   google: {
-    name: 'Google',
+    name: OAUTH_PROVIDER_NAMES.google,
     id: 'GOOGLE_CLIENT_ID',
     secret: 'GOOGLE_CLIENT_SECRET',
     urls: ['GOOGLE_ISSUER_URL'],

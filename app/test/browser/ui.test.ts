@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startApp, type RunningApp } from '../../../test/support/app.ts';
-import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '../../../test/support/servers.ts';
+import { freePort, startPostgres, startRedis, type TestPostgres, type TestRedis } from '../../../test/support/servers.ts';
+import { CLIENTS, startOAuthServer, type TestOAuthServer } from '../support/oauth-server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -32,6 +33,9 @@ const LIVE_TIMEOUT_MS = 3000;
 let postgres: TestPostgres | undefined;
 let redis: TestRedis | undefined;
 let app: RunningApp | undefined;
+/** The same database and Redis, without S3: what a server without attachments shows. */
+let bare: RunningApp | undefined;
+let oauth: TestOAuthServer | undefined;
 let browser: Browser | undefined;
 let uiDir: string | undefined;
 let s3: { close(): Promise<void> } | undefined;
@@ -59,8 +63,13 @@ beforeAll(async () => {
 
   [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   const s3Url = await startS3();
+  // The provider needs the app's callback URL and the app the provider's address: the
+  // provider's port is taken first, it starts once the app's address is known.
+  const oauthPort = await freePort();
+  const issuer = `http://127.0.0.1:${oauthPort}`;
+  const databaseUrl = await postgres.createDatabase('ui');
   app = await startApp({
-    databaseUrl: await postgres.createDatabase('ui'),
+    databaseUrl,
     redisUrl: redis.url,
     env: {
       SLIPWAY_STATIC_DIR: uiDir,
@@ -70,14 +79,26 @@ beforeAll(async () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      ...oauthEnv(issuer),
     },
   });
   webUrl = app.webUrl;
+  oauth = await startOAuthServer({
+    port: oauthPort,
+    redirectUris: [`${webUrl}/api/v1/auth/oauth/github/callback`],
+    accounts: [{ login: 'grace', name: 'Grace Hopper', email: 'grace@example.com', emailVerified: true }],
+  });
+  bare = await startApp({ databaseUrl, redisUrl: redis.url, migrate: false, env: { SLIPWAY_STATIC_DIR: uiDir, SLIPWAY_RELEASE: 'ui-test' } });
 });
+
+/** GitHub sign-in through the test provider (its client secret is fixed per run). */
+function oauthEnv(issuer: string): Record<string, string> {
+  return { GITHUB_CLIENT_ID: CLIENTS.github.id, GITHUB_CLIENT_SECRET: CLIENTS.github.secret, GITHUB_URL: issuer, GITHUB_API_URL: `${issuer}/api` };
+}
 
 afterAll(async () => {
   await browser?.close();
-  await app?.stop();
+  await Promise.all([app?.stop(), bare?.stop(), oauth?.stop()]);
   await Promise.all([redis?.stop(), postgres?.destroy()]);
   await s3?.close();
   for (const dir of [uiDir, s3Dir]) if (dir) rmSync(dir, { recursive: true, force: true });
@@ -168,20 +189,38 @@ async function story(ada: Person, grace: Person): Promise<void> {
     await live(page).waitFor();
     await shot(page, '04-issues-empty');
 
-    // She invites Grace from settings; Grace signs in and joins.
+    // She invites Grace from settings. No email provider here: the page hands her the link.
     await nav(page, 'Settings').click();
     await page.getByLabel('Email', { exact: true }).fill('grace@example.com');
     await page.getByRole('button', { name: 'Send invitation' }).click();
     await page.getByRole('button', { name: 'Cancel invitation for grace@example.com' }).waitFor();
+    const invitationLink = await page.getByLabel('Invitation link').inputValue();
+    expect(invitationLink).toBe(`${webUrl}/signin?email=grace%40example.com`);
 
     // A used or bogus link explains itself instead of failing silently.
     await grace.page.goto('/auth/verify?token=not-a-real-token');
     await grace.page.getByRole('heading', { name: 'That link did not work' }).waitFor();
     await grace.page.getByRole('link', { name: 'Back to sign in' }).waitFor();
 
-    await signIn(grace.page, 'grace@example.com');
+    // Grace opens the invitation: her address is filled in, and GitHub is offered too.
+    await grace.page.goto(invitationLink);
+    expect(await grace.page.getByLabel('Email').inputValue()).toBe('grace@example.com');
+    await shot(grace.page, '10-sign-in-providers');
+    // She first denies access at GitHub: back on the sign-in page, told calmly, not signed in.
+    await grace.page.getByRole('link', { name: 'Continue with GitHub' }).click();
+    await grace.page.getByRole('heading', { name: 'Test provider' }).waitFor();
+    await grace.page.getByLabel('Login').fill('grace');
+    await grace.page.getByRole('button', { name: 'Deny' }).click();
+    await grace.page.getByTestId('oauth-notice').getByText('You did not allow access at GitHub').waitFor();
+    expect(await grace.page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    await shot(grace.page, '12-sign-in-denied');
+    // Then she allows it, and lands in the workspace she was invited to.
+    await grace.page.getByRole('link', { name: 'Continue with GitHub' }).click();
+    await grace.page.getByLabel('Login').fill('grace');
+    await grace.page.getByRole('button', { name: 'Allow' }).click();
     await grace.page.getByRole('heading', { name: 'Issues', exact: true }).waitFor();
     expect(new URL(grace.page.url()).pathname).toBe('/w/engineering');
+    expect(await grace.page.locator('.user-chip').getAttribute('title')).toBe('grace@example.com');
     await live(grace.page).waitFor();
 
     // Ada files an issue; it appears in Grace's open list without a reload.
@@ -205,7 +244,8 @@ async function story(ada: Person, grace: Person): Promise<void> {
     await grace.page.getByRole('button', { name: 'Comment', exact: true }).click();
     await grace.page.getByText('Reproduced on 17.2 as well.').waitFor();
     await page.getByText('Reproduced on 17.2 as well.').waitFor({ timeout: LIVE_TIMEOUT_MS });
-    await page.locator('li.comment', { hasText: 'Reproduced on 17.2' }).getByText('grace@example.com').waitFor();
+    // Her account took its name from GitHub.
+    await page.locator('li.comment', { hasText: 'Reproduced on 17.2' }).getByText('Grace Hopper').waitFor();
 
     // Ada answers, edits her own comment, and cannot edit Grace's.
     await page.getByLabel('Add a comment').fill('Thanks, looking into it.');
@@ -237,6 +277,17 @@ async function story(ada: Person, grace: Person): Promise<void> {
 
     // The status change reaches Grace's page too.
     await grace.page.locator('.detail-sub').getByText('In progress').waitFor({ timeout: LIVE_TIMEOUT_MS });
+
+    // A server without S3 says so before anyone picks a file, and names no server setting.
+    if (bare) {
+      await page.goto(`${bare.webUrl}/w/engineering/issues/ENG-1`);
+      await page.getByTestId('attachments-off').getByText('Attachments are not configured on this server.').waitFor();
+      expect(await page.getByRole('button', { name: 'Attach file' }).count()).toBe(0);
+      expect(await page.locator('body').textContent()).not.toMatch(/S3_|AWS_/);
+      await shot(page, '11-attachments-off');
+      await page.goto('/w/engineering/issues/ENG-1');
+      await page.getByRole('button', { name: 'Attach file' }).waitFor();
+    }
 
     // The edit form changes the title.
     await page.getByRole('link', { name: 'Edit', exact: true }).click();
@@ -298,7 +349,7 @@ async function story(ada: Person, grace: Person): Promise<void> {
     await shot(page, '08-settings');
 
     // Roles change in place; revoking a token (after confirming) removes it from the list.
-    await page.getByLabel('Role of grace@example.com').selectOption('admin');
+    await page.getByLabel('Role of Grace Hopper').selectOption('admin');
     await page.getByText('Role changed to admin').waitFor();
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Revoke Laptop CLI' }).click();

@@ -2,6 +2,9 @@
  * A thin client for the Slipway HTTP API (app/API.md). Same origin, cookie session:
  * the browser adds the Origin header to writes, which the API checks.
  */
+import type { CapabilitiesJson } from '../../src/api/v1/capabilities.ts';
+
+export type Capabilities = CapabilitiesJson;
 
 export type Role = 'owner' | 'admin' | 'member';
 export type IssueStatus = 'open' | 'in_progress' | 'closed';
@@ -163,6 +166,7 @@ export interface IssueInput {
 
 export const api = {
   version: () => request<{ release: string; commit: string }>('GET', '/api/version'),
+  capabilities: () => request<Capabilities>('GET', '/api/v1/capabilities'),
   requestLink: (email: string) => request<{ sent: boolean; link?: string }>('POST', '/api/v1/auth/magic-link', { email }),
   verify: (token: string) => request<{ user: User }>('POST', '/api/v1/auth/verify', { token }),
   signOut: () => request<void>('POST', '/api/v1/auth/signout'),
@@ -186,7 +190,7 @@ export const api = {
     request<void>('DELETE', `${ws(slug)}/members/${encodeURIComponent(userId)}`),
   invitations: (slug: string) => request<{ invitations: Invitation[] }>('GET', `${ws(slug)}/invitations`),
   invite: (slug: string, email: string, role: Role) =>
-    request<{ invitation: Invitation }>('POST', `${ws(slug)}/invitations`, { email, role }),
+    request<{ invitation: Invitation; emailed: boolean; link?: string }>('POST', `${ws(slug)}/invitations`, { email, role }),
   cancelInvitation: (slug: string, id: string) =>
     request<void>('DELETE', `${ws(slug)}/invitations/${encodeURIComponent(id)}`),
 

@@ -1,5 +1,6 @@
 import { useRef, useState, type ChangeEvent, type FormEvent } from 'react';
 import { api, errorMessage, uploadFile, type Attachment, type Comment, type Issue, type IssueInput, type IssueStatus, type Priority } from '../api.ts';
+import { useCapabilities } from '../capabilities.ts';
 import { useLiveEvents } from '../live.tsx';
 import { memberName, useMembers } from '../members.ts';
 import { Link, navigate, useTitle } from '../router.tsx';
@@ -369,10 +370,13 @@ function NewComment({ slug, issueRef, onAdded }: { slug: string; issueRef: strin
 
 function Attachments({ slug, issue, userId, isAdmin }: { slug: string; issue: Issue; userId: string; isAdmin: boolean }) {
   const toast = useToast();
+  const capabilities = useCapabilities();
   const list = useAsync(() => api.attachments(slug, issue.key).then((r) => r.attachments), [slug, issue.key]);
   const [uploading, setUploading] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
-  const notConfigured = (list.error as { status?: number } | undefined)?.status === 503;
+  // Known before anyone picks a file: the server says whether it stores attachments at all.
+  const notConfigured = capabilities?.attachments.enabled === false || (list.error as { status?: number } | undefined)?.status === 503;
+  const canAttach = capabilities?.attachments.enabled === true;
 
   const onFile = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
@@ -420,7 +424,7 @@ function Attachments({ slug, issue, userId, isAdmin }: { slug: string; issue: Is
     <section className="attachments" aria-labelledby="attachments-heading">
       <div className="section-head">
         <h2 id="attachments-heading">Attachments</h2>
-        {!notConfigured && (
+        {canAttach && (
           <>
             <input
               ref={input}
@@ -437,9 +441,12 @@ function Attachments({ slug, issue, userId, isAdmin }: { slug: string; issue: Is
           </>
         )}
       </div>
-      {notConfigured ? (
-        <p className="muted small">File storage is not configured on this server. {errorMessage(list.error)}</p>
-      ) : list.error !== undefined ? (
+      {notConfigured && (
+        <p className="muted small" data-testid="attachments-off">
+          Attachments are not configured on this server.
+        </p>
+      )}
+      {notConfigured && !list.data?.length ? null : list.error !== undefined ? (
         <ErrorBox error={list.error} onRetry={list.reload} />
       ) : list.loading && !list.data ? (
         <Spinner label="Loading attachments…" />
@@ -463,7 +470,7 @@ function Attachments({ slug, issue, userId, isAdmin }: { slug: string; issue: Is
             </li>
           ))}
         </ul>
-      ) : (
+      ) : notConfigured ? null : (
         <p className="muted small">No files attached.</p>
       )}
     </section>

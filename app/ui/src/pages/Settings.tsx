@@ -302,16 +302,21 @@ function Invitations({ slug }: { slug: string }) {
   const [role, setRole] = useState<Role>('member');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  /** Development without email: the link to pass on by hand. */
+  const [handOver, setHandOver] = useState<{ email: string; link: string } | null>(null);
   const errors = fieldErrors(error);
 
   const invite = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    setHandOver(null);
     try {
-      const { invitation } = await api.invite(slug, email.trim(), role);
+      const { invitation, emailed, link } = await api.invite(slug, email.trim(), role);
       invitations.setData((all) => [invitation, ...(all ?? [])]);
-      toast(`Invited ${invitation.email}`);
+      if (emailed) toast(`Invited ${invitation.email}: we emailed them a link to join`);
+      else if (link) setHandOver({ email: invitation.email, link });
+      else toast(`Invited ${invitation.email}. This server sends no email, so tell them to sign in as ${invitation.email} to join`, 'info');
       setEmail('');
     } catch (err) {
       setError(err);
@@ -350,6 +355,14 @@ function Invitations({ slug }: { slug: string }) {
           Send invitation
         </button>
       </form>
+      {handOver && (
+        <div className="dev-link" data-testid="invitation-link">
+          <p>
+            <strong>Development mode:</strong> no email provider is configured, so send {handOver.email} this link yourself:
+          </p>
+          <input aria-label="Invitation link" readOnly value={handOver.link} onFocus={(e) => e.target.select()} />
+        </div>
+      )}
       {invitations.error !== undefined && <ErrorBox error={invitations.error} onRetry={invitations.reload} />}
       {invitations.loading && !invitations.data && <Spinner />}
       {invitations.data && invitations.data.length === 0 && <Empty title="No pending invitations" />}
