@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { SHUTDOWN_SECONDS } from '../app/src/config/shutdown.ts';
 import { IMAGE_TAG_PATTERN } from './outputs.ts';
 
 export const PROFILES = ['production', 'trial'] as const;
@@ -65,6 +66,13 @@ const optional = <T extends z.ZodType>(schema: T) => schema.optional();
 
 const EMAIL_RE = /^[^\s@]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+const HOLD = SHUTDOWN_SECONDS.SLIPWAY_SHUTDOWN_HOLD_SECONDS;
+const DRAIN = SHUTDOWN_SECONDS.SLIPWAY_SHUTDOWN_DRAIN_SECONDS;
+/** Seconds between the app's exit deadline (hold + drain) and ECS's SIGKILL: node's own exit. */
+export const STOP_TIMEOUT_MARGIN_SECONDS = 5;
+/** Fargate's largest container stop timeout. */
+export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
 
 /** The raw settings, by the names used in `.env`, the environment and CDK context. */
 export const settingsSchema = z.object({
@@ -128,9 +136,10 @@ export const settingsSchema = z.object({
     text(new RegExp(IMAGE_TAG_PATTERN), 'is not a container image tag. Fix: e.g. the git commit, 3f2a9c1'),
   ),
   ECR_KEEP_RELEASES: int(5, 1000, 'keep at least 5 images so rollbacks have somewhere to go'),
-  SHUTDOWN_HOLD_SECONDS: int(0, 60),
-  SHUTDOWN_DRAIN_SECONDS: int(1, 60),
-  DEREGISTRATION_DELAY_SECONDS: int(0, 3600, 'use fewer seconds than SHUTDOWN_HOLD_SECONDS + SHUTDOWN_DRAIN_SECONDS'),
+  // Same ranges as the app's SLIPWAY_SHUTDOWN_* settings (one definition, app/src/config/shutdown.ts).
+  SHUTDOWN_HOLD_SECONDS: int(HOLD.min, HOLD.max),
+  SHUTDOWN_DRAIN_SECONDS: int(DRAIN.min, DRAIN.max),
+  DEREGISTRATION_DELAY_SECONDS: int(0, 3600, 'use the longest a request or event stream may keep running on a task that is being replaced, e.g. 30'),
   ALB_IDLE_TIMEOUT_SECONDS: int(30, 4000, 'use at least 30 (server-sent events send a heartbeat every 15 s)'),
   ATTACHMENTS_NONCURRENT_DAYS: int(1, 3650),
   MIGRATE_TIMEOUT_MINUTES: int(2, 55, 'use 2 to 55 minutes'),
@@ -176,9 +185,9 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     MIGRATE_MEMORY_MIB: '512',
     LOG_RETENTION_DAYS: '90',
     ECR_KEEP_RELEASES: '30',
-    SHUTDOWN_HOLD_SECONDS: '15',
-    SHUTDOWN_DRAIN_SECONDS: '10',
-    DEREGISTRATION_DELAY_SECONDS: '20',
+    SHUTDOWN_HOLD_SECONDS: String(HOLD.default),
+    SHUTDOWN_DRAIN_SECONDS: String(DRAIN.default),
+    DEREGISTRATION_DELAY_SECONDS: '30',
     ALB_IDLE_TIMEOUT_SECONDS: '120',
     ATTACHMENTS_NONCURRENT_DAYS: '30',
     MIGRATE_TIMEOUT_MINUTES: '15',
@@ -211,9 +220,9 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     MIGRATE_MEMORY_MIB: '512',
     LOG_RETENTION_DAYS: '14',
     ECR_KEEP_RELEASES: '10',
-    SHUTDOWN_HOLD_SECONDS: '15',
-    SHUTDOWN_DRAIN_SECONDS: '10',
-    DEREGISTRATION_DELAY_SECONDS: '20',
+    SHUTDOWN_HOLD_SECONDS: String(HOLD.default),
+    SHUTDOWN_DRAIN_SECONDS: String(DRAIN.default),
+    DEREGISTRATION_DELAY_SECONDS: '30',
     ALB_IDLE_TIMEOUT_SECONDS: '120',
     ATTACHMENTS_NONCURRENT_DAYS: '14',
     MIGRATE_TIMEOUT_MINUTES: '15',
@@ -303,12 +312,8 @@ export const CROSS_CHECKS: ReadonlyArray<(s: Settings) => SettingIssue[]> = [
       ? []
       : [{ setting: 'LOG_RETENTION_DAYS', message: `is not a CloudWatch Logs retention period. Fix: use one of ${LOG_RETENTION_DAYS_ALLOWED.join(', ')}` }],
   (s) =>
-    s.DEREGISTRATION_DELAY_SECONDS >= s.SHUTDOWN_HOLD_SECONDS + s.SHUTDOWN_DRAIN_SECONDS
-      ? [{ setting: 'DEREGISTRATION_DELAY_SECONDS', message: `must be shorter than SHUTDOWN_HOLD_SECONDS + SHUTDOWN_DRAIN_SECONDS = ${s.SHUTDOWN_HOLD_SECONDS + s.SHUTDOWN_DRAIN_SECONDS}, or in-flight requests are cut. Fix: lower it, e.g. to ${Math.max(0, s.SHUTDOWN_HOLD_SECONDS + s.SHUTDOWN_DRAIN_SECONDS - 5)}` }]
-      : [],
-  (s) =>
-    s.SHUTDOWN_HOLD_SECONDS + s.SHUTDOWN_DRAIN_SECONDS + 10 > 120
-      ? [{ setting: 'SHUTDOWN_HOLD_SECONDS', message: `plus SHUTDOWN_DRAIN_SECONDS=${s.SHUTDOWN_DRAIN_SECONDS} leaves no room under the 120 s Fargate stop timeout. Fix: keep hold + drain at most 110 s` }]
+    s.SHUTDOWN_HOLD_SECONDS + s.SHUTDOWN_DRAIN_SECONDS + STOP_TIMEOUT_MARGIN_SECONDS > FARGATE_MAX_STOP_TIMEOUT_SECONDS
+      ? [{ setting: 'SHUTDOWN_HOLD_SECONDS', message: `plus SHUTDOWN_DRAIN_SECONDS=${s.SHUTDOWN_DRAIN_SECONDS} leaves no room under the ${FARGATE_MAX_STOP_TIMEOUT_SECONDS} s Fargate stop timeout. Fix: keep hold + drain at most ${FARGATE_MAX_STOP_TIMEOUT_SECONDS - STOP_TIMEOUT_MARGIN_SECONDS} s` }]
       : [],
 ];
 
@@ -371,7 +376,7 @@ export interface SlipwayConfig {
     readonly holdSeconds: number;
     readonly drainSeconds: number;
     readonly deregistrationDelaySeconds: number;
-    /** Seconds ECS waits after SIGTERM before SIGKILL: hold + drain + 10. */
+    /** Seconds ECS waits after SIGTERM before SIGKILL: hold + drain + STOP_TIMEOUT_MARGIN_SECONDS. */
     readonly stopTimeoutSeconds: number;
   };
   readonly albIdleTimeoutSeconds: number;
@@ -512,7 +517,7 @@ function toConfig(s: Settings): SlipwayConfig {
       holdSeconds: hold,
       drainSeconds: drain,
       deregistrationDelaySeconds: s.DEREGISTRATION_DELAY_SECONDS,
-      stopTimeoutSeconds: hold + drain + 10,
+      stopTimeoutSeconds: hold + drain + STOP_TIMEOUT_MARGIN_SECONDS,
     },
     albIdleTimeoutSeconds: s.ALB_IDLE_TIMEOUT_SECONDS,
     logRetentionDays: s.LOG_RETENTION_DAYS,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SHUTDOWN_SECONDS } from '../../app/src/config/shutdown.ts';
 import { CROSS_CHECKS, ConfigError, PROFILE_DEFAULTS, SETTING_NAMES, loadConfig, parseSettings, settingsSchema } from '../config.ts';
 import { CDK_CONTEXT, exampleConfig } from './support.ts';
 
@@ -145,10 +146,30 @@ describe('sources', () => {
     expect(parseSettings({ ...REQUIRED, HOSTED_ZONE_NAME: 'example.com.' }).domain.hostedZoneName).toBe('example.com');
   });
 
-  it('stop timeout is longer than the shutdown hold plus drain', () => {
-    const { shutdown } = parseSettings(REQUIRED);
-    expect(shutdown.stopTimeoutSeconds).toBeGreaterThan(shutdown.holdSeconds + shutdown.drainSeconds);
-    expect(shutdown.deregistrationDelaySeconds).toBeLessThan(shutdown.holdSeconds + shutdown.drainSeconds);
+  it('stop timeout is the shutdown hold plus drain plus a margin for the exit', () => {
+    const { shutdown } = parseSettings({ ...REQUIRED, SHUTDOWN_HOLD_SECONDS: '7', SHUTDOWN_DRAIN_SECONDS: '20' });
+    expect(shutdown.stopTimeoutSeconds).toBe(32);
+  });
+
+  it.each(['production', 'trial'])('uses the app\'s own shutdown defaults in %s (the same setting on both sides)', (profile) => {
+    const { shutdown } = parseSettings({ ...REQUIRED, DEPLOY_PROFILE: profile });
+    expect(shutdown.holdSeconds).toBe(SHUTDOWN_SECONDS.SLIPWAY_SHUTDOWN_HOLD_SECONDS.default);
+    expect(shutdown.drainSeconds).toBe(SHUTDOWN_SECONDS.SLIPWAY_SHUTDOWN_DRAIN_SECONDS.default);
+  });
+
+  it.each([
+    ['SHUTDOWN_HOLD_SECONDS', SHUTDOWN_SECONDS.SLIPWAY_SHUTDOWN_HOLD_SECONDS],
+    ['SHUTDOWN_DRAIN_SECONDS', SHUTDOWN_SECONDS.SLIPWAY_SHUTDOWN_DRAIN_SECONDS],
+  ] as const)('accepts %s over exactly the range the app accepts', (name, range) => {
+    const other = name === 'SHUTDOWN_HOLD_SECONDS' ? { SHUTDOWN_DRAIN_SECONDS: '1' } : { SHUTDOWN_HOLD_SECONDS: '0' };
+    expect(() => parseSettings({ ...REQUIRED, ...other, [name]: String(range.min) })).not.toThrow();
+    expect(() => parseSettings({ ...REQUIRED, ...other, [name]: String(range.max) })).not.toThrow();
+    expect(() => parseSettings({ ...REQUIRED, ...other, [name]: String(range.max + 1) })).toThrow(`${name}="${range.max + 1}" is above ${range.max}`);
+    if (range.min > 0) expect(() => parseSettings({ ...REQUIRED, ...other, [name]: String(range.min - 1) })).toThrow(`${name}="${range.min - 1}" is below ${range.min}`);
+  });
+
+  it('lets the deregistration delay be longer than hold plus drain (ECS drains the target before SIGTERM)', () => {
+    expect(parseSettings({ ...REQUIRED, DEREGISTRATION_DELAY_SECONDS: '300' }).shutdown.deregistrationDelaySeconds).toBe(300);
   });
 
   it('every setting has a name in the schema', () => {
@@ -195,8 +216,8 @@ const BAD: Array<[string, Record<string, string>, string]> = [
   ['log retention', { LOG_RETENTION_DAYS: '10' }, 'LOG_RETENTION_DAYS="10" is not a CloudWatch Logs retention period. Fix: use one of 1, 3, 5, 7, 14'],
   ['image tag', { IMAGE_TAG: 'bad tag!' }, 'IMAGE_TAG="bad tag!" is not a container image tag. Fix: e.g. the git commit'],
   ['too few kept images', { ECR_KEEP_RELEASES: '2' }, 'ECR_KEEP_RELEASES="2" is below 5. Fix: keep at least 5 images so rollbacks have somewhere to go'],
-  ['deregistration delay too long', { DEREGISTRATION_DELAY_SECONDS: '25' }, 'DEREGISTRATION_DELAY_SECONDS="25" must be shorter than SHUTDOWN_HOLD_SECONDS + SHUTDOWN_DRAIN_SECONDS = 25, or in-flight requests are cut. Fix: lower it, e.g. to 20'],
-  ['shutdown beyond the stop timeout', { SHUTDOWN_HOLD_SECONDS: '60', SHUTDOWN_DRAIN_SECONDS: '55' }, 'SHUTDOWN_HOLD_SECONDS="60" plus SHUTDOWN_DRAIN_SECONDS=55 leaves no room under the 120 s Fargate stop timeout. Fix: keep hold + drain at most 110 s'],
+  ['deregistration delay beyond the target group maximum', { DEREGISTRATION_DELAY_SECONDS: '3601' }, 'DEREGISTRATION_DELAY_SECONDS="3601" is above 3600. Fix: use the longest a request or event stream may keep running on a task that is being replaced, e.g. 30'],
+  ['shutdown beyond the stop timeout', { SHUTDOWN_HOLD_SECONDS: '60', SHUTDOWN_DRAIN_SECONDS: '56' }, 'SHUTDOWN_HOLD_SECONDS="60" plus SHUTDOWN_DRAIN_SECONDS=56 leaves no room under the 120 s Fargate stop timeout. Fix: keep hold + drain at most 115 s'],
   ['idle timeout too short for SSE', { ALB_IDLE_TIMEOUT_SECONDS: '10' }, 'ALB_IDLE_TIMEOUT_SECONDS="10" is below 30. Fix: use at least 30 (server-sent events send a heartbeat every 15 s)'],
   ['migration timeout', { MIGRATE_TIMEOUT_MINUTES: '90' }, 'MIGRATE_TIMEOUT_MINUTES="90" is above 55. Fix: use 2 to 55 minutes'],
   ['missing account', { AWS_ACCOUNT_ID: '' }, 'AWS_ACCOUNT_ID=(unset) is required'],
