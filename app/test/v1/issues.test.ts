@@ -192,6 +192,8 @@ describe('listing', () => {
     expect(await numbers('?q=%5C')).toEqual([]);
     expect(await numbers('?q=export&status=open&assignee=me')).toEqual([a.number]);
 
+    // Nothing else in this workspace has a title with these numbers in it.
+    expect(await numbers('?q=100')).toEqual([b.number]);
     const badStatus = await asMember('GET', '/api/v1/workspaces/find/issues?status=open,done');
     expect(badStatus.status).toBe(400);
     expect(badStatus.body.error.issues[0].path).toBe('status.1');
@@ -200,4 +202,27 @@ describe('listing', () => {
     expect(stranger.body.error.issues).toEqual([{ path: 'assignee', message: 'is not a member of this workspace' }]);
     expect((await asMember('GET', '/api/v1/workspaces/find/issues?assignee=someone')).body.error.issues[0].path).toBe('assignee');
   });
+
+  it('finds an issue by its key or number as well as by title words', async () => {
+    const ws = await createWorkspace(asOwner, 'keys', 'KEY');
+    const first = await createIssue(asOwner, 'keys', { title: 'Release notes for 3' });
+    const second = await createIssue(asOwner, 'keys', { title: 'Crash on save' });
+    const third = await createIssue(asOwner, 'keys', { title: 'Mentions KEY-2 in the title' });
+    expect(ws.issueKey).toBe('KEY');
+    const numbers = async (q: string) => {
+      const res = await asOwner('GET', `/api/v1/workspaces/keys/issues?q=${encodeURIComponent(q)}`);
+      expect(res.status, `${q}: ${JSON.stringify(res.body)}`).toBe(200);
+      return res.body.issues.map((i: { number: number }) => i.number);
+    };
+    expect(await numbers('KEY-2')).toEqual([third.number, second.number]);
+    expect(await numbers('key-2')).toEqual([third.number, second.number]);
+    expect(await numbers('#1')).toEqual([first.number]);
+    // A bare number is the issue with that number and every title that contains it.
+    expect(await numbers('3')).toEqual([third.number, first.number]);
+    // Another workspace's key names no issue here; nor does a number no issue has.
+    expect(await numbers('OTHER-2')).toEqual([]);
+    expect(await numbers('KEY-99')).toEqual([]);
+    expect(await numbers('crash')).toEqual([second.number]);
+  });
 });
+

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { EMAIL_SETUP_HINT, EmailProviderError, signInEmail, signUpRefusedEmail, type EmailMessage, type EmailSender } from '../../../email/index.ts';
 import type { RateLimiter, RateLimitRule } from '../../../ratelimit/index.ts';
+import { isLoopbackHost } from '../../../config/listen.ts';
 import { withTransaction } from '../../../db/connection-guard.ts';
 import { HttpError } from '../../errors.ts';
 import { ERROR_RESPONSES, noContent, type ApiInstance } from '../../schema.ts';
@@ -58,8 +59,11 @@ export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options:
   const { config, pool, log } = deps;
   const production = config.environment === 'production';
   // Outside production, with no provider or the log provider, the link comes back in the
-  // answer so a developer can sign in without a mail server. Never in production.
-  const revealLink = !production && (!options.email || options.email.kind === 'log');
+  // answer so a developer can sign in without a mail server. Never in production, and once
+  // other machines can connect (a HOST wider than loopback) only to clients on this machine:
+  // anyone on the network could otherwise sign in as anyone.
+  const revealsLinks = !production && (!options.email || options.email.kind === 'log');
+  const revealsLinkTo = (clientIp: string) => revealsLinks && (!config.listensBeyondLoopback || isLoopbackHost(clientIp));
 
   async function send(message: EmailMessage, token?: string): Promise<void> {
     if (!options.email) return;
@@ -79,6 +83,7 @@ export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options:
   const magicLinkSchema = { summary: 'Request a sign-in link by email', body: magicLinkBody, response: { 202: linkSent, ...ERROR_RESPONSES } };
   app.post('/api/v1/auth/magic-link', { schema: magicLinkSchema }, async (request, reply) => {
     const { email } = request.body;
+    const revealLink = revealsLinkTo(request.ip);
     reply.header('cache-control', 'no-store');
     if (!options.email && production) {
       throw new HttpError(503, 'not_configured', `Sign-in email is not configured: ${EMAIL_SETUP_HINT}`);
@@ -118,8 +123,16 @@ export function registerSignIn(app: ApiInstance, deps: ApiDependencies, options:
     await pool.query(`DELETE FROM magic_links WHERE email = $1 AND expires_at < now() - interval '1 day'`, [email]);
     const link = `${config.appUrl}/auth/verify?token=${encodeURIComponent(token)}`;
 
+    // The link is a credential: it goes in the answer or the email, never in the log.
     if (!options.email) {
-      log.info({ link, domain: emailDomain(email) }, 'no email provider configured: sign-in link returned in the response (development only)');
+      if (!revealLink) {
+        log.warn(
+          { ip: request.ip, domain: emailDomain(email) },
+          'sign-in link not shown to a client on another machine: set EMAIL_PROVIDER to mail links, or sign in from this machine',
+        );
+        return reply.code(202).send({ sent: true });
+      }
+      log.info({ domain: emailDomain(email) }, 'no email provider configured: sign-in link returned in the response (development only)');
       return reply.code(202).send({ sent: true, link });
     }
     try {
