@@ -2,24 +2,26 @@
  * Property-based: malformed (and some well-formed) params, query strings, bodies and headers
  * thrown at every /api/v1 route never produce a 5xx, and every 4xx carries the JSON error
  * shape. Requests go out with node:http so paths and headers reach the server as generated.
+ * Attachments talk to a real S3-compatible server. A failure prints its seed; FUZZ_SEED=<seed>
+ * replays the same run (without the time limit, so it reaches the failing case on any machine).
  */
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3, type TestS3 } from '../support/s3.ts';
 import { addMember, client, createIssue, createUser, createWorkspace, startCustomApi, startServers, type Servers, type TestUser } from './workspaces-harness.ts';
 
 let servers: Servers;
+let s3: TestS3;
 let api: Awaited<ReturnType<typeof startCustomApi>>;
 let owner: TestUser;
 let member: TestUser;
 const known = { commentId: '', attachmentId: '', invitationId: '', otherCommentId: '' };
 
 beforeAll(async () => {
-  process.env.AWS_ACCESS_KEY_ID = 'test-access-key';
-  process.env.AWS_SECRET_ACCESS_KEY = 'test-secret-key';
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  s3 = await startS3('fuzz-bucket');
   servers = await startServers({ prefix: 'fuzz' });
-  api = await startCustomApi(servers, {}, { S3_BUCKET: 'fuzz-bucket', AWS_REGION: 'eu-west-1', S3_ENDPOINT: 'http://127.0.0.1:9' });
+  api = await startCustomApi(servers, {}, s3.env);
   [owner, member] = await Promise.all(['owner@example.com', 'member@example.com'].map((e) => createUser(api.url, e)));
   const asOwner = client(api.url, owner);
   await createWorkspace(asOwner, 'fuzz', 'FZ');
@@ -35,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop();
   await servers?.stop();
+  await s3?.stop();
 });
 
 interface Sent {
@@ -205,7 +208,9 @@ describe('fuzzing every /api/v1 route', () => {
 
     let answered = 0;
     const statuses = new Map<number, number>();
-    await fc.assert(
+    const replaying = process.env.FUZZ_SEED !== undefined;
+    const seed = replaying ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
+    const run = fc.assert(
       fc.asyncProperty(request, async (sent) => {
         const got = await send(sent);
         if (!got) return; // the client could not send it (e.g. a character not allowed in a path)
@@ -219,8 +224,12 @@ describe('fuzzing every /api/v1 route', () => {
           expect(typeof parsed.error?.message).toBe('string');
         }
       }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 800), interruptAfterTimeLimit: 12_000, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
+      // A replay runs every case: a slower machine must still reach the one that failed.
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 800), seed, ...(replaying ? {} : { interruptAfterTimeLimit: 12_000 }) },
     );
+    await run.catch((error: Error) => {
+      throw new Error(`fuzzing failed with seed ${seed}; replay it with FUZZ_SEED=${seed} npx vitest run app/test/v1/fuzz.test.ts\n${error.message}`, { cause: error });
+    });
     if (process.env.FUZZ_VERBOSE) console.log(answered, [...statuses].sort());
     expect(answered).toBeGreaterThan(100);
     // The run reached the handlers, not only the validators.
