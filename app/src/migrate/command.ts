@@ -102,6 +102,7 @@ export async function runMigrate(args: string[], config: MigrateConfig, log: Log
       onWaitForLock: () => log.info('another migration run holds the lock; waiting for it to finish'),
       onApply: (file) => log.info({ file: file.filename }, `applying ${file.filename}`),
       onApplied: (file, durationMs) => log.info({ file: file.filename, durationMs }, `applied ${file.filename}`),
+      onSkipped: (file, reason) => log.warn({ file: file.filename, reason }, `skipped ${file.filename}: ${reason}; the app works without it, only slower`),
     });
     log.info(
       { applied: result.applied.length, alreadyApplied: result.alreadyApplied, latest: result.latest },

@@ -1,7 +1,10 @@
 /**
  * Migration files: `NNNN_name.sql` in one folder, applied in version order. A file whose first
  * line is `-- slipway:no-transaction` runs outside a transaction, one statement at a time (for
- * `CREATE INDEX CONCURRENTLY`, which PostgreSQL refuses inside a transaction block).
+ * `CREATE INDEX CONCURRENTLY`, which PostgreSQL refuses inside a transaction block). A header
+ * line `-- slipway:requires-extension NAME` applies the file only where the server offers that
+ * extension; elsewhere it is recorded with a warning, as an optional speed-up that the app does
+ * without (the embedded database has no contrib extensions).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,10 +18,16 @@ export interface MigrationFile {
   readonly sql: string;
   readonly checksum: string;
   readonly transactional: boolean;
+  /** An extension the file needs; without it on the server the file is skipped. */
+  readonly requiresExtension?: string;
 }
 
 const FILENAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const NO_TRANSACTION = /^--\s*slipway:no-transaction\s*$/m;
+const REQUIRES_EXTENSION = /^--\s*slipway:requires-extension\s+([a-z_][a-z0-9_]*)\s*$/m;
+
+/** The leading comment lines, where directives live. */
+const header = (sql: string) => /^(?:--[^\n]*\n?)*/.exec(sql)?.[0] ?? '';
 
 /**
  * The folder this build ships: `migrations/` next to the bundle in an image, or
@@ -62,6 +71,7 @@ export function readMigrations(dir: string): MigrationFile[] {
       sql,
       checksum: checksumOf(sql),
       transactional: !NO_TRANSACTION.test(sql.split('\n', 1)[0] ?? ''),
+      requiresExtension: REQUIRES_EXTENSION.exec(header(sql))?.[1],
     });
   }
   return migrations.sort((a, b) => a.version - b.version);

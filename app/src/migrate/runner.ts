@@ -104,6 +104,8 @@ export interface MigrateUpOptions {
   readonly onApply?: (file: MigrationFile) => void;
   readonly onApplied?: (file: MigrationFile, durationMs: number) => void;
   readonly onWaitForLock?: () => void;
+  /** A file recorded without running: the extension it requires is not available. */
+  readonly onSkipped?: (file: MigrationFile, reason: string) => void;
 }
 
 /** Applies every pending file. `client` must be a dedicated connection (it holds the lock). */
@@ -121,6 +123,12 @@ export async function migrateUp(client: pg.ClientBase, files: MigrationFile[], o
     for (const file of status.pending) {
       options.onApply?.(file);
       const started = performance.now();
+      const missing = file.requiresExtension && !(await extensionAvailable(client, file.requiresExtension));
+      if (missing) {
+        await recordApplied(client, file, started);
+        options.onSkipped?.(file, `the extension ${file.requiresExtension} is not available on this server`);
+        continue;
+      }
       await applyOne(client, file, started);
       const durationMs = Math.round(performance.now() - started);
       done.push({ filename: file.filename, durationMs });
@@ -133,15 +141,22 @@ export async function migrateUp(client: pg.ClientBase, files: MigrationFile[], o
   }
 }
 
+async function extensionAvailable(client: pg.ClientBase, name: string): Promise<boolean> {
+  const { rows } = await client.query<{ available: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = $1) AS available', [name]);
+  return rows[0]?.available ?? false;
+}
+
+async function recordApplied(client: pg.ClientBase, file: MigrationFile, started: number): Promise<void> {
+  await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)`, [
+    file.version,
+    file.name,
+    file.checksum,
+    Math.round(performance.now() - started),
+  ]);
+}
+
 async function applyOne(client: pg.ClientBase, file: MigrationFile, started: number): Promise<void> {
-  const record = async () => {
-    await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, checksum, duration_ms) VALUES ($1, $2, $3, $4)`, [
-      file.version,
-      file.name,
-      file.checksum,
-      Math.round(performance.now() - started),
-    ]);
-  };
+  const record = () => recordApplied(client, file, started);
   if (file.transactional) {
     await client.query('BEGIN');
     try {
