@@ -1,4 +1,4 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/database.ts';
@@ -24,7 +24,7 @@ export function connectionConfig(config: DatabaseConfig, log: Logger, options: C
   if (!config.secretArn) return config.pool;
   const password = secretPassword({
     secretArn: config.secretArn,
-    client: options.secretsManager ?? new SecretsManagerClient({ region: secretRegion(config.secretArn) }),
+    client: options.secretsManager ?? (async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({ region: secretRegion(config.secretArn!) })),
     log,
     fallback: typeof config.pool.password === 'string' ? config.pool.password : undefined,
     ...(options.now ? { now: options.now } : {}),

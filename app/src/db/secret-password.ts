@@ -8,7 +8,7 @@
  * cannot be read it answers with the last value read (unless the database rejected that one),
  * else with DB_PASSWORD. The value is never logged.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from 'pino';
 
 /** How long a value read from the secret is used before it is read again. */
@@ -24,7 +24,8 @@ export function isAuthenticationFailure(error: unknown): boolean {
 export interface SecretPasswordOptions {
   /** ARN of the secret (JSON with a `password` field, like the RDS master secret). */
   readonly secretArn: string;
-  readonly client: SecretsManagerClient;
+  /** The client, or how to make it on first use (the SDK is loaded only when DB_SECRET_ARN is set). */
+  readonly client: SecretsManagerClient | (() => Promise<SecretsManagerClient>);
   readonly log: Logger;
   /** DB_PASSWORD: the answer while the secret cannot be read and no good value was read yet. */
   readonly fallback?: string;
@@ -56,8 +57,12 @@ export function secretPassword(options: SecretPasswordOptions): SecretPassword {
   let generation = 0;
   let reading: { generation: number; promise: Promise<string> } | undefined;
 
+  let made: Promise<SecretsManagerClient> | undefined;
+  const secretsManager = () => (made ??= typeof client === 'function' ? client() : Promise.resolve(client));
+
   const read = async (): Promise<string> => {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const out = await (await secretsManager()).send(new GetSecretValueCommand({ SecretId: secretArn }), { abortSignal: AbortSignal.timeout(timeoutMs) });
     let parsed: unknown;
     try {
       parsed = JSON.parse(out.SecretString ?? '');

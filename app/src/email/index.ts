@@ -6,7 +6,7 @@
  * A provider that fails throws EmailProviderError with the provider's reason, for the log;
  * the HTTP layer turns it into a 502 without any detail a client could misuse.
  */
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { EmailSettings } from '../config/api.ts';
@@ -123,18 +123,29 @@ class SmtpSender implements EmailSender {
 
 class SesSender implements EmailSender {
   readonly kind = 'ses' as const;
-  private readonly client: SESv2Client;
+  private client?: Promise<SESv2Client>;
   private readonly from: string;
 
-  constructor(settings: EmailSettings, client?: SESv2Client) {
+  constructor(
+    private readonly settings: EmailSettings,
+    client?: SESv2Client,
+  ) {
     this.from = settings.senderEmail ?? '';
+    if (client) this.client = Promise.resolve(client);
+  }
+
+  /** The SDK is loaded on first use, so a server without SES does not pay for it at start. */
+  private ses(): Promise<SESv2Client> {
     // Credentials come from the default provider chain: the ECS task role in AWS.
-    this.client = client ?? new SESv2Client(settings.region ? { region: settings.region, maxAttempts: 3 } : { maxAttempts: 3 });
+    const { region } = this.settings;
+    this.client ??= import('@aws-sdk/client-sesv2').then(({ SESv2Client }) => new SESv2Client(region ? { region, maxAttempts: 3 } : { maxAttempts: 3 }));
+    return this.client;
   }
 
   async send(message: EmailMessage): Promise<void> {
     try {
-      await this.client.send(
+      const { SendEmailCommand } = await import('@aws-sdk/client-sesv2');
+      await (await this.ses()).send(
         new SendEmailCommand({
           FromEmailAddress: this.from,
           Destination: { ToAddresses: [message.to] },

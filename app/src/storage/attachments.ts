@@ -6,8 +6,7 @@
  * `S3_ENDPOINT` switches to path-style addressing for S3-compatible stores.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { HttpError } from '../api/errors.ts';
 
 export interface StorageSettings {
@@ -61,8 +60,12 @@ export function contentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
+/** The S3 SDK and presigner, loaded on first use: a server without attachments never loads them. */
+const loadSdk = async () => ({ ...(await import('@aws-sdk/client-s3')), ...(await import('@aws-sdk/s3-request-presigner')) });
+type Sdk = Awaited<ReturnType<typeof loadSdk>>;
+
 export class AttachmentStorage {
-  private client?: S3Client;
+  private client?: Promise<{ sdk: Sdk; client: S3Client }>;
 
   constructor(readonly settings: StorageSettings) {}
 
@@ -70,28 +73,31 @@ export class AttachmentStorage {
     return Boolean(this.settings.bucket && this.settings.region);
   }
 
-  private s3(): S3Client {
-    if (!this.configured) throw notConfigured();
-    this.client ??= new S3Client({
-      region: this.settings.region,
-      ...(this.settings.endpoint ? { endpoint: this.settings.endpoint, forcePathStyle: true } : {}),
-      // No checksum of an (unknown) body in the URL: the browser sends the bytes later.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+  private s3(): Promise<{ sdk: Sdk; client: S3Client }> {
+    if (!this.configured) return Promise.reject(notConfigured());
+    this.client ??= loadSdk().then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: this.settings.region,
+        ...(this.settings.endpoint ? { endpoint: this.settings.endpoint, forcePathStyle: true } : {}),
+        // No checksum of an (unknown) body in the URL: the browser sends the bytes later.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+    }));
     return this.client;
   }
 
   async presignUpload(input: { key: string; contentType: string; sizeBytes: number }): Promise<PresignedUpload> {
-    const client = this.s3();
-    const command = new PutObjectCommand({
+    const { sdk, client } = await this.s3();
+    const command = new sdk.PutObjectCommand({
       Bucket: this.settings.bucket,
       Key: input.key,
       ContentType: input.contentType,
       ContentLength: input.sizeBytes,
     });
     const url = await this.sign(() =>
-      getSignedUrl(client, command, {
+      sdk.getSignedUrl(client, command, {
         expiresIn: this.settings.urlTtlSeconds,
         signableHeaders: new Set(['content-type', 'content-length']),
       }),
@@ -105,14 +111,14 @@ export class AttachmentStorage {
   }
 
   async presignDownload(input: { key: string; filename: string; contentType: string }): Promise<PresignedDownload> {
-    const client = this.s3();
-    const command = new GetObjectCommand({
+    const { sdk, client } = await this.s3();
+    const command = new sdk.GetObjectCommand({
       Bucket: this.settings.bucket,
       Key: input.key,
       ResponseContentDisposition: contentDisposition(input.filename),
       ResponseContentType: input.contentType,
     });
-    const url = await this.sign(() => getSignedUrl(client, command, { expiresIn: this.settings.urlTtlSeconds }));
+    const url = await this.sign(() => sdk.getSignedUrl(client, command, { expiresIn: this.settings.urlTtlSeconds }));
     return { url, expiresAt: new Date(Date.now() + this.settings.urlTtlSeconds * 1000).toISOString() };
   }
 
@@ -121,9 +127,9 @@ export class AttachmentStorage {
    * lifecycle rule expires the old version later: a mistaken delete can still be recovered.
    */
   async deleteObject(key: string): Promise<void> {
-    const client = this.s3();
+    const { sdk, client } = await this.s3();
     try {
-      await client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
     } catch (error) {
       throw new HttpError(503, 'storage_unavailable', `Attachment storage did not delete the file (${(error as Error).name}); nothing was changed, try again`);
     }
