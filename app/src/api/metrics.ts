@@ -149,19 +149,23 @@ function presentedToken(request: FastifyRequest): string | undefined {
 }
 
 export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics, options: MetricsOptions): void {
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.telemetry === false) return;
-    request.startedAt = process.hrtime.bigint();
-    metrics.inFlight.inc();
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config?.telemetry !== false) {
+      request.startedAt = process.hrtime.bigint();
+      metrics.inFlight.inc();
+    }
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.startedAt === undefined) return;
-    metrics.inFlight.dec();
-    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
-    const labels = { method: request.method, route: routeLabel(request), status: String(reply.statusCode) };
-    metrics.requests.inc(labels);
-    metrics.duration.observe(labels, seconds);
-    metrics.recent.observe({ method: labels.method, route: labels.route }, seconds);
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.startedAt !== undefined) {
+      metrics.inFlight.dec();
+      const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+      const labels = { method: request.method, route: routeLabel(request), status: String(reply.statusCode) };
+      metrics.requests.inc(labels);
+      metrics.duration.observe(labels, seconds);
+      metrics.recent.observe({ method: labels.method, route: labels.route }, seconds);
+    }
+    done();
   });
 
   const gate = (request: FastifyRequest, reply: FastifyReply): boolean => {

@@ -63,13 +63,15 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
   // Collects every route registered after it; served at /api/openapi.json.
   await registerOpenApi(app, { release: config.release });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks run on every request, health checks included: synchronous callbacks, no promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // While draining, each answer closes its connection so no keep-alive socket outlives us.
     if (deps.lifecycle.draining) reply.header('connection', 'close');
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.config?.telemetry === false) return;
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.routeOptions.config?.telemetry === false) return done();
     request.log.info(
       {
         method: request.method,
@@ -81,6 +83,7 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
       },
       'request',
     );
+    done();
   });
 
   registerErrorHandling(app);

@@ -36,13 +36,6 @@ function scopedSlug(request: FastifyRequest): string | undefined {
   return typeof slug === 'string' && SLUG_PATTERN.test(slug) ? slug : undefined;
 }
 
-export function isV1Request(request: FastifyRequest): boolean {
-  const route = request.routeOptions.url;
-  if (route !== undefined) return route === '/api/v1' || route.startsWith('/api/v1/');
-  const path = request.url.split('?', 1)[0]!;
-  return path === '/api/v1' || path.startsWith('/api/v1/');
-}
-
 /** The request's origin: the Origin header, or failing that the origin of the Referer. */
 export function requestOrigin(request: FastifyRequest): string | undefined {
   const origin = request.headers.origin;
@@ -64,8 +57,7 @@ function originAllowed(config: ApiConfig, origin: string): boolean {
 
 export function registerAuthHook(app: FastifyInstance, deps: { config: ApiConfig; pool: pg.Pool }): void {
   const { config, pool } = deps;
-  app.addHook('onRequest', async (request) => {
-    if (!isV1Request(request)) return;
+  const authenticate = async (request: FastifyRequest): Promise<void> => {
     const authorization = request.headers.authorization;
     if (typeof authorization === 'string' && authorization.trim() !== '') {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
@@ -103,5 +95,11 @@ export function registerAuthHook(app: FastifyInstance, deps: { config: ApiConfig
     if (unsafe && typeof sentOrigin === 'string' && sentOrigin !== '' && !originAllowed(config, sentOrigin)) {
       throw new HttpError(403, 'origin_not_allowed', `Origin ${sentOrigin.slice(0, 200)} is not allowed (CORS_ALLOWED_ORIGINS)`);
     }
+  };
+  // A route-level hook on every /api/v1 route, whichever plugin registers it (onRoute reaches
+  // encapsulated children too); health checks and metrics do not pay for it.
+  app.addHook('onRoute', (route) => {
+    if (route.url !== '/api/v1' && !route.url.startsWith('/api/v1/')) return;
+    route.onRequest = [authenticate, ...[route.onRequest ?? []].flat()];
   });
 }

@@ -7,10 +7,11 @@
  */
 import { HttpError, notFound } from '../../errors.ts';
 import { prepared, preparedDynamic } from '../../../db/statements.ts';
+import { isoTimestamp, rawTimestamps } from '../../../db/timestamps.ts';
 import type { IssueJson, IssueStatus, Priority } from '../json.ts';
 import type { WorkspaceAccess } from './access.ts';
 import type { Db, Tx } from './db.ts';
-import { MAX_INT, iso, refNumber } from './schemas.ts';
+import { MAX_INT, refNumber } from './schemas.ts';
 import { searchCondition } from './search.ts';
 
 export interface IssueRow {
@@ -22,9 +23,10 @@ export interface IssueRow {
   priority: Priority;
   assignee_id: string | null;
   author_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-  closed_at: Date | null;
+  /** timestamptz as PostgreSQL's text (queries here use rawTimestamps). */
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
 }
 
 export const ISSUE_COLUMNS =
@@ -40,9 +42,9 @@ export const toIssueJson = (row: IssueRow, issueKey: string): IssueJson => ({
   priority: row.priority,
   assigneeId: row.assignee_id,
   authorId: row.author_id,
-  createdAt: row.created_at.toISOString(),
-  updatedAt: row.updated_at.toISOString(),
-  closedAt: iso(row.closed_at),
+  createdAt: isoTimestamp(row.created_at),
+  updatedAt: isoTimestamp(row.updated_at),
+  closedAt: row.closed_at === null ? null : isoTimestamp(row.closed_at),
 });
 
 export interface IssueInput {
@@ -110,7 +112,7 @@ export function listIssuesStatement(access: WorkspaceAccess, filters: IssueFilte
 
 export async function listIssues(db: Db, access: WorkspaceAccess, filters: IssueFilters): Promise<{ rows: IssueRow[]; more: boolean }> {
   const { text, values } = listIssuesStatement(access, filters);
-  const { rows } = await db.query<IssueRow>(preparedDynamic('issues-list', text, values));
+  const { rows } = await db.query<IssueRow>({ ...preparedDynamic('issues-list', text, values), types: rawTimestamps });
   return { rows: rows.slice(0, filters.limit), more: rows.length > filters.limit };
 }
 
@@ -120,8 +122,8 @@ const FIND_SQL = `SELECT ${ISSUE_COLUMNS} FROM issues i
 
 export async function findIssue(db: Db, access: WorkspaceAccess, number: number, options: { lock?: boolean } = {}): Promise<IssueRow | undefined> {
   const { rows } = options.lock
-    ? await db.query<IssueRow>(prepared('issues-find-lock', `${FIND_SQL} FOR UPDATE OF i`, [access.id, number, access.userId]))
-    : await db.query<IssueRow>(prepared('issues-find', FIND_SQL, [access.id, number, access.userId]));
+    ? await db.query<IssueRow>({ ...prepared('issues-find-lock', `${FIND_SQL} FOR UPDATE OF i`, [access.id, number, access.userId]), types: rawTimestamps })
+    : await db.query<IssueRow>({ ...prepared('issues-find', FIND_SQL, [access.id, number, access.userId]), types: rawTimestamps });
   return rows[0];
 }
 
@@ -153,7 +155,7 @@ const CREATE_SQL = `WITH taken AS (
 export async function createIssue(tx: Tx, access: WorkspaceAccess, input: IssueInput): Promise<IssueRow> {
   await checkAssignee(tx.client, access, input.assigneeId);
   const values = [access.id, input.title, input.description ?? '', input.status ?? 'open', input.priority ?? 'none', input.assigneeId ?? null, access.userId];
-  const { rows } = await tx.client.query<IssueRow>(prepared('issues-create', CREATE_SQL, values));
+  const { rows } = await tx.client.query<IssueRow>({ ...prepared('issues-create', CREATE_SQL, values), types: rawTimestamps });
   const issue = rows[0];
   if (!issue) throw notFound(`No workspace "${access.slug}" (or you are not a member)`);
   await tx.emit(access.id, 'issue.created', { issue: toIssueJson(issue, access.issueKey) });
@@ -183,13 +185,14 @@ export async function updateIssue(tx: Tx, access: WorkspaceAccess, ref: string, 
     values.push(patch.status);
     sets.push(`closed_at = CASE WHEN $${values.length}::text = 'closed' THEN coalesce(i.closed_at, now()) END`);
   }
-  const { rows } = await tx.client.query<IssueRow>(
-    `UPDATE issues i SET ${sets.join(', ')}, updated_at = now()
+  const { rows } = await tx.client.query<IssueRow>({
+    text: `UPDATE issues i SET ${sets.join(', ')}, updated_at = now()
       WHERE i.id = $1 AND i.workspace_id = $2
         AND EXISTS (SELECT 1 FROM workspace_members me WHERE me.workspace_id = i.workspace_id AND me.user_id = $3)
       RETURNING ${ISSUE_COLUMNS}`,
     values,
-  );
+    types: rawTimestamps,
+  });
   const issue = rows[0];
   if (!issue) throw notFound(`No issue ${ref} in this workspace`);
   await tx.emit(access.id, 'issue.updated', { issue: toIssueJson(issue, access.issueKey), changes: changed });
