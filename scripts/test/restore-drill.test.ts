@@ -251,6 +251,29 @@ describe('cutover and rollback', () => {
     expect(world.deleted).toEqual([]);
   });
 
+  it('a cutover to an earlier point accepts fewer migrations and different rows, and reports the differences', async () => {
+    const earlier = { migrations: { source: [1, 2, 3], restored: [1, 2] }, counts: { source: { workspaces: 4, users: 20, issues: 1500, comments: 3000, attachments: 40 }, restored: { workspaces: 4, users: 20, issues: 200, comments: 3000, attachments: 40 } } };
+    setup(earlier);
+    const result = await runDrill(options({ cutover: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
+    expect(JSON.parse(world.puts[0]!.Body)).toMatchObject({
+      validation: 'passed',
+      notes: ['the copy is before migration(s) 3: the running release must not need them (roll it back first if it does)', 'issues: source 1500, copy 200 (1300 fewer)'],
+    });
+    // a drill of the same copy stays strict
+    setup(earlier);
+    const drill = await runDrill(options({ restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps);
+    expect(drill.summary).toContain('migrations differ: source has [1,2,3], restored has [1,2]; issues: source 1500, restored 200 (drift 1300 > 100)');
+  });
+
+  it('a cutover refuses a copy whose migrations are not an earlier state of the source\'s', async () => {
+    setup({ migrations: { source: [1, 2, 3], restored: [1, 2, 4] } });
+    const result = await runDrill(options({ cutover: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain('the copy\'s migrations [1,2,4] are not an earlier state of the source\'s [1,2,3]');
+    expect(world.secretWrites).toEqual([]);
+  });
+
   it('a copy for a cutover is set up like the source: IAM auth, log exports, storage autoscaling, CA, backups, Multi-AZ, Performance Insights', async () => {
     setup();
     await runDrill(options({ cutover: true }), world.deps);

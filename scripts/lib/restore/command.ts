@@ -15,7 +15,7 @@ export const RESTORE_SPEC: CommandSpec = {
     'instance-class': { type: 'string', valueName: 'CLASS', description: 'Instance class of the restored copy. Default: the source\'s.' },
     'multi-az': { type: 'boolean', description: 'Make the restored instance Multi-AZ (for a cutover to production).' },
     keep: { type: 'boolean', description: 'Keep the restored instance after a passing drill.' },
-    cutover: { type: 'boolean', description: 'After validation, point the app at the restored instance, restart the services and smoke-gate.' },
+    cutover: { type: 'boolean', description: 'After validation, point the app at the restored instance, restart the services and smoke-gate. With --restore-time the copy may be at an earlier migration and hold other rows (reported, not gated).' },
     rollback: { type: 'boolean', description: 'Point the app back at the endpoint recorded before the last cutover.' },
     cleanup: { type: 'boolean', description: 'Delete abandoned drill instances (only those the drill tagged; never the one cut over to).' },
     'skip-row-counts': { type: 'boolean', description: 'Validate migrations only (for an app image without the stats command).' },

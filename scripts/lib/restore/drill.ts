@@ -19,15 +19,8 @@ import { databaseSecrets, masterPasswordChange } from './database-secrets.ts';
 import { modifyAndWait } from './modify-instance.ts';
 import { markdownReport, storeReport, type DrillReport } from './report.ts';
 import { assertInWindow, restoreWindow } from './restore-window.ts';
-import {
-  compareSnapshots,
-  deregisterDrillTaskDefinition,
-  registerDrillTaskDefinition,
-  runProbe,
-  snapshotFrom,
-  type Comparison,
-  type ProbeTarget,
-} from './validate.ts';
+import { compareSnapshots, snapshotFrom, type Comparison, type ComparisonMode } from './compare.ts';
+import { deregisterDrillTaskDefinition, registerDrillTaskDefinition, runProbe, type ProbeTarget } from './validate.ts';
 
 /** Names no instance has yet (a rerun within the same second draws another random part). */
 async function freeDrillNames(deps: RestoreDeps, appName: string, at: number): Promise<DrillNames> {
@@ -67,10 +60,12 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   const parameterGroup = source.DBParameterGroups?.[0]?.DBParameterGroupName;
 
   const copySettings = restoreSettings(source, { cutover: o.cutover, multiAz: o.multiAz });
+  // A cutover to an earlier point is meant to differ from the source; a drill is not.
+  const mode: ComparisonMode = o.cutover && o.restoreTime ? { kind: 'point-in-time' } : { kind: 'drill', maxRowDrift: o.maxRowDrift };
   reporter.line(`Plan: restore drill ${drillId} for ${sourceId}`);
   reporter.line(`  1. restore ${sourceId} to ${o.restoreTime ? restorePoint.toISOString() : `its latest restorable time (now ${latest.toISOString()})`} as ${restoredId} (${instanceClass}, ${copySettings.MultiAZ ? 'Multi-AZ' : 'single-AZ'}, private, subnet group ${subnetGroup}, security groups ${securityGroups.join(', ')})`);
   reporter.line(`  2. wait up to ${formatDuration(o.timeouts.availableMs)} until it is available`);
-  reporter.line(`  3. validate from inside the VPC: migrate status${o.skipRowCounts ? '' : ' and row counts'} compared with the source (row drift allowed: ${o.maxRowDrift})`);
+  reporter.line(`  3. validate from inside the VPC: migrate status${o.skipRowCounts ? '' : ' and row counts'} compared with the source (${mode.kind === 'drill' ? `same migrations, row drift allowed: ${o.maxRowDrift}` : 'migrations an earlier state of the source\'s; row differences reported, not gated'})`);
   reporter.line(`     (restorable window: ${window.earliest.toISOString()}${window.earliestFrom === 'estimated' ? ' (estimated from the retention period)' : ''} to ${latest.toISOString()})`);
   reporter.line('  4. write the report (RPO, RTO) to the attachments bucket under drills/');
   reporter.line(`  5. ${o.cutover ? 'cut the app over to the restored instance and smoke-gate it' : o.keep ? 'keep the restored instance (--keep)' : 'delete the restored instance (no final snapshot)'}`);
@@ -175,6 +170,8 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
     const comparison = await validate(endpoint);
     report.rows = [...comparison.rows];
     report.problems.push(...comparison.problems);
+    report.notes = [...(comparison.notes ?? [])];
+    for (const note of report.notes) reporter.step('info', 'differs from the source', note);
     if (!comparison.ok) {
       report.validation = 'failed';
       reporter.step('fail', 'validation', comparison.problems.join('; '));
@@ -220,7 +217,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
       const restoredStats = o.skipRowCounts ? undefined : await probe(drillTd.arn, ['stats']);
       const sourceStatus = await probe(family, ['migrate', 'status']);
       const sourceStats = o.skipRowCounts ? undefined : await probe(family, ['stats']);
-      return compareSnapshots(snapshotFrom(sourceStatus, sourceStats, 'source'), snapshotFrom(restoredStatus, restoredStats, 'restored'), o.maxRowDrift);
+      return compareSnapshots(snapshotFrom(sourceStatus, sourceStats, 'source'), snapshotFrom(restoredStatus, restoredStats, 'restored'), mode);
     } catch (error) {
       return { ok: false, problems: [`validation could not run: ${(error as Error).message}`], rows: [] };
     } finally {

@@ -1,7 +1,7 @@
 /** The drill report: JSON and Markdown, stored under drills/ in the attachments bucket. */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatDuration } from '../cli.ts';
-import type { Comparison } from './validate.ts';
+import type { Comparison } from './compare.ts';
 
 export interface DrillReport {
   drillId: string;
@@ -23,6 +23,8 @@ export interface DrillReport {
   rtoSeconds?: number;
   validation: 'passed' | 'failed' | 'not-run';
   problems: string[];
+  /** Differences that did not fail validation (a point-in-time cutover). */
+  notes?: string[];
   rows: Comparison['rows'];
   outcome: string;
 }
@@ -53,6 +55,7 @@ export function markdownReport(r: DrillReport): string {
     for (const row of r.rows) lines.push(`| ${row.table} | ${row.source} | ${row.restored} | ${row.drift} |`);
     lines.push('');
   }
+  if (r.notes?.length) lines.push('## Differences from the source (not gated)', '', ...r.notes.map((n) => `- ${n}`), '');
   if (r.problems.length) lines.push('## Problems', '', ...r.problems.map((p) => `- ${p}`), '');
   return lines.join('\n');
 }

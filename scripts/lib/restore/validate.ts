@@ -15,7 +15,6 @@ import {
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { COUNTED_TABLES, readCounts, type Counts } from '../../../app/src/stats/contract.ts';
 import { waitFor, type Clock } from '../wait.ts';
 
 export interface ProbeTarget {
@@ -157,72 +156,4 @@ export async function runProbe(
     }
   }
   return { exitCode: container?.exitCode, stoppedReason: stopped.stoppedReason ?? container?.reason, records };
-}
-
-// ---------------------------------------------------------------------------
-// What the app prints, and the comparison.
-// ---------------------------------------------------------------------------
-
-
-export interface DbSnapshot {
-  readonly migrationsApplied?: readonly number[];
-  readonly upToDate?: boolean;
-  readonly counts?: Counts;
-  readonly problems: readonly string[];
-}
-
-/** `migrate status` logs `{applied:[{version}], pending:[], upToDate}`; `stats` logs `{counts:{…}}`. */
-export function snapshotFrom(status: ProbeResult, stats: ProbeResult | undefined, label: string): DbSnapshot {
-  const problems: string[] = [];
-  const statusRecord = status.records.find((r) => Array.isArray(r.applied) && 'upToDate' in r);
-  if (status.exitCode !== 0) problems.push(`${label}: migrate status exited ${status.exitCode ?? '(no exit code)'}${status.stoppedReason ? ` (${status.stoppedReason})` : ''}`);
-  else if (!statusRecord) problems.push(`${label}: migrate status printed no status record`);
-  let counts: Counts | undefined;
-  if (stats) {
-    const statsRecord = stats.records.find((r) => r.counts && typeof r.counts === 'object');
-    if (stats.exitCode === 2) problems.push(`${label}: the app image has no \`stats\` command, so row counts cannot be compared (pass --skip-row-counts to validate migrations only)`);
-    else if (stats.exitCode !== 0) problems.push(`${label}: stats exited ${stats.exitCode ?? '(no exit code)'}${stats.stoppedReason ? ` (${stats.stoppedReason})` : ''}`);
-    else if (!statsRecord) problems.push(`${label}: stats printed no counts`);
-    else {
-      const read = readCounts(statsRecord);
-      counts = read.counts;
-      if (read.missing.length) problems.push(`${label}: stats gave no count for ${read.missing.join(', ')} (an image older than this kit? pass --skip-row-counts to validate migrations only)`);
-    }
-  }
-  return {
-    migrationsApplied: statusRecord ? (statusRecord.applied as Array<{ version?: unknown }>).map((a) => Number(a.version)) : undefined,
-    upToDate: statusRecord ? Boolean(statusRecord.upToDate) : undefined,
-    counts,
-    problems,
-  };
-}
-
-export interface Comparison {
-  readonly ok: boolean;
-  readonly problems: readonly string[];
-  readonly rows: ReadonlyArray<{ table: string; source: number; restored: number; drift: number }>;
-}
-
-/**
- * The restored copy must know the same migrations as the source and hold row counts within
- * `maxRowDrift` of it (rows written after the restore point are expected to be missing).
- */
-export function compareSnapshots(source: DbSnapshot, restored: DbSnapshot, maxRowDrift: number): Comparison {
-  const problems = [...source.problems, ...restored.problems];
-  const a = source.migrationsApplied?.join(',');
-  const b = restored.migrationsApplied?.join(',');
-  if (a !== undefined && b !== undefined && a !== b) {
-    problems.push(`migrations differ: source has [${a}], restored has [${b}]`);
-  }
-  const rows: Array<{ table: string; source: number; restored: number; drift: number }> = [];
-  if (source.counts && restored.counts) {
-    for (const table of COUNTED_TABLES) {
-      const s = source.counts[table];
-      const r = restored.counts[table];
-      const drift = Math.abs(s - r);
-      rows.push({ table, source: s, restored: r, drift });
-      if (drift > maxRowDrift) problems.push(`${table}: source ${s}, restored ${r} (drift ${drift} > ${maxRowDrift})`);
-    }
-  }
-  return { ok: problems.length === 0, problems, rows };
 }

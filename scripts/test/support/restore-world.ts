@@ -45,6 +45,8 @@ export interface RestoreScenario {
   reportsRestoreWindow: boolean;
   /** ECS refuses to register the drill's task definition. */
   registerFails?: boolean;
+  /** Migrations `migrate status` reports as applied on each side. */
+  migrations: { source: number[]; restored: number[] };
 }
 
 export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
@@ -56,6 +58,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     extraInstances: [],
     deleteRefused: false,
     reportsRestoreWindow: true,
+    migrations: { source: [1, 2, 3], restored: [1, 2, 3] },
     ...overrides,
   };
   const clock = fakeClock(Date.parse('2026-03-02T10:00:00Z'));
@@ -220,7 +223,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     const t = tasks.get(id)!;
     const message =
       t.command === 'migrate status'
-        ? JSON.stringify({ level: 30, applied: [{ version: 1 }, { version: 2 }, { version: 3 }], pending: [], upToDate: true, msg: 'migrations: 3 applied, 0 pending' })
+        ? JSON.stringify({ level: 30, applied: scenario.migrations[t.db].map((version) => ({ version })), pending: [], upToDate: true, msg: `migrations: ${scenario.migrations[t.db].length} applied, 0 pending` })
         : scenario.noStats
           ? 'Usage: slipway <command>'
           : JSON.stringify({ level: 30, counts: scenario.counts[t.db], msg: 'row counts' });
