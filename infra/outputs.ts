@@ -29,6 +29,13 @@ export const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
  */
 export const ROLLOUT_PARAMETER = 'RolloutId';
 
+/**
+ * A parameter of the observability stack: the RDS instance the database alarms watch. It
+ * defaults to the stack's own instance; a restore-drill cutover sets it to the copy the app
+ * uses and its rollback sets it back (CloudFormation keeps it across plain deploys).
+ */
+export const MONITORED_DB_PARAMETER = 'MonitoredDbInstanceId';
+
 /** SSM Parameter Store prefix under which the deploy script records each release. */
 export function releaseHistoryPrefix(appName: string): string {
   return `/${appName}/releases`;

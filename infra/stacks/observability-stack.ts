@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import type { SlipwayConfig } from '../config.ts';
 import { appAlarmSpecs } from '../constructs/alarm-specs.ts';
@@ -6,7 +7,7 @@ import { AlarmTopic } from '../constructs/alarm-topic.ts';
 import { AppAlarms } from '../constructs/alarms.ts';
 import { AppDashboard } from '../constructs/dashboard.ts';
 import { resourceNames } from '../names.ts';
-import { OUTPUT_KEYS } from '../outputs.ts';
+import { MONITORED_DB_PARAMETER, OUTPUT_KEYS } from '../outputs.ts';
 import type { DataStack } from './data-stack.ts';
 import type { ServiceStack } from './service-stack.ts';
 
@@ -25,6 +26,20 @@ export class ObservabilityStack extends Stack {
     super(scope, id, props);
     const { config, data, service } = props;
     const names = resourceNames(config.appName, config.account, config.region);
+    // The database alarms follow the instance in use, which a cutover changes (see outputs.ts).
+    const monitored = new CfnParameter(this, MONITORED_DB_PARAMETER, {
+      type: 'String',
+      default: names.dbInstanceIdentifier,
+      description: 'RDS instance the database alarms watch: the stack\'s own, or the copy a restore-drill cutover moved the app to',
+      allowedPattern: '^[a-zA-Z][a-zA-Z0-9-]{0,62}$',
+    });
+    // Only the identifier is read: the alarms select metrics by DBInstanceIdentifier.
+    const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(this, 'MonitoredDatabase', {
+      instanceIdentifier: monitored.valueAsString,
+      instanceEndpointAddress: '',
+      port: 5432,
+      securityGroups: [],
+    });
 
     this.topic = new AlarmTopic(this, 'AlarmTopic', {
       topicName: names.alarmTopic,
@@ -41,7 +56,7 @@ export class ObservabilityStack extends Stack {
           api: { serviceName: service.api.service.serviceName, targetGroup: service.api.targetGroup },
           web: { serviceName: service.web.service.serviceName, targetGroup: service.web.targetGroup },
         },
-        database: data.database.instance,
+        database,
         databaseInstanceClass: config.database.instanceClass,
         databaseAllocatedStorageGiB: config.database.allocatedStorageGiB,
         redisMemberIds: data.redis.memberClusterIds,

@@ -119,6 +119,15 @@ describe('alarms', () => {
   });
 });
 
+describe('the database the alarms watch', () => {
+  it('is a parameter defaulting to the stack\'s own instance, so a cutover can move the alarms to the copy in use', () => {
+    expect(obs().toJSON().Parameters.MonitoredDbInstanceId).toMatchObject({ Type: 'String', Default: 'slipway-db' });
+    for (const name of ['rds-cpu', 'rds-free-storage', 'rds-connections']) {
+      expect(alarm(name)!.Dimensions).toEqual([{ Name: 'DBInstanceIdentifier', Value: { Ref: 'MonitoredDbInstanceId' } }]);
+    }
+  });
+});
+
 describe('dashboard', () => {
   it('has the region in its account-global name, so a second region does not collide', () => {
     obs().hasOutput('DashboardName', { Value: { Ref: Match.stringLikeRegexp('^Dashboard') } });
