@@ -15,6 +15,9 @@ import { IMAGE_TAG_PATTERN } from './outputs.ts';
 
 export const PROFILES = ['production', 'trial'] as const;
 export type Profile = (typeof PROFILES)[number];
+/** How a release reaches production (DEPLOY_STRATEGY). */
+export const DEPLOY_STRATEGIES = ['blue-green', 'rolling'] as const;
+export type DeployStrategy = (typeof DEPLOY_STRATEGIES)[number];
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS_ALLOWED = [
@@ -143,6 +146,15 @@ export const settingsSchema = z.object({
   ALB_IDLE_TIMEOUT_SECONDS: int(30, 4000, 'use at least 30 (server-sent events send a heartbeat every 15 s)'),
   ATTACHMENTS_NONCURRENT_DAYS: int(1, 3650),
   MIGRATE_TIMEOUT_MINUTES: int(2, 55, 'use 2 to 55 minutes'),
+  DEPLOY_STRATEGY: z.enum(DEPLOY_STRATEGIES, { error: 'is not a deployment strategy. Fix: use blue-green (smoke-checked green tasks before any production traffic) or rolling' }),
+  BAKE_TIME_MINUTES: int(0, 1440, 'use 0 to 1440 minutes (the old tasks stay ready for an instant rollback that long)'),
+  GREEN_TEST_BUDGET_SECONDS: int(60, 3600, 'use 60 to 3600 seconds for the smoke checks against the green tasks'),
+  SMOKE_TOKEN_SECRET_ARN: optional(
+    text(
+      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+      'is not a Secrets Manager secret ARN. Fix: use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx (a secret holding a personal access token), or unset it',
+    ),
+  ),
   COST_BUDGET_USD: optional(
     z
       .string()
@@ -191,6 +203,9 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     ALB_IDLE_TIMEOUT_SECONDS: '120',
     ATTACHMENTS_NONCURRENT_DAYS: '30',
     MIGRATE_TIMEOUT_MINUTES: '15',
+    DEPLOY_STRATEGY: 'blue-green',
+    BAKE_TIME_MINUTES: '10',
+    GREEN_TEST_BUDGET_SECONDS: '300',
   },
   trial: {
     APP_NAME: 'slipway',
@@ -226,6 +241,11 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     ALB_IDLE_TIMEOUT_SECONDS: '120',
     ATTACHMENTS_NONCURRENT_DAYS: '14',
     MIGRATE_TIMEOUT_MINUTES: '15',
+    // A trial iterates on its settings: rolling finishes minutes sooner. The blue/green
+    // resources exist either way, so DEPLOY_STRATEGY=blue-green rehearses it in place.
+    DEPLOY_STRATEGY: 'rolling',
+    BAKE_TIME_MINUTES: '5',
+    GREEN_TEST_BUDGET_SECONDS: '300',
   },
 };
 
@@ -315,6 +335,12 @@ export const CROSS_CHECKS: ReadonlyArray<(s: Settings) => SettingIssue[]> = [
     s.SHUTDOWN_HOLD_SECONDS + s.SHUTDOWN_DRAIN_SECONDS + STOP_TIMEOUT_MARGIN_SECONDS > FARGATE_MAX_STOP_TIMEOUT_SECONDS
       ? [{ setting: 'SHUTDOWN_HOLD_SECONDS', message: `plus SHUTDOWN_DRAIN_SECONDS=${s.SHUTDOWN_DRAIN_SECONDS} leaves no room under the ${FARGATE_MAX_STOP_TIMEOUT_SECONDS} s Fargate stop timeout. Fix: keep hold + drain at most ${FARGATE_MAX_STOP_TIMEOUT_SECONDS - STOP_TIMEOUT_MARGIN_SECONDS} s` }]
       : [],
+  (s) => {
+    const [, , , region, account] = s.SMOKE_TOKEN_SECRET_ARN?.split(':') ?? [];
+    return region && (region !== s.AWS_REGION || account !== s.AWS_ACCOUNT_ID)
+      ? [{ setting: 'SMOKE_TOKEN_SECRET_ARN', message: `is in ${account}/${region}, but the hook that reads it runs in ${s.AWS_ACCOUNT_ID}/${s.AWS_REGION}. Fix: create the secret in ${s.AWS_REGION} of account ${s.AWS_ACCOUNT_ID}, or unset it` }]
+      : [];
+  },
 ];
 
 // ---------------------------------------------------------------------------
@@ -380,6 +406,16 @@ export interface SlipwayConfig {
     readonly stopTimeoutSeconds: number;
   };
   readonly albIdleTimeoutSeconds: number;
+  readonly deployment: {
+    /** How ECS releases a new task definition: blue-green (green tasks smoke-checked first) or rolling. */
+    readonly strategy: DeployStrategy;
+    /** Minutes both revisions keep running after production moved to green (blue-green). */
+    readonly bakeTimeMinutes: number;
+    /** Seconds the green-tasks hook keeps retrying transient failures before it fails the release. */
+    readonly testBudgetSeconds: number;
+    /** Secret holding a personal access token for the hook's authenticated checks. */
+    readonly smokeTokenSecretArn?: string;
+  };
   readonly logRetentionDays: number;
   readonly attachments: { readonly noncurrentVersionDays: number };
   /** Monthly budget in USD for the cost estimate (synth warns, preflight and deploy refuse above it). */
@@ -520,6 +556,12 @@ function toConfig(s: Settings): SlipwayConfig {
       stopTimeoutSeconds: hold + drain + STOP_TIMEOUT_MARGIN_SECONDS,
     },
     albIdleTimeoutSeconds: s.ALB_IDLE_TIMEOUT_SECONDS,
+    deployment: {
+      strategy: s.DEPLOY_STRATEGY,
+      bakeTimeMinutes: s.BAKE_TIME_MINUTES,
+      testBudgetSeconds: s.GREEN_TEST_BUDGET_SECONDS,
+      smokeTokenSecretArn: s.SMOKE_TOKEN_SECRET_ARN,
+    },
     logRetentionDays: s.LOG_RETENTION_DAYS,
     attachments: { noncurrentVersionDays: s.ATTACHMENTS_NONCURRENT_DAYS },
     costBudgetUsd: s.COST_BUDGET_USD,

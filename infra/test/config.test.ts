@@ -52,6 +52,15 @@ describe('profiles', () => {
     expect(config.services.web.minTasks).toBe(1);
   });
 
+  it('production releases blue/green with a 10-minute bake and a 5-minute gate budget', () => {
+    expect(parseSettings(REQUIRED).deployment).toEqual({ strategy: 'blue-green', bakeTimeMinutes: 10, testBudgetSeconds: 300, smokeTokenSecretArn: undefined });
+  });
+
+  it('trial rolls tasks in place unless DEPLOY_STRATEGY says blue-green', () => {
+    expect(parseSettings({ ...REQUIRED, DEPLOY_PROFILE: 'trial' }).deployment.strategy).toBe('rolling');
+    expect(parseSettings({ ...REQUIRED, DEPLOY_PROFILE: 'trial', DEPLOY_STRATEGY: 'blue-green' }).deployment.strategy).toBe('blue-green');
+  });
+
   it('every profile default can be overridden', () => {
     const config = parseSettings({ ...REQUIRED, DEPLOY_PROFILE: 'trial', DB_MULTI_AZ: 'true', API_MIN_TASKS: '2' });
     expect(config.database.multiAz).toBe(true);
@@ -193,6 +202,11 @@ const BAD: Array<[string, Record<string, string>, string]> = [
   ['SES domain outside the zone', { SES_DOMAIN: 'mail.other.org' }, 'SES_DOMAIN="mail.other.org" is outside the hosted zone HOSTED_ZONE_NAME=example.com, so its DKIM records cannot be created. Fix:'],
   ['sender email shape', { SENDER_EMAIL: 'no-reply' }, 'SENDER_EMAIL="no-reply" is not an email address. Fix:'],
   ['sender outside the SES domain', { SENDER_EMAIL: 'me@gmail.com' }, 'SENDER_EMAIL="me@gmail.com" is not an address of SES_DOMAIN=tracker.example.com, so the app may not send from it. Fix: e.g. no-reply@tracker.example.com'],
+  ['deployment strategy', { DEPLOY_STRATEGY: 'canary' }, 'DEPLOY_STRATEGY="canary" is not a deployment strategy. Fix: use blue-green (smoke-checked green tasks before any production traffic) or rolling'],
+  ['bake time', { BAKE_TIME_MINUTES: '2000' }, 'BAKE_TIME_MINUTES="2000" is above 1440. Fix: use 0 to 1440 minutes'],
+  ['green test budget', { GREEN_TEST_BUDGET_SECONDS: '10' }, 'GREEN_TEST_BUDGET_SECONDS="10" is below 60. Fix: use 60 to 3600 seconds'],
+  ['smoke token secret ARN', { SMOKE_TOKEN_SECRET_ARN: 'slipway/smoke' }, 'SMOKE_TOKEN_SECRET_ARN="slipway/smoke" is not a Secrets Manager secret ARN. Fix:'],
+  ['smoke token secret elsewhere', { SMOKE_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:slipway/smoke-AbCdEf' }, 'is in 123456789012/us-east-1, but the hook that reads it runs in 123456789012/eu-west-1. Fix: create the secret in eu-west-1 of account 123456789012, or unset it'],
   ['mail from label', { MAIL_FROM_SUBDOMAIN: 'mail.from' }, 'MAIL_FROM_SUBDOMAIN="mail.from" is not a single DNS label. Fix: e.g. mail'],
   ['alarm email', { ALARM_EMAIL: 'ops' }, 'ALARM_EMAIL="ops" is not an email address. Fix:'],
   ['too many AZs', { MAX_AZS: '4' }, 'MAX_AZS="4" is above 3. Fix: use 2 or 3'],

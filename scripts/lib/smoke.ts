@@ -37,17 +37,28 @@ export interface SmokeOptions {
   readonly minCertificateDays?: number;
   /** How long the event stream may stay silent before the first event. @default 20 s */
   readonly firstEventMs?: number;
+  /** Checks not to run, each with the reason shown as its (skipped) detail. */
+  readonly skip?: Readonly<Partial<Record<SmokeCheckId, string>>>;
 }
+
+/** Stable ids of the checks, in the order they run. */
+export const SMOKE_CHECK_IDS = [
+  'ready', 'health', 'web', 'version', 'metrics-token', 'metrics-refused', 'tls-certificate', 'tls-redirect', 'api-list', 'api-events',
+] as const;
+export type SmokeCheckId = (typeof SMOKE_CHECK_IDS)[number];
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
 export interface CheckResult {
+  readonly id: SmokeCheckId;
   readonly name: string;
   readonly status: CheckStatus;
   readonly detail: string;
   readonly durationMs: number;
   readonly attempts: number;
   readonly fix?: string;
+  /** A failed check that was still failing only transiently (refused, 503, ...) at the deadline: it may pass later. */
+  readonly transient?: boolean;
 }
 
 export interface SmokeReport {
@@ -121,11 +132,13 @@ function parseJson(body: string): unknown {
 // ---------------------------------------------------------------------------
 
 interface Check {
+  readonly id: SmokeCheckId;
   readonly name: string;
   readonly run: (ctx: Context) => Promise<Outcome>;
 }
 
 const checkWeb: Check = {
+  id: 'web',
   name: 'web: GET / is HTML',
   run: async (ctx) => {
     const res = await get(ctx, '/', { accept: 'text/html' });
@@ -139,6 +152,7 @@ const checkWeb: Check = {
 };
 
 const checkHealth: Check = {
+  id: 'health',
   name: 'health: GET /api/health',
   run: async (ctx) => {
     const res = await get(ctx, '/api/health');
@@ -160,6 +174,7 @@ function failedReadyChecks(body: ReadyBody | undefined): string[] {
 }
 
 const checkReady: Check = {
+  id: 'ready',
   name: 'ready: GET /api/readyz, every check ok',
   run: async (ctx) => {
     const res = await get(ctx, '/api/readyz');
@@ -178,6 +193,7 @@ const checkReady: Check = {
 };
 
 const checkVersion: Check = {
+  id: 'version',
   name: 'version: /api/version',
   run: async (ctx) => {
     const res = await get(ctx, '/api/version');
@@ -200,6 +216,7 @@ const checkVersion: Check = {
 };
 
 const checkMetricsWithToken: Check = {
+  id: 'metrics-token',
   name: 'metrics: 200 Prometheus text with the token',
   run: async (ctx) => {
     const token = ctx.options.metricsToken;
@@ -215,6 +232,7 @@ const checkMetricsWithToken: Check = {
 };
 
 const checkMetricsRefused: Check = {
+  id: 'metrics-refused',
   name: 'metrics: refused without the token',
   run: async (ctx) => {
     const probes: Array<[string, Record<string, string>]> = [
@@ -267,6 +285,7 @@ async function peerCertificate(
 const DAY_MS = 86_400_000;
 
 const checkCertificate: Check = {
+  id: 'tls-certificate',
   name: 'tls: certificate valid for the host',
   run: async (ctx) => {
     const url = ctx.options.baseUrl;
@@ -292,6 +311,7 @@ const checkCertificate: Check = {
 };
 
 const checkRedirect: Check = {
+  id: 'tls-redirect',
   name: 'tls: http:// answers 301 to https://',
   run: async (ctx) => {
     const base = ctx.options.baseUrl;
@@ -321,6 +341,7 @@ const checkRedirect: Check = {
 };
 
 const checkAuthenticatedList: Check = {
+  id: 'api-list',
   name: 'api: authenticated list of workspaces',
   run: async (ctx) => {
     const token = ctx.options.token;
@@ -339,6 +360,7 @@ const checkAuthenticatedList: Check = {
 };
 
 const checkEvents: Check = {
+  id: 'api-events',
   name: 'api: event stream sends a first event',
   run: async (ctx) => {
     const token = ctx.options.token;
@@ -397,6 +419,7 @@ async function runCheck(ctx: Context, check: Check): Promise<CheckResult> {
       outcome = isTransientNetworkError(error) ? transient(message) : fail(message);
     }
     const done = (status: CheckStatus, detail: string, fix?: string): CheckResult => ({
+      id: check.id,
       name: check.name,
       status,
       detail,
@@ -408,7 +431,7 @@ async function runCheck(ctx: Context, check: Check): Promise<CheckResult> {
     if (outcome.kind === 'skip') return done('skip', outcome.detail);
     if (outcome.kind === 'fail') return done('fail', outcome.detail, outcome.fix);
     if (clock.now() + backoff > ctx.deadline) {
-      return done('fail', `still failing at the deadline after ${attempts} attempt(s): ${outcome.detail}`);
+      return { ...done('fail', `still failing at the deadline after ${attempts} attempt(s): ${outcome.detail}`), transient: true };
     }
     await clock.sleep(backoff);
     backoff = Math.min(backoff * 2, 5_000);
@@ -420,7 +443,10 @@ export async function runSmoke(options: SmokeOptions, deps: SmokeDeps): Promise<
   const ctx: Context = { options, deps, deadline: started + options.timeoutMs };
   const checks: CheckResult[] = [];
   for (const check of SMOKE_CHECKS) {
-    const result = await runCheck(ctx, check);
+    const reason = options.skip?.[check.id];
+    const result: CheckResult = reason
+      ? { id: check.id, name: check.name, status: 'skip', detail: reason, durationMs: 0, attempts: 0 }
+      : await runCheck(ctx, check);
     checks.push(result);
     deps.onCheck?.(result);
   }

@@ -9,6 +9,7 @@ import { startApp, type RunningApp } from '../../test/support/app.ts';
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '../../test/support/servers.ts';
 import { runSmoke, type SmokeOptions } from '../lib/smoke.ts';
 import { realClock } from '../lib/wait.ts';
+import { postJson as post, signInWithToken } from './support/sign-in.ts';
 
 const RELEASE = 'smoke-release-1';
 const METRICS_TOKEN = randomBytes(32).toString('hex');
@@ -17,22 +18,6 @@ let pg: TestPostgres;
 let redis: TestRedis;
 let app: RunningApp;
 let token: string;
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-}
-
-async function signInWithToken(baseUrl: string): Promise<{ token: string; cookie: string }> {
-  const link = await post(`${baseUrl}/api/v1/auth/magic-link`, { email: 'operator@example.com' });
-  expect(link.status).toBe(202);
-  const { link: url } = (await link.json()) as { link: string };
-  const verify = await post(`${baseUrl}/api/v1/auth/verify`, { token: new URL(url).searchParams.get('token') });
-  expect(verify.status).toBe(200);
-  const cookie = verify.headers.getSetCookie().find((c) => c.startsWith('slipway_session='))!.split(';')[0]!;
-  const created = await post(`${baseUrl}/api/v1/tokens`, { name: 'smoke' }, { cookie, origin: baseUrl });
-  expect(created.status).toBe(201);
-  return { token: ((await created.json()) as { token: string }).token, cookie };
-}
 
 beforeAll(async () => {
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);

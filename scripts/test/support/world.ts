@@ -170,7 +170,7 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
       baseUrl: options.baseUrl.href,
       durationMs: 1000,
       version: { release: state.imageTag, commit: 'c', migration: { latest: '0007', applied: '0007' } },
-      checks: [{ name: 'ready: GET /api/readyz, every check ok', status: bad ? 'fail' : 'pass', detail: bad ? 'answered 200 but checks failed: redis (timeout)' : 'ok', durationMs: 10, attempts: 1 }],
+      checks: [{ id: 'ready', name: 'ready: GET /api/readyz, every check ok', status: bad ? 'fail' : 'pass', detail: bad ? 'answered 200 but checks failed: redis (timeout)' : 'ok', durationMs: 10, attempts: 1 }],
       failed: bad ? ['ready: GET /api/readyz, every check ok (answered 200 but checks failed: redis (timeout))'] : [],
     };
   };
