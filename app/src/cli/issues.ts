@@ -1,30 +1,14 @@
 /** `issue ls|create|show`: thin calls over `/api/v1/workspaces/:slug/issues`. */
 import type { SlipwayClient } from './client.ts';
 
-export const STATUSES = ['open', 'in_progress', 'closed'] as const;
-export type IssueStatus = (typeof STATUSES)[number];
+// The JSON shapes are the server's own (one definition per boundary).
+import type { CommentJson, IssueJson } from '../api/v1/json.ts';
 
-export interface Issue {
-  id: string;
-  number: number;
-  key: string;
-  title: string;
-  description: string | null;
-  status: IssueStatus;
-  priority: string;
-  assigneeId: string | null;
-  authorId: string;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-}
+import { STATUSES, type IssueStatus } from '../api/v1/json.ts';
 
-export interface Comment {
-  id: string;
-  authorId: string;
-  body: string;
-  createdAt: string;
-}
+export { STATUSES, type IssueStatus };
+export type Issue = IssueJson;
+export type Comment = CommentJson;
 
 export interface WorkspaceSummary {
   slug: string;

@@ -6,19 +6,19 @@ import { isLoopbackHost, listenHost } from './listen.ts';
 import { oauthChecks, oauthConfig, oauthFields, type OAuthSettings } from './oauth.ts';
 import { redisConfig, redisFields, type RedisConfig } from './redis.ts';
 import { resolveSecrets, secretChecks, type ResolvedSecrets } from './secrets.ts';
+import { DEFAULT_API_PORT, DEFAULT_APP_URL, logLevelField, type LogLevel } from './shared.ts';
 import { shutdownFields } from './shutdown.ts';
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export type { LogLevel } from './shared.ts';
 
 export const apiSchema = z.object({
   SLIPWAY_ENV: v.oneOf(['development', 'production', 'test'] as const, 'development'),
   SLIPWAY_RELEASE: v.string('dev'),
   SLIPWAY_COMMIT: v.string('unknown'),
-  APP_URL: v.url(['http:', 'https:'], 'http://localhost:7015'),
-  LOG_LEVEL: v.oneOf(LOG_LEVELS, 'info'),
+  APP_URL: v.url(['http:', 'https:'], DEFAULT_APP_URL),
+  LOG_LEVEL: logLevelField,
   HOST: v.string(),
-  API_PORT: v.int(7016, 0, 65535),
+  API_PORT: v.int(DEFAULT_API_PORT, 0, 65535),
   TRUSTED_PROXY_CIDRS: v.cidrs(['127.0.0.1/32', '::1/128']),
   ...shutdownFields,
   BODY_LIMIT_BYTES: v.int(1_048_576, 1024, 104_857_600),

@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { databaseChecks, databaseConfig, databaseFields, type DatabaseConfig } from './database.ts';
 import { parseEnv, v, type Env } from './env.ts';
+import { logLevelField } from './shared.ts';
 
 export const migrateSchema = z.object({
-  LOG_LEVEL: v.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+  LOG_LEVEL: logLevelField,
   MIGRATE_CONNECT_TIMEOUT_SECONDS: v.int(60, 0, 3600),
   SLIPWAY_MIGRATIONS_DIR: v.string(),
   ...databaseFields,

@@ -6,16 +6,17 @@
 import { z } from 'zod';
 import { parseEnv, v, type Env, type EnvCheck, type Environment } from './env.ts';
 import { ALL_INTERFACES, isLoopbackHost, listenHost } from './listen.ts';
+import { DEFAULT_API_UPSTREAM, DEFAULT_WEB_PORT, logLevelField } from './shared.ts';
 import { shutdownFields } from './shutdown.ts';
 
-export const DEFAULT_API_UPSTREAM = 'http://127.0.0.1:7016';
+export { DEFAULT_API_UPSTREAM };
 
 export const webSchema = z.object({
   SLIPWAY_ENV: v.oneOf(['development', 'production', 'test'] as const, 'development'),
   SLIPWAY_RELEASE: v.string('dev'),
-  LOG_LEVEL: v.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+  LOG_LEVEL: logLevelField,
   HOST: v.string(),
-  WEB_PORT: v.int(7015, 0, 65535),
+  WEB_PORT: v.int(DEFAULT_WEB_PORT, 0, 65535),
   WEB_API_UPSTREAM_URL: v.url(['http:', 'https:'], DEFAULT_API_UPSTREAM),
   TRUSTED_PROXY_CIDRS: v.cidrs(['127.0.0.1/32', '::1/128']),
   SLIPWAY_STATIC_DIR: v.string(),
@@ -48,7 +49,7 @@ function upstreamIsSelf(env: Env): EnvCheck[] {
   } catch {
     return []; // the schema reports a malformed URL
   }
-  const webPort = Number(env.WEB_PORT?.trim() || 7015);
+  const webPort = Number(env.WEB_PORT?.trim() || DEFAULT_WEB_PORT);
   const upstreamPort = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));
   if (webPort === 0 || upstreamPort !== webPort) return [];
   const environment = env.SLIPWAY_ENV?.trim().toLowerCase() === 'production' ? 'production' : 'development';

@@ -1,4 +1,6 @@
 /** What live updates carry: one row of `workspace_events`, as stored and as sent. */
+import type { CommentJson, IssueJson } from '../api/v1/json.ts';
+
 export const EVENT_TYPES = [
   'issue.created',
   'issue.updated',
@@ -9,6 +11,23 @@ export const EVENT_TYPES = [
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What each event carries (the SSE `data:`), declared once for the server and its clients. */
+export interface EventPayloads {
+  'issue.created': { issue: IssueJson };
+  'issue.updated': { issue: IssueJson; changes: string[] };
+  'issue.deleted': { issueId: string; issueNumber: number; key: string };
+  'comment.created': { comment: CommentJson; issueId: string; issueNumber: number };
+  'comment.updated': { comment: CommentJson; issueId: string; issueNumber: number };
+  'comment.deleted': { commentId: string; issueId: string; issueNumber: number };
+}
+
+/** One event as a client receives it: its type with the payload of that type. */
+export type LiveMessage = { [K in EventType]: { type: K; payload: EventPayloads[K] } }[EventType];
+
+export function isEventType(value: string): value is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(value);
+}
 
 export interface WorkspaceEvent {
   /** `workspace_events.id` (a bigint, kept as its decimal string): the SSE event id. */

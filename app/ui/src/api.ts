@@ -6,77 +6,23 @@ import type { CapabilitiesJson } from '../../src/api/v1/capabilities.ts';
 
 export type Capabilities = CapabilitiesJson;
 
-export type Role = 'owner' | 'admin' | 'member';
-export type IssueStatus = 'open' | 'in_progress' | 'closed';
-export type Priority = 'none' | 'low' | 'medium' | 'high' | 'urgent';
+// The JSON shapes are the server's own (one definition per boundary): a server change that
+// breaks the UI breaks the type check.
+import type {
+  AttachmentJson as Attachment,
+  CommentJson as Comment,
+  InvitationJson as Invitation,
+  IssueJson as Issue,
+  IssueStatus,
+  MemberJson as Member,
+  Priority,
+  Role,
+  TokenJson as AccessToken,
+  UserJson as User,
+  WorkspaceJson as Workspace,
+} from '../../src/api/v1/json.ts';
 
-export interface User {
-  id: string;
-  email: string;
-  name: string | null;
-}
-
-export interface Workspace {
-  id: string;
-  slug: string;
-  name: string;
-  issueKey: string;
-  role?: Role;
-}
-
-export interface Issue {
-  id: string;
-  number: number;
-  key: string;
-  title: string;
-  description: string | null;
-  status: IssueStatus;
-  priority: Priority;
-  assigneeId: string | null;
-  authorId: string;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-}
-
-export interface Comment {
-  id: string;
-  issueId?: string;
-  authorId: string;
-  body: string;
-  createdAt: string;
-  updatedAt?: string;
-}
-
-export interface Attachment {
-  id: string;
-  filename: string;
-  contentType: string;
-  sizeBytes: number;
-  createdAt?: string;
-  uploaderId?: string;
-}
-
-export interface Member {
-  userId: string;
-  email: string;
-  name: string | null;
-  role: Role;
-}
-
-export interface Invitation {
-  id: string;
-  email: string;
-  role: Role;
-  createdAt: string;
-}
-
-export interface AccessToken {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+export type { AccessToken, Attachment, Comment, Invitation, Issue, IssueStatus, Member, Priority, Role, User, Workspace };
 
 export interface FieldIssue {
   path: string;

@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, type Comment, type Issue } from './api.ts';
 // The server's list of event types: a new one reaches the UI without a second copy to update.
-import { EVENT_TYPES } from '../../src/events/types.ts';
+import { EVENT_TYPES, isEventType, type LiveMessage } from '../../src/events/types.ts';
 
 export type LiveState = 'connecting' | 'live' | 'offline';
 
@@ -24,30 +24,29 @@ interface Live {
 const LiveContext = createContext<Live>({ state: 'offline', subscribe: () => () => {} });
 
 
-function looksLikeIssue(value: unknown): value is Issue {
-  return !!value && typeof value === 'object' && 'number' in value && 'title' in value && 'status' in value;
-}
-
-/** Reads an event's JSON payload whichever way the server wraps it. */
+/** Reads an event's JSON payload; its shape per type is the server's (EventPayloads). */
 export function parseEvent(type: string, raw: string): LiveEvent {
-  let data: Record<string, unknown> = {};
+  if (!isEventType(type)) return { type };
+  let payload: unknown;
   try {
-    data = JSON.parse(raw) as Record<string, unknown>;
+    payload = JSON.parse(raw);
   } catch {
     return { type };
   }
-  const inner = (data.data && typeof data.data === 'object' ? data.data : data) as Record<string, unknown>;
-  const event: LiveEvent = { type };
-  if (looksLikeIssue(inner.issue)) event.issue = inner.issue;
-  else if (type.startsWith('issue.') && looksLikeIssue(inner)) event.issue = inner;
-  if (inner.comment && typeof inner.comment === 'object') event.comment = inner.comment as Comment;
-  else if (type.startsWith('comment.') && 'body' in inner) event.comment = inner as unknown as Comment;
-  const issueRef = (inner.issue ?? {}) as Record<string, unknown>;
-  const id = event.issue?.id ?? issueRef.id ?? inner.issueId ?? (type.startsWith('issue.') ? inner.id : undefined);
-  if (typeof id === 'string') event.issueId = id;
-  const number = event.issue?.number ?? issueRef.number ?? inner.issueNumber ?? (type.startsWith('issue.') ? inner.number : undefined);
-  if (typeof number === 'number') event.issueNumber = number;
-  return event;
+  if (!payload || typeof payload !== 'object') return { type };
+  const message = { type, payload } as LiveMessage;
+  switch (message.type) {
+    case 'issue.created':
+    case 'issue.updated':
+      return { type, issue: message.payload.issue, issueId: message.payload.issue.id, issueNumber: message.payload.issue.number };
+    case 'issue.deleted':
+      return { type, issueId: message.payload.issueId, issueNumber: message.payload.issueNumber };
+    case 'comment.created':
+    case 'comment.updated':
+      return { type, comment: message.payload.comment, issueId: message.payload.issueId, issueNumber: message.payload.issueNumber };
+    case 'comment.deleted':
+      return { type, issueId: message.payload.issueId, issueNumber: message.payload.issueNumber };
+  }
 }
 
 /**

@@ -9,14 +9,14 @@ import type pg from 'pg';
 import { withTransaction } from '../../../db/connection-guard.ts';
 import type { EventHub } from '../../../events/hub.ts';
 import { appendEvent } from '../../../events/store.ts';
-import type { EventType, WorkspaceEvent } from '../../../events/types.ts';
+import type { EventPayloads, EventType, WorkspaceEvent } from '../../../events/types.ts';
 
 export type Db = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 export interface Tx {
   readonly client: pg.PoolClient;
   /** Appends a workspace event in this transaction; published once it commits. */
-  emit(workspaceId: string, type: EventType, payload: Record<string, unknown>): Promise<WorkspaceEvent>;
+  emit<T extends EventType>(workspaceId: string, type: T, payload: EventPayloads[T]): Promise<WorkspaceEvent>;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -29,7 +29,7 @@ export async function transaction<T>(pool: pg.Pool, hub: EventHub | undefined, w
         work({
           client,
           async emit(workspaceId, type, payload) {
-            const event = await appendEvent(client, workspaceId, type, payload);
+            const event = await appendEvent(client, workspaceId, type, payload as unknown as Record<string, unknown>);
             events.push(event);
             return event;
           },
