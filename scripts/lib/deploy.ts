@@ -14,6 +14,7 @@ import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, release
 import { migrationOf, recordRelease, type ReleaseRecord } from './releases.ts';
 import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
 import { restartServices } from './restart.ts';
+import { readCutover } from './restore/cutover-record.ts';
 import { runOrThrow } from './runner.ts';
 import type { SmokeReport } from './smoke.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
@@ -97,13 +98,20 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   reporter.step('info', 'running now', previous ? `release ${previous}` : 'nothing: this is the first deploy');
 
   let outputs = new StackOutputs(deps.cfn, config.appName);
-  const targets = deployTargets(deps, config.appName);
+  const allTargets = deployTargets(deps, config.appName);
+  const cutover = await readCutover(deps.ssm, config.appName);
+  const releaseTarget = cutover ? allTargets.allButData : allTargets.all;
+  if (cutover) {
+    reporter.step('warn', 'cutover active', `the app uses ${cutover.restoredInstance} (drill ${cutover.drillId}): the data stack is left out of this deploy, because updating it can point the database secret back at ${cutover.previousInstance ?? 'the original instance'}`, 'data stack changes wait until the cutover ends (npm run restore-drill -- --rollback; see runbooks/point-in-time-restore.md)');
+    doc.dataStackSkipped = `cutover to ${cutover.restoredInstance} active`;
+  }
+  const targets = { ...allTargets, all: releaseTarget };
 
   // 2. The plan.
   reporter.line('');
   reporter.line(`Plan: deploy ${tag} to ${config.appName} in ${config.account}/${config.region} (${config.profile})`);
   reporter.line(`  1. ${o.release ? 'use the image already in ECR' : `build the image for ${platformOf(config.services.cpuArchitecture)} and push it to ECR`}`);
-  reporter.line(`  2. cdk deploy --all with ${names.service}:ImageTag=${tag} (migrate up runs before the services roll)`);
+  reporter.line(`  2. cdk deploy ${cutover ? `${releaseTarget.stacks.join(' ')} --exclusively (not ${names.data}: cutover active)` : '--all'} with ${names.service}:ImageTag=${tag} (migrate up runs before the services roll)`);
   reporter.line('  3. wait for the api and web services to be stable');
   reporter.line(`  4. smoke gate ${config.appUrl} expecting release ${tag}`);
   reporter.line(`  5. ${o.autoRollback && previous ? `if the gate fails: roll back to ${previous} and gate again` : 'if the gate fails: stop (no automatic rollback)'}`);

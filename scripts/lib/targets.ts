@@ -6,12 +6,21 @@ import type { RollTarget } from './release-flow.ts';
 import { StackOutputs } from './stacks.ts';
 
 /** Deploy targets: every stack for a release; the service stack alone for a rollback or restart. */
-export function deployTargets(deps: { readonly cfn: CloudFormationClient }, appName: string): { all: RollTarget; serviceOnly: RollTarget } {
+export function deployTargets(deps: { readonly cfn: CloudFormationClient }, appName: string): { all: RollTarget; allButData: RollTarget; serviceOnly: RollTarget } {
   const services = () => serviceRef(new StackOutputs(deps.cfn, appName));
   const names = stackNames(appName);
   const failureOrder = [names.service, names.data, names.edge, names.registry, names.network, names.observability];
   return {
     all: { stacks: ['--all'], exclusively: false, serviceStack: names.service, stackNames: failureOrder, services },
+    // While a restore-drill cutover is active: a data stack update may write the original
+    // instance's endpoint back into the database secret.
+    allButData: {
+      stacks: [names.network, names.registry, names.edge, names.service, names.observability],
+      exclusively: true,
+      serviceStack: names.service,
+      stackNames: failureOrder.filter((n) => n !== names.data),
+      services,
+    },
     serviceOnly: { stacks: [names.service], exclusively: true, serviceStack: names.service, stackNames: [names.service], services },
   };
 }

@@ -63,6 +63,17 @@ describe('deploy', () => {
     });
   });
 
+  it('while a restore-drill cutover is active, leaves the data stack out and says why', async () => {
+    const cutover = JSON.stringify({ drillId: 'drill-x', restoredInstance: 'slipway-restore-x', restoredHost: 'x', restoredPort: 5432, previousInstance: 'slipway-db', previousHost: 'y', previousPort: 5432, at: '2026-03-01T00:00:00Z' });
+    const { world, result } = await run({ ssm: new Map([['/slipway/restore/cutover', cutover]]) });
+    expect(result.ok).toBe(true);
+    expect(cdkDeploys(world.runner.calls)[0]).toBe(
+      `npx cdk deploy slipway-network slipway-registry slipway-edge slipway-service slipway-observability --exclusively --parameters slipway-service:ImageTag=${NEW} --require-approval never --progress events --no-color`,
+    );
+    expect(world.out.join('')).toContain('! cutover active: the app uses slipway-restore-x (drill drill-x): the data stack is left out of this deploy, because updating it can point the database secret back at slipway-db');
+    expect(result.document.dataStackSkipped).toBe('cutover to slipway-restore-x active');
+  });
+
   it('refuses a dirty work tree unless --allow-dirty, and then tags the build as dirty', async () => {
     await expect(run({ dirty: true })).rejects.toThrow(
       'the work tree has uncommitted changes, so the image would not match any commit. Fix: commit or stash them, or pass --allow-dirty',

@@ -337,6 +337,24 @@ describe('cutover and rollback', () => {
     expect(world.gates.map((g) => g.host)).toEqual([`${RESTORED}.db.internal`, 'source.db.internal']);
   });
 
+  it('the database alarms follow the instance in use: to the copy on cutover, back on rollback', async () => {
+    setup();
+    await runDrill(options({ cutover: true }), world.deps);
+    expect(world.alarmTargets).toEqual([RESTORED]);
+    await rollbackCutover(options(), world.deps);
+    expect(world.alarmTargets).toEqual([RESTORED, SOURCE]);
+  });
+
+  it('a drill while cut over restores from the copy the app uses, not the abandoned original', async () => {
+    setup();
+    await runDrill(options({ cutover: true }), world.deps);
+    const drill = await runDrill(options(), world.deps);
+    expect(drill.ok, drill.summary).toBe(true);
+    expect(world.restoreRequests[1]).toMatchObject({ SourceDBInstanceIdentifier: RESTORED, TargetDBInstanceIdentifier: 'slipway-restore-20260302100210-p2x7' });
+    expect(world.out.join('')).toContain(`· cutover active: the app uses ${RESTORED} (drill ${DRILL}), so the drill restores from it`);
+    expect(world.deleted).toEqual(['slipway-restore-20260302100210-p2x7']);
+  });
+
   it('refuses a second cutover and a rollback with nothing recorded', async () => {
     setup();
     await expect(rollbackCutover(options(), world.deps)).rejects.toThrow('no cutover is recorded under /slipway/restore/cutover: nothing to roll back');

@@ -10,6 +10,7 @@ import { describeRunning } from '../ecs.ts';
 import { gate, smokeOptionsFor } from '../gate.ts';
 import { restartServices } from '../restart.ts';
 import { StackOutputs } from '../stacks.ts';
+import { pointAlarmsAt } from './alarms.ts';
 import { cutoverParameter, readCutover, type CutoverRecord } from './cutover-record.ts';
 import { assertNoRotationRunning, databaseSecrets, masterPasswordChange, pointSecretsAt, readDbSecret } from './database-secrets.ts';
 import { modifyAndWait } from './modify-instance.ts';
@@ -64,6 +65,7 @@ export async function cutoverTo(
     // The copy is production now: protect it like the stack protects the original.
     await deps.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: to.restoredInstance, DeletionProtection: true, ApplyImmediately: true }));
     reporter.step('pass', 'deletion protection', `on for ${to.restoredInstance} while the app uses it`);
+    await pointAlarmsAt(deps, o.config.appName, to.restoredInstance, 60 * 60_000);
     return { ok: true, summary: `cut over to ${to.restoredInstance}; smoke gate passed; undo with npm run restore-drill -- --rollback` };
   }
   reporter.step('fail', 'cutover', result.detail);
@@ -96,6 +98,7 @@ export async function rollbackCutover(o: Pick<DrillOptions, 'config' | 'timeouts
   } catch (error) {
     if ((error as Error).name !== 'DBInstanceNotFoundFault') throw error;
   }
+  await pointAlarmsAt(deps, o.config.appName, original, 60 * 60_000);
   await deps.ssm.send(new DeleteParameterCommand({ Name: cutoverParameter(o.config.appName) }));
   return { ok: true, summary: `rolled back to ${record.previousHost}; smoke gate passed; ${record.restoredInstance} is kept until --cleanup`, document: { cutover: record } };
 }

@@ -36,16 +36,18 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   const { reporter, clock, rds } = deps;
   const { appName } = o.config;
   const outputs = new StackOutputs(deps.cfn, appName);
-  const sourceId = await outputs.get('dbInstanceIdentifier');
-  const source = await describeInstance(rds, sourceId);
-  if (!source) throw new Error(`the database ${sourceId} named by the data stack does not exist`);
-  const window = await restoreWindow(rds, source);
-  const latest = window.latest;
-  if (o.restoreTime) assertInWindow(o.restoreTime, window, source.BackupRetentionPeriod);
   const cutover = await readCutover(deps.ssm, appName);
   if (o.cutover && cutover) {
     throw new Error(`the app is already cut over to ${cutover.restoredInstance} (drill ${cutover.drillId}). Fix: npm run restore-drill -- --rollback first`);
   }
+  // While cut over, the data lives in the copy the app uses; the stack's instance is abandoned.
+  const sourceId = cutover?.restoredInstance ?? (await outputs.get('dbInstanceIdentifier'));
+  if (cutover) reporter.step('info', 'cutover active', `the app uses ${sourceId} (drill ${cutover.drillId}), so the drill restores from it, not from the data stack's instance`);
+  const source = await describeInstance(rds, sourceId);
+  if (!source) throw new Error(`the database ${sourceId} ${cutover ? 'the app is cut over to' : 'named by the data stack'} does not exist`);
+  const window = await restoreWindow(rds, source);
+  const latest = window.latest;
+  if (o.restoreTime) assertInWindow(o.restoreTime, window, source.BackupRetentionPeriod);
   const abandoned = (await listDrillInstances(rds, appName)).filter((i) => i.DBInstanceIdentifier !== cutover?.restoredInstance);
   if (abandoned.length) {
     reporter.step('warn', 'abandoned drill instances', abandoned.map((i) => i.DBInstanceIdentifier).join(', '), 'npm run restore-drill -- --cleanup');

@@ -118,7 +118,13 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   mocks.rds.on(RestoreDBInstanceToPointInTimeCommand).callsFake((input: { TargetDBInstanceIdentifier: string; Tags: DBInstance['TagList']; DBInstanceClass: string; MultiAZ: boolean }) => {
     restoreRequests.push(input);
     if (instances.has(input.TargetDBInstanceIdentifier)) throw Object.assign(new Error('DB instance already exists'), { name: 'DBInstanceAlreadyExistsFault' });
-    const i = { DBInstanceIdentifier: input.TargetDBInstanceIdentifier, DBInstanceStatus: 'creating', DBInstanceClass: input.DBInstanceClass, MultiAZ: input.MultiAZ, TagList: input.Tags, polls: 0 };
+    const source = instances.get(String((input as { SourceDBInstanceIdentifier?: string }).SourceDBInstanceIdentifier))!;
+    const i = {
+      DBInstanceIdentifier: input.TargetDBInstanceIdentifier, DBInstanceStatus: 'creating', DBInstanceClass: input.DBInstanceClass, MultiAZ: input.MultiAZ, TagList: input.Tags, polls: 0,
+      // what a restored instance has once it runs: its own backups, the source's network
+      LatestRestorableTime: source.LatestRestorableTime, BackupRetentionPeriod: 7, InstanceCreateTime: new Date(clock.now()),
+      DBSubnetGroup: source.DBSubnetGroup, VpcSecurityGroups: source.VpcSecurityGroups, DBParameterGroups: source.DBParameterGroups,
+    };
     instances.set(i.DBInstanceIdentifier, i);
     return { DBInstance: i };
   });
@@ -265,8 +271,16 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     return {};
   });
   const restarts: string[] = [];
+  const alarmTargets: string[] = [];
   const runner = fakeRunner([
     { match: /^npx cdk diff slipway-service --exclusively/, result: { stdout: 'Stack slipway-service\nParameters\n[~] Parameter RolloutId: 0 to x\nResources\n[~] AWS::ECS::TaskDefinition Service/Api/TaskDef ApiTaskDef1 replace\n' } },
+    {
+      match: /^npx cdk deploy slipway-observability --exclusively --parameters slipway-observability:MonitoredDbInstanceId=/,
+      respond: (line) => {
+        alarmTargets.push(/MonitoredDbInstanceId=(\S+)/.exec(line)![1]!);
+        return { stdout: 'deployed' };
+      },
+    },
     {
       match: /^npx cdk deploy slipway-service --exclusively/,
       respond: (line) => {
@@ -292,7 +306,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   let drawn = 0;
   const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
   const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix };
-  return { deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, secret: () => dbSecret,
+  return { deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
     /** What the rotation Lambda does to the secret (the instance side is not modelled here). */
     rotate: (password: string) => {
       dbSecret = { ...dbSecret, password };

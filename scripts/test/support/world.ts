@@ -6,7 +6,7 @@ import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand
 import { DescribeImagesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseSettings, type SlipwayConfig } from '../../../infra/config.ts';
 import { Reporter } from '../../lib/cli.ts';
@@ -121,6 +121,11 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
   mocks.ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
     state.ssm.set(input.Name, input.Value);
     return { Version: 1 };
+  });
+  mocks.ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
+    const value = state.ssm.get(input.Name);
+    if (value === undefined) throw Object.assign(new Error(`parameter ${input.Name} not found`), { name: 'ParameterNotFound' });
+    return { Parameter: { Name: input.Name, Value: value } };
   });
   mocks.ssm.on(GetParametersByPathCommand).callsFake((input: { Path: string }) => ({
     Parameters: [...state.ssm.entries()].filter(([k]) => k.startsWith(`${input.Path}/`)).map(([Name, Value]) => ({ Name, Value })),
