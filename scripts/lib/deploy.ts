@@ -11,7 +11,7 @@ import { guardBudget } from './cost/budget.ts';
 import { describeRunning, type RunningRelease } from './ecs.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
-import { migrationOf, recordRelease, type ReleaseRecord } from './releases.ts';
+import { listReleases, liveStack, markReplaced, migrationOf, recordRelease, type ReleaseRecord, type StoredRelease } from './releases.ts';
 import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
 import { restartServices } from './restart.ts';
 import { readCutover } from './restore/cutover-record.ts';
@@ -68,6 +68,23 @@ function record(deps: DeployDeps, prefix: string, a: Attempt, fields: Pick<Relea
   });
 }
 
+/** The release a failed gate rolls back to: the newest that served other than `tag`. */
+export function previousRelease(history: readonly ReleaseRecord[], running: string | undefined, tag: string): string | undefined {
+  const served = liveStack(history).filter((r) => r !== tag);
+  if (served.length) return served.at(-1);
+  // No history yet (stacks deployed before the kit kept one): what runs, unless it is this.
+  return running !== tag ? running : undefined;
+}
+
+/** A `started` record left by a run that never finished: it did not serve. */
+async function markInterrupted(deps: DeployDeps, prefix: string, history: readonly StoredRelease[]): Promise<void> {
+  for (const r of history.filter((h) => h.outcome === 'started')) {
+    const { parameterName, ...rec } = r;
+    await recordRelease(deps.ssm, prefix, { ...rec, outcome: 'failed', note: 'interrupted: the run that started it did not finish' });
+    deps.reporter.step('warn', 'interrupted deploy', `${parameterName} never finished; recorded as failed`);
+  }
+}
+
 export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<CommandResult> {
   const { reporter, clock, runner } = deps;
   const { config } = o;
@@ -93,9 +110,13 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   }
   doc.release = tag;
   await assertStackIdle(deps.cfn, names.service);
-  const previous = await currentImageTag(deps.cfn, config.appName);
+  const running = await currentImageTag(deps.cfn, config.appName);
+  const history = await listReleases(deps.ssm, prefix, (name, reason) => reporter.step('warn', 'unreadable release record', `${name}: ${reason}`));
+  // Where a failed gate comes back to: what served last by the history, never this release
+  // (an interrupted deploy may already have set the stack to it).
+  const previous = previousRelease(history, running, tag);
   doc.previousRelease = previous ?? null;
-  reporter.step('info', 'running now', previous ? `release ${previous}` : 'nothing: this is the first deploy');
+  reporter.step('info', 'running now', running ? `release ${running}${previous && previous !== running ? `; the last release that served is ${previous}` : ''}` : 'nothing: this is the first deploy');
 
   let outputs = new StackOutputs(deps.cfn, config.appName);
   const allTargets = deployTargets(deps, config.appName);
@@ -156,6 +177,9 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   reporter.step('pass', 'image', `${repositoryUri}:${tag} ${digest}`);
   doc.imageDigest = digest;
   const attempt: Attempt = { release: tag, kind: 'deploy', startedAt, commit, imageDigest: digest, previousRelease: previous };
+  await markInterrupted(deps, prefix, history);
+  // Recorded first, so an interrupted run leaves a trace; the final record overwrites it.
+  await record(deps, prefix, attempt, { outcome: 'started', smoke: 'not-run' });
 
   // 4. Roll through CDK.
   const rolled = await rollRelease(deps, targets.all, tag, o.timeouts);
@@ -177,6 +201,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   if (rolled.ok && report?.ok) {
     doc.runningNow = rolled.running;
     await record(deps, prefix, attempt, { outcome: 'live', smoke: 'passed' }, report);
+    await markReplaced(deps.ssm, prefix, history, { release: tag, startedAt: new Date(startedAt).toISOString() });
     return { ok: true, summary: `${tag} is live: smoke gate passed in ${formatDuration(clock.now() - startedAt)} (migration ${migrationOf(report.version) ?? 'unknown'})`, document: doc };
   }
   const whatFailed = report
@@ -187,8 +212,8 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   if (!o.autoRollback || !previous) {
     const running = rolled.running;
     doc.runningNow = running;
-    await record(deps, prefix, attempt, { outcome: 'failed', smoke: report ? 'failed' : 'not-run', note: previous ? 'automatic rollback disabled' : 'first deploy: nothing to roll back to' }, report);
-    return { ok: false, summary: `${tag} ${whatFailed}; not rolled back (${previous ? '--no-rollback' : 'no previous release'}); running now: ${describeRunning(running)}`, document: doc };
+    await record(deps, prefix, attempt, { outcome: 'failed', smoke: report ? 'failed' : 'not-run', note: previous ? 'automatic rollback disabled' : 'nothing served before this release' }, report);
+    return { ok: false, summary: `${tag} ${whatFailed}; not rolled back (${previous ? '--no-rollback' : 'no earlier release served'}); running now: ${describeRunning(running)}`, document: doc };
   }
   reporter.line('');
   reporter.line(`Rolling back to ${previous} because the gate failed for ${tag}`);
@@ -207,6 +232,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
     { outcome: back.ok && backReport?.ok ? 'live' : 'failed', smoke: backReport ? (backReport.ok ? 'passed' : 'failed') : 'not-run', note: `automatic rollback after ${tag} failed the gate` },
     backReport,
   );
+  if (back.ok && backReport?.ok) await markReplaced(deps.ssm, prefix, history, { release: previous, startedAt: new Date(rollbackStarted).toISOString() });
   const after = back.ok
     ? backReport?.ok
       ? `rolled back to ${previous} and its gate passed`

@@ -23,10 +23,18 @@ export const releaseRecordSchema = z.object({
   migration: z.string().optional(),
   smoke: z.enum(['passed', 'failed', 'not-run']),
   smokeFailures: z.array(z.string()).default([]),
-  /** live: serving now (until a later record); rolled-back: replaced after a failed gate; failed: never served. */
-  outcome: z.enum(['live', 'rolled-back', 'failed']),
+  /**
+   * started: recorded before cdk deploy (still so if the run was interrupted); live: serving
+   * now; replaced: served, until a later release went live; rolled-back: failed its gate and
+   * was rolled away from; failed: never served.
+   */
+  outcome: z.enum(['started', 'live', 'replaced', 'rolled-back', 'failed']),
   previousRelease: z.string().optional(),
   rolledBackTo: z.string().optional(),
+  /** The release that went live after this one (outcome replaced). */
+  replacedBy: z.string().optional(),
+  /** Where the service stack's template this release was deployed with is kept (S3). */
+  serviceTemplate: z.object({ bucket: z.string(), key: z.string() }).optional(),
   note: z.string().optional(),
 });
 
@@ -97,9 +105,63 @@ export async function listReleases(
   return records.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
-/** The newest release that went live and is not `current`: where a rollback goes by default. */
-export function previousGoodRelease(history: readonly ReleaseRecord[], current: string | undefined): ReleaseRecord | undefined {
-  return [...history].reverse().find((r) => r.outcome === 'live' && r.smoke === 'passed' && r.release !== current);
+/** A record of a release that served (whether it still does or was replaced later). */
+function served(r: ReleaseRecord): boolean {
+  return (r.outcome === 'live' || r.outcome === 'replaced') && r.smoke === 'passed';
+}
+
+/**
+ * The releases that served, as a stack: a deploy that went live pushes its release; a
+ * rollback pops back to the release it went to (or pushes it, when it was named with --to and
+ * is not below). The top is what serves now; a rollback goes to the one below it, so rolling
+ * back twice walks back through history instead of returning to where it came from.
+ */
+export function liveStack(history: readonly ReleaseRecord[]): string[] {
+  const stack: string[] = [];
+  for (const r of [...history].sort((a, b) => a.startedAt.localeCompare(b.startedAt))) {
+    if (!served(r)) continue;
+    if (r.kind === 'rollback' && stack.includes(r.release)) {
+      while (stack.at(-1) !== r.release) stack.pop();
+    } else if (stack.at(-1) !== r.release) {
+      stack.push(r.release);
+    }
+  }
+  return stack;
+}
+
+/** Where `npm run rollback` goes from `running`: the release that served before it. */
+export function rollbackTarget(history: readonly ReleaseRecord[], running: string | undefined): string | undefined {
+  const stack = liveStack(history);
+  const at = running === undefined ? -1 : stack.lastIndexOf(running);
+  if (at === -1) return stack.filter((r) => r !== running).at(-1);
+  return stack.slice(0, at).filter((r) => r !== running).at(-1);
+}
+
+/** The release that serves, by the history (the top of the stack). */
+export function liveRelease(history: readonly ReleaseRecord[]): string | undefined {
+  return liveStack(history).at(-1);
+}
+
+/** The one record that made the serving release live: the newest served record of it. */
+export function liveRecord<T extends ReleaseRecord>(history: readonly T[]): T | undefined {
+  const top = liveRelease(history);
+  return [...history].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).reverse().find((r) => served(r) && r.release === top);
+}
+
+/**
+ * After `now` went live: every other record still marked live is marked replaced, so the
+ * history says which one release serves. Returns the names rewritten.
+ */
+export async function markReplaced(ssm: SSMClient, prefix: string, history: readonly StoredRelease[], now: Pick<ReleaseRecord, 'release' | 'startedAt'>): Promise<string[]> {
+  const nowName = releaseParameterName(prefix, now);
+  const rewritten: string[] = [];
+  for (const r of history) {
+    if (r.outcome !== 'live' || r.parameterName === nowName) continue;
+    const { parameterName, ...record } = r;
+    await recordRelease(ssm, prefix, { ...record, outcome: 'replaced', replacedBy: now.release });
+    rewritten.push(parameterName);
+  }
+  return rewritten;
 }
 
 export function migrationOf(version: { migration?: unknown } | undefined): string | undefined {

@@ -6,7 +6,7 @@ import type { SlipwayConfig } from '../../infra/config.ts';
 import type { CommandResult } from './cli.ts';
 import { describeRunning } from './ecs.ts';
 import { imageDigest } from './image.ts';
-import { listReleases, migrationOf, previousGoodRelease, recordRelease } from './releases.ts';
+import { listReleases, liveRecord, liveRelease, markReplaced, migrationOf, recordRelease, rollbackTarget } from './releases.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
 import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
@@ -28,17 +28,21 @@ export async function listHistory(o: Pick<RollbackOptions, 'config'>, deps: Pick
   const current = await currentImageTag(deps.cfn, o.config.appName);
   const history = await listReleases(deps.ssm, prefix, (name, reason) => deps.reporter.step('warn', 'unreadable release record', `${name}: ${reason}`));
   const rows = [...history].reverse();
-  deps.reporter.line(`Release history under ${prefix} (newest first; * = running now):`);
+  const live = liveRecord(history);
+  deps.reporter.line(`Release history under ${prefix} (newest first; * = serving now):`);
+  if (live && current && live.release !== current) {
+    deps.reporter.step('warn', 'history', `the history says ${live.release} serves, but the service stack runs ${current}`, 'someone deployed outside npm run deploy; npm run rollback goes from what the stack runs');
+  }
   for (const r of rows) {
-    const mark = r.release === current && r.outcome === 'live' ? '*' : ' ';
+    const mark = r === live ? '*' : ' ';
     const back = r.rolledBackTo ? ` -> ${r.rolledBackTo}` : '';
     deps.reporter.line(`${mark} ${r.startedAt.slice(0, 19)}Z  ${r.release.padEnd(14)} ${r.kind.padEnd(8)} ${r.outcome.padEnd(11)} smoke ${r.smoke.padEnd(7)} migration ${r.migration ?? '-'}  ${r.durationSeconds}s${back}`);
   }
-  const next = previousGoodRelease(history, current);
+  const next = rollbackTarget(history, current);
   return {
     ok: true,
-    summary: `${history.length} record(s); running ${current ?? 'nothing'}; npm run rollback would go to ${next?.release ?? '(nothing recorded)'}`,
-    document: { running: current ?? null, rollbackTarget: next?.release ?? null, releases: rows },
+    summary: `${history.length} record(s); running ${current ?? 'nothing'}; npm run rollback would go to ${next ?? '(nothing recorded)'}`,
+    document: { running: current ?? null, live: live?.release ?? null, rollbackTarget: next ?? null, releases: rows },
   };
 }
 
@@ -60,9 +64,11 @@ export async function rollback(o: RollbackOptions, deps: ReleaseDeps): Promise<C
     const known = history.find((r) => r.release === o.to);
     if (!known) reporter.step('warn', 'history', `${o.to} is not in the release history; rolling to it anyway because it was named`);
   } else {
-    const found = previousGoodRelease(history, current);
-    if (!found) throw new Error(`no earlier release that passed its gate is recorded under ${prefix}. Fix: name one with --to RELEASE`);
-    target = found.release;
+    const found = rollbackTarget(history, current);
+    if (!found) throw new Error(`no release served before ${current} in the history under ${prefix}. Fix: name one with --to RELEASE (npm run rollback -- --list shows them)`);
+    target = found;
+    const live = liveRelease(history);
+    if (live !== current) reporter.step('warn', 'history', `the history says ${live ?? 'nothing'} serves, but the service stack runs ${current}; rolling back from what runs`);
   }
   if (target === current) {
     return { ok: true, summary: `${current} is already the running release; nothing to do`, document: { release: current, changed: false } };
@@ -101,6 +107,7 @@ export async function rollback(o: RollbackOptions, deps: ReleaseDeps): Promise<C
     migration: migrationOf(report.version),
   });
   reporter.step('pass', 'release recorded', name);
+  if (report.ok) await markReplaced(deps.ssm, prefix, history, base);
   return report.ok
     ? { ok: true, summary: `rolled back to ${target}; smoke gate passed; running now: ${describeRunning(rolled.running)}`, document: doc }
     : { ok: false, summary: `rolled back to ${target} but the smoke gate failed (${report.failed.join('; ')}); running now: ${describeRunning(rolled.running)}`, document: doc };

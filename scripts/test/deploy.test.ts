@@ -3,6 +3,7 @@ import { parseFlags, UsageError } from '../lib/cli.ts';
 import { DEPLOY_SPEC, deployOptionsFrom } from '../lib/commands.ts';
 import { deploy, restart, type DeployOptions } from '../lib/deploy.ts';
 import { StatefulChangeRefused } from '../lib/release-flow.ts';
+import { recordRelease } from '../lib/releases.ts';
 import { makeWorld, testConfig, type WorldState } from './support/world.ts';
 
 const NEW = 'bbbbbbbbbbbb';
@@ -153,10 +154,41 @@ describe('deploy', () => {
     expect(world.out.join('')).toContain('… waiting for services slipway-api, slipway-web to be stable');
   });
 
+  it('records a started entry before cdk deploy, overwritten by the outcome', async () => {
+    const world = makeWorld();
+    const seen: string[] = [];
+    const run0 = world.deps.runner.run.bind(world.deps.runner);
+    world.deps.runner.run = async (cmd, args, opts) => {
+      if (args[1] === 'deploy') seen.push(...world.records().map((r) => `${r.release} ${r.outcome}`));
+      return run0(cmd, args, opts);
+    };
+    await deploy(options(), world.deps);
+    expect(seen).toEqual([`${NEW} started`]);
+    expect(world.records().map((r) => `${r.release} ${r.outcome}`)).toEqual([`${NEW} live`]);
+  });
+
+  it('a rerun after an interrupted deploy rolls back to the last release that served, not to the one it is deploying', async () => {
+    // the interrupted run got as far as setting the stack to NEW
+    const world = makeWorld({ imageTag: NEW, images: new Set([OLD, NEW]), badReleases: new Set([NEW]) });
+    await recordRelease(world.deps.ssm, '/slipway/releases', { release: OLD, kind: 'deploy', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:10:00.000Z', durationSeconds: 600, smoke: 'passed', smokeFailures: [], outcome: 'live' });
+    await recordRelease(world.deps.ssm, '/slipway/releases', { release: NEW, kind: 'deploy', startedAt: '2026-03-02T09:00:00.000Z', finishedAt: '2026-03-02T09:00:00.000Z', durationSeconds: 0, smoke: 'not-run', smokeFailures: [], outcome: 'started' });
+    const result = await deploy(options(), world.deps);
+    expect(result.summary).toContain(`rolled back to ${OLD} and its gate passed`);
+    expect(cdkDeploys(world.runner.calls).at(-1)).toContain(`ImageTag=${OLD}`);
+    expect(world.state.imageTag).toBe(OLD);
+    expect(world.records().find((r) => r.startedAt === '2026-03-02T09:00:00.000Z')).toMatchObject({ outcome: 'failed', note: 'interrupted: the run that started it did not finish' });
+  });
+
+  it('never rolls back to the release it is deploying', async () => {
+    const { world, result } = await run({ imageTag: NEW, images: new Set([NEW]), badReleases: new Set([NEW]) });
+    expect(result.summary).toMatch(/not rolled back \(no earlier release served\)/);
+    expect(cdkDeploys(world.runner.calls)).toHaveLength(1);
+  });
+
   it('does not roll back on a first deploy; says nothing ran before', async () => {
     const { world, result } = await run({ imageTag: undefined, serviceStackDeployed: false, badReleases: new Set([NEW]) });
     expect(result.ok).toBe(false);
-    expect(result.summary).toMatch(/^bbbbbbbbbbbb failed the smoke gate \(.*\); not rolled back \(no previous release\); running now: slipway-api runs bbbbbbbbbbbb/);
+    expect(result.summary).toMatch(/^bbbbbbbbbbbb failed the smoke gate \(.*\); not rolled back \(no earlier release served\); running now: slipway-api runs bbbbbbbbbbbb/);
     expect(cdkDeploys(world.runner.calls)).toHaveLength(1);
   });
 

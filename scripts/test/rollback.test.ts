@@ -81,8 +81,29 @@ describe('rollback', () => {
   it('says how to proceed when the history has no earlier good release', async () => {
     const world = makeWorld({ imageTag: 'r3' });
     await expect(rollback(options(), world.deps)).rejects.toThrow(
-      'no earlier release that passed its gate is recorded under /slipway/releases. Fix: name one with --to RELEASE',
+      'no release served before r3 in the history under /slipway/releases. Fix: name one with --to RELEASE (npm run rollback -- --list shows them)',
     );
+  });
+
+  it('rolling back twice walks back through history instead of returning to the release just left', async () => {
+    const world = await worldWithHistory();
+    await rollback(options(), world.deps);
+    world.clock.advance(60_000);
+    const second = await rollback(options(), world.deps);
+    expect(second.summary).toMatch(/^rolled back to r1; smoke gate passed/);
+    expect(world.state.imageTag).toBe('r1');
+  });
+
+  it('marks the release it rolled away from as replaced, so --list marks exactly one as serving', async () => {
+    const world = await worldWithHistory();
+    await rollback(options(), world.deps);
+    const outcomes = Object.fromEntries(world.records().map((r) => [`${r.release} ${r.kind}`, r.outcome]));
+    expect(outcomes).toMatchObject({ 'r3 deploy': 'replaced', 'r2 rollback': 'live', 'r1 deploy': 'replaced', 'r2 deploy': 'replaced' });
+    expect(world.records().find((r) => r.release === 'r3')).toMatchObject({ replacedBy: 'r2' });
+    world.out.length = 0;
+    const list = await listHistory({ config: testConfig() }, world.deps);
+    expect(world.out.join('').split('\n').filter((l) => l.startsWith('*'))).toHaveLength(1);
+    expect(list.document).toMatchObject({ running: 'r2', live: 'r2', rollbackTarget: 'r1' });
   });
 
   it('exits non-zero when the rolled-back release fails its gate, saying what runs', async () => {

@@ -4,7 +4,7 @@ import { parseCdkDiff, statefulRisks } from '../lib/diff-guard.ts';
 import { imageTagOf } from '../lib/ecs.ts';
 import { firstEvent } from '../lib/http.ts';
 import { parsePrometheusText } from '../lib/prometheus.ts';
-import { migrationOf, previousGoodRelease, releaseParameterName, serializeRecord, type ReleaseRecord } from '../lib/releases.ts';
+import { liveRecord, liveStack, migrationOf, releaseParameterName, rollbackTarget, serializeRecord, type ReleaseRecord } from '../lib/releases.ts';
 import { fakeClock, waitFor, WaitTimeoutError } from '../lib/wait.ts';
 
 const spec: CommandSpec = {
@@ -125,15 +125,32 @@ describe('release records', () => {
     expect(JSON.parse(text).note).toBe('smoke failures cut to fit');
   });
 
-  it('the previous good release skips failed, rolled-back and the current one', () => {
-    const h: ReleaseRecord[] = [
-      { ...base, release: 'a' },
-      { ...base, release: 'b', outcome: 'rolled-back', smoke: 'failed' },
-      { ...base, release: 'c', outcome: 'failed', smoke: 'not-run' },
-      { ...base, release: 'd' },
-    ];
-    expect(previousGoodRelease(h, 'd')?.release).toBe('a');
-    expect(previousGoodRelease(h, 'x')?.release).toBe('d');
+  const at = (n: number) => `2026-02-0${n}T10:00:00.000Z`;
+  const rec = (n: number, release: string, kind: ReleaseRecord['kind'], outcome: ReleaseRecord['outcome'] = 'replaced', smoke: ReleaseRecord['smoke'] = 'passed'): ReleaseRecord => ({ ...base, release, kind, outcome, smoke, startedAt: at(n) });
+
+  it('the rollback target skips failed, rolled-back, started and the current release', () => {
+    const h = [rec(1, 'a', 'deploy'), rec(2, 'b', 'deploy', 'rolled-back', 'failed'), rec(3, 'c', 'deploy', 'failed', 'not-run'), rec(4, 'x', 'deploy', 'started', 'not-run'), rec(5, 'd', 'deploy', 'live')];
+    expect(liveStack(h)).toEqual(['a', 'd']);
+    expect(rollbackTarget(h, 'd')).toBe('a');
+    expect(rollbackTarget(h, 'unknown')).toBe('d');
+  });
+
+  it('rolling back twice walks back through history; a deploy after that goes on from there', () => {
+    const h = [rec(1, 'r0', 'deploy'), rec(2, 'r1', 'deploy'), rec(3, 'r2', 'deploy'), rec(4, 'r1', 'rollback')];
+    expect(rollbackTarget(h, 'r1')).toBe('r0');
+    h.push(rec(5, 'r0', 'rollback'));
+    expect(liveStack(h)).toEqual(['r0']);
+    expect(rollbackTarget(h, 'r0')).toBeUndefined();
+    h.push(rec(6, 'r3', 'deploy', 'live'));
+    expect(liveStack(h)).toEqual(['r0', 'r3']);
+    expect(rollbackTarget(h, 'r3')).toBe('r0');
+    expect(liveRecord(h)?.startedAt).toBe(at(6));
+  });
+
+  it('a rollback --to a release that is not below pushes it', () => {
+    const h = [rec(1, 'a', 'deploy'), rec(2, 'b', 'deploy'), rec(3, 'old', 'rollback')];
+    expect(liveStack(h)).toEqual(['a', 'b', 'old']);
+    expect(rollbackTarget(h, 'old')).toBe('b');
   });
 
   it('reads the migration from /api/version', () => {
