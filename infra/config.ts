@@ -145,6 +145,10 @@ export const settingsSchema = z.object({
   DEREGISTRATION_DELAY_SECONDS: int(0, 3600, 'use the longest a request or event stream may keep running on a task that is being replaced, e.g. 30'),
   ALB_IDLE_TIMEOUT_SECONDS: int(30, 4000, 'use at least 30 (server-sent events send a heartbeat every 15 s)'),
   ATTACHMENTS_NONCURRENT_DAYS: int(1, 3650),
+  WAF_ENABLED: bool(),
+  WAF_MODE: z.enum(['block', 'count'], { error: 'is not a WAF mode. Fix: use block, or count to only count what the rules would block' }),
+  // AWS WAF rate-based rules accept 10 to 2,000,000,000 requests per 5 minutes.
+  WAF_RATE_LIMIT_PER_5_MINUTES: int(10, 2_000_000_000, 'use 10 to 2000000000 requests per IP address per 5 minutes, e.g. 2000'),
   MIGRATE_TIMEOUT_MINUTES: int(2, 55, 'use 2 to 55 minutes'),
   DEPLOY_STRATEGY: z.enum(DEPLOY_STRATEGIES, { error: 'is not a deployment strategy. Fix: use blue-green (smoke-checked green tasks before any production traffic) or rolling' }),
   BAKE_TIME_MINUTES: int(0, 1440, 'use 0 to 1440 minutes (the old tasks stay ready for an instant rollback that long)'),
@@ -202,6 +206,9 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     DEREGISTRATION_DELAY_SECONDS: '30',
     ALB_IDLE_TIMEOUT_SECONDS: '120',
     ATTACHMENTS_NONCURRENT_DAYS: '30',
+    WAF_ENABLED: 'true',
+    WAF_MODE: 'block',
+    WAF_RATE_LIMIT_PER_5_MINUTES: '2000',
     MIGRATE_TIMEOUT_MINUTES: '15',
     DEPLOY_STRATEGY: 'blue-green',
     BAKE_TIME_MINUTES: '10',
@@ -240,6 +247,9 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     DEREGISTRATION_DELAY_SECONDS: '30',
     ALB_IDLE_TIMEOUT_SECONDS: '120',
     ATTACHMENTS_NONCURRENT_DAYS: '14',
+    WAF_ENABLED: 'false',
+    WAF_MODE: 'block',
+    WAF_RATE_LIMIT_PER_5_MINUTES: '2000',
     MIGRATE_TIMEOUT_MINUTES: '15',
     // A trial iterates on its settings: rolling finishes minutes sooner. The blue/green
     // resources exist either way, so DEPLOY_STRATEGY=blue-green rehearses it in place.
@@ -416,6 +426,8 @@ export interface SlipwayConfig {
     /** Secret holding a personal access token for the hook's authenticated checks. */
     readonly smokeTokenSecretArn?: string;
   };
+  /** The WAF web ACL on the load balancer. */
+  readonly waf: { readonly enabled: boolean; readonly mode: 'block' | 'count'; readonly rateLimitPer5Minutes: number };
   readonly logRetentionDays: number;
   readonly attachments: { readonly noncurrentVersionDays: number };
   /** Monthly budget in USD for the cost estimate (synth warns, preflight and deploy refuse above it). */
@@ -562,6 +574,7 @@ function toConfig(s: Settings): SlipwayConfig {
       testBudgetSeconds: s.GREEN_TEST_BUDGET_SECONDS,
       smokeTokenSecretArn: s.SMOKE_TOKEN_SECRET_ARN,
     },
+    waf: { enabled: s.WAF_ENABLED, mode: s.WAF_MODE, rateLimitPer5Minutes: s.WAF_RATE_LIMIT_PER_5_MINUTES },
     logRetentionDays: s.LOG_RETENTION_DAYS,
     attachments: { noncurrentVersionDays: s.ATTACHMENTS_NONCURRENT_DAYS },
     costBudgetUsd: s.COST_BUDGET_USD,

@@ -13,6 +13,7 @@ import { AppService } from '../constructs/app-service.ts';
 import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
 import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
+import { WebFirewall, wafLogGroup } from '../constructs/web-firewall.ts';
 import { resourceNames } from '../names.ts';
 import { REDIS_PORT } from '../constructs/redis-cache.ts';
 import { CONTAINER_NAMES, IMAGE_RDS_CA_BUNDLE, IMAGE_TAG_PARAMETER, IMAGE_TAG_PATTERN, OUTPUT_KEYS, ROLLOUT_PARAMETER } from '../outputs.ts';
@@ -44,6 +45,8 @@ export class ServiceStack extends Stack {
   readonly imageTag: CfnParameter;
   readonly cluster: ecs.Cluster;
   readonly loadBalancer: PublicLoadBalancer;
+  /** The WAF web ACL on the load balancer (WAF_ENABLED). */
+  readonly firewall?: WebFirewall;
   readonly api: AppService;
   readonly web: AppService;
   readonly migrate: MigrateTask;
@@ -104,6 +107,16 @@ export class ServiceStack extends Stack {
       accessLogsBucket: data.logs.bucket,
       idleTimeoutSeconds: config.albIdleTimeoutSeconds,
     });
+    const wafLogs = wafLogGroup(this, 'WafLogs', config.appName, config.logRetentionDays);
+    if (config.waf.enabled) {
+      this.firewall = new WebFirewall(this, 'Firewall', {
+        loadBalancerArn: this.loadBalancer.loadBalancer.loadBalancerArn,
+        namePrefix: config.appName,
+        mode: config.waf.mode,
+        rateLimitPer5Minutes: config.waf.rateLimitPer5Minutes,
+        logGroup: wafLogs,
+      });
+    }
 
     // The DB_* fields are injected at task start; DB_SECRET_ARN lets the api and migrate read
     // the password again while running, so a rotation of the master secret needs no restart.

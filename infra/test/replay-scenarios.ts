@@ -127,6 +127,18 @@ export const SCENARIOS: readonly ReplayScenario[] = [
     to: { settings: { SES_DOMAIN: 'mail.example.com', SENDER_EMAIL: 'no-reply@mail.example.com' } },
   },
   {
+    name: 'WAF off and on again (WAF_ENABLED); its log group stays either way',
+    from: {},
+    to: { settings: { WAF_ENABLED: 'false' } },
+    check: all(untouched('AWS::Logs::LogGroup'), untouched('AWS::ElasticLoadBalancingV2::ListenerRule')),
+  },
+  {
+    name: 'WAF count mode and back (WAF_MODE)',
+    from: {},
+    to: { settings: { WAF_MODE: 'count' } },
+    check: updatedInPlace('AWS::WAFv2::WebACL'),
+  },
+  {
     name: 'log retention (LOG_RETENTION_DAYS 90 -> 30 and back)',
     from: {},
     to: { settings: { LOG_RETENTION_DAYS: '30' } },

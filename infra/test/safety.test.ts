@@ -36,6 +36,7 @@ const PINNED: Record<StackKey, string[]> = {
     'MigrateBeforeRollProviderLogs81EB4ACF',
     'MigrateBeforeRollWaiterLogs42CF558E',
     'MigrateLogsBDEC375F',
+    'WafLogsF9F75746',
     'WebLogsD9759FC4',
   ],
   observability: ['AlarmTopicKeyBA1A4AA7'],
