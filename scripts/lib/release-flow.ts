@@ -12,7 +12,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { IMAGE_TAG_PARAMETER } from '../../infra/outputs.ts';
 import { formatDuration, type Reporter } from './cli.ts';
-import { describeRisk, parseCdkDiff, statefulRisks, type DiffChange } from './diff-guard.ts';
+import { assemblyTemplates, describeRisk, guardDeployment, type DiffChange } from './diff-guard.ts';
 import { describeRunning, runningReleases, waitServicesStable, type RunningRelease, type ServiceRef } from './ecs.ts';
 import type { CommandRunner } from './runner.ts';
 import { stackFailureReason } from './stacks.ts';
@@ -22,6 +22,8 @@ export interface RollDeps extends GateDeps {
   readonly cfn: CloudFormationClient;
   readonly ecs: ECSClient;
   readonly runner: CommandRunner;
+  /** The cloud assembly `cdk diff` synthesizes into, which the stateful guard reads. @default 'cdk.out' */
+  readonly assemblyDir?: string;
 }
 
 /** What deploy, rollback and restart need: rolling, the release history, images and secrets. */
@@ -62,8 +64,11 @@ export interface DiffResult {
   readonly risks: readonly DiffChange[];
 }
 
-/** `cdk diff` for the release, parsed for stateful replacements and deletions. */
-export async function cdkDiff(deps: Pick<RollDeps, 'runner'>, target: RollTarget, tag: string, extra: StackParameters = {}): Promise<DiffResult> {
+/**
+ * `cdk diff` for the release (shown to the operator), then the stateful guard: the templates it
+ * synthesized against the ones CloudFormation holds (diff-guard.ts), never the diff text.
+ */
+export async function cdkDiff(deps: Pick<RollDeps, 'runner' | 'cfn' | 'assemblyDir'>, target: RollTarget, tag: string, extra: StackParameters = {}): Promise<DiffResult> {
   // `cdk diff` has no --all: no stack names means every stack.
   const stacks = target.stacks.filter((s) => s !== '--all');
   const args = ['cdk', 'diff', ...stacks, ...(target.exclusively ? ['--exclusively'] : []), ...cdkParameterArgs(target.serviceStack, tag, extra), '--no-color'];
@@ -74,8 +79,11 @@ export async function cdkDiff(deps: Pick<RollDeps, 'runner'>, target: RollTarget
     const tail = output.trim().split('\n').slice(-3).join(' | ');
     throw new Error(`cdk diff failed (exit ${result.exitCode}): ${tail}`);
   }
-  const changes = parseCdkDiff(output);
-  return { output, changes, risks: statefulRisks(changes) };
+  const synthesized = assemblyTemplates(deps.assemblyDir ?? 'cdk.out');
+  // With --exclusively only the named stacks deploy; otherwise CDK deploys their dependencies too.
+  const deploying = target.exclusively ? Object.fromEntries(Object.entries(synthesized).filter(([name]) => stacks.includes(name))) : synthesized;
+  const report = await guardDeployment(deps.cfn, deploying, Object.keys(synthesized));
+  return { output, changes: report.changes, risks: report.risks };
 }
 
 export class StatefulChangeRefused extends Error {

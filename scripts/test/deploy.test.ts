@@ -5,6 +5,7 @@ import { deploy, restart, type DeployOptions } from '../lib/deploy.ts';
 import { StatefulChangeRefused } from '../lib/release-flow.ts';
 import { recordRelease } from '../lib/releases.ts';
 import { makeWorld, testConfig, type WorldState } from './support/world.ts';
+import { sampleTemplates } from './support/templates.ts';
 
 const NEW = 'bbbbbbbbbbbb';
 const OLD = 'aaaaaaaaaaaa';
@@ -86,21 +87,23 @@ describe('deploy', () => {
 
   it('--dry-run prints the plan and the diff and changes nothing', async () => {
     const { world, result } = await run({}, { dryRun: true });
-    expect(result).toMatchObject({ ok: true, summary: `dry run: would deploy ${NEW} over ${OLD} with 1 resource change(s); nothing was changed` });
+    expect(result).toMatchObject({ ok: true, summary: `dry run: would deploy ${NEW} over ${OLD} with 0 resource change(s); nothing was changed` });
     expect(world.runner.calls.some((c) => /^(docker|npx cdk deploy)/.test(c))).toBe(false);
     expect(world.state.ssm.size).toBe(0);
     expect(world.out.join('')).toContain('[~] Parameter ImageTag: aaaaaaaaaaaa to bbbbbbbbbbbb');
     expect(world.out.join('')).toContain('Plan: deploy bbbbbbbbbbbb to slipway in 123456789012/eu-west-1 (production)');
   });
 
-  it('refuses when the diff would replace or delete a stateful resource, unless explicitly allowed', async () => {
-    const diffOutput = 'Stack slipway-data\nResources\n[~] AWS::RDS::DBInstance Data/Database DatabaseB269D8BB replace\n └─ [~] DBName (requires replacement)\n[-] AWS::S3::Bucket Data/Attachments AttachmentsBucket1234 destroy\n';
-    const refused = run({ diffOutput });
+  it('refuses when the deployed templates show a stateful resource replaced or deleted, unless explicitly allowed', async () => {
+    const synthesizedTemplates = sampleTemplates();
+    synthesizedTemplates['slipway-data'].Resources.DatabaseB269D8BB.Properties.DBName = 'renamed';
+    delete synthesizedTemplates['slipway-data'].Resources.AttachmentsBucket1234;
+    const refused = run({ synthesizedTemplates });
     await expect(refused).rejects.toBeInstanceOf(StatefulChangeRefused);
-    await expect(run({ diffOutput })).rejects.toThrow(
-      'refusing to deploy: slipway-data: AWS::RDS::DBInstance DatabaseB269D8BB would be REPLACED; slipway-data: AWS::S3::Bucket AttachmentsBucket1234 would be DELETED.',
+    await expect(run({ synthesizedTemplates })).rejects.toThrow(
+      'refusing to deploy: slipway-data: AWS::S3::Bucket AttachmentsBucket1234 would leave the stack (orphaned); slipway-data: AWS::RDS::DBInstance DatabaseB269D8BB would be REPLACED (DBName). Fix:',
     );
-    const allowed = await run({ diffOutput }, { allowStatefulReplacement: true });
+    const allowed = await run({ synthesizedTemplates }, { allowStatefulReplacement: true });
     expect(allowed.result.ok).toBe(true);
   });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { helpText, parseFlags, runCommand, UsageError, type CommandSpec } from '../lib/cli.ts';
-import { parseCdkDiff, statefulRisks } from '../lib/diff-guard.ts';
 import { imageTagOf } from '../lib/ecs.ts';
 import { firstEvent } from '../lib/http.ts';
 import { parsePrometheusText } from '../lib/prometheus.ts';
@@ -77,37 +76,6 @@ describe('waitFor', () => {
     await expect(wait).rejects.toBeInstanceOf(WaitTimeoutError);
     await expect(wait).rejects.toThrow('timed out after 1m00s waiting for the thing (last status: backing-up)');
     expect(lines).toEqual(['  … waiting for the thing: creating (0s elapsed)', '  … waiting for the thing: backing-up (20s elapsed)']);
-  });
-});
-
-describe('cdk diff guard', () => {
-  const output = [
-    'Stack slipway-data',
-    'Resources',
-    '\u001b[33m[~]\u001b[39m AWS::RDS::DBInstance Data/Database DatabaseB269D8BB \u001b[1mreplace\u001b[22m',
-    '[~] AWS::ElastiCache::ReplicationGroup Data/Redis RedisRG1234 may be replaced',
-    '[-] AWS::SecretsManager::Secret Data/Session SessionSecret99 destroy',
-    '[-] AWS::S3::Bucket Data/Logs LogsBucket77 orphan',
-    '[~] AWS::RDS::DBInstance Data/Other OtherDb11',
-    'Stack slipway-service',
-    '[~] AWS::ECS::TaskDefinition Service/Api/TaskDef ApiTaskDef1 replace',
-    '[+] AWS::S3::Bucket Service/New NewBucket1',
-  ].join('\n');
-
-  it('parses every resource line with its stack and impact', () => {
-    expect(parseCdkDiff(output).map((c) => `${c.stack} ${c.logicalId} ${c.impact}`)).toEqual([
-      'slipway-data DatabaseB269D8BB replace',
-      'slipway-data RedisRG1234 may-replace',
-      'slipway-data SessionSecret99 destroy',
-      'slipway-data LogsBucket77 orphan',
-      'slipway-data OtherDb11 update',
-      'slipway-service ApiTaskDef1 replace',
-      'slipway-service NewBucket1 create',
-    ]);
-  });
-
-  it('flags only stateful resources that are replaced, deleted or orphaned', () => {
-    expect(statefulRisks(parseCdkDiff(output)).map((c) => c.logicalId)).toEqual(['DatabaseB269D8BB', 'RedisRG1234', 'SessionSecret99', 'LogsBucket77']);
   });
 });
 

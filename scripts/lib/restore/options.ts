@@ -22,6 +22,8 @@ export interface RestoreDeps {
   readonly cfn: CloudFormationClient;
   /** Runs cdk for the restart after a cutover. */
   readonly runner: CommandRunner;
+  /** The cloud assembly the restart's stateful guard reads. @default 'cdk.out' */
+  readonly assemblyDir?: string;
   readonly clock: Clock;
   readonly reporter: Reporter;
   readonly smoke?: (options: SmokeOptions) => Promise<SmokeReport>;

@@ -20,6 +20,7 @@ import type { RestoreDeps } from '../../lib/restore/options.ts';
 import type { SmokeOptions, SmokeReport } from '../../lib/smoke.ts';
 import { fakeClock } from '../../lib/wait.ts';
 import { fakeRunner } from './fake-runner.ts';
+import { sampleTemplates, serveDeployedTemplates, writeAssembly } from './templates.ts';
 import { REGION } from './world.ts';
 
 export const SOURCE = 'slipway-data-database-abc123';
@@ -272,8 +273,11 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   });
   const restarts: string[] = [];
   const alarmTargets: string[] = [];
+  // A restart changes only the RolloutId parameter: the synthesized templates equal the deployed ones.
+  serveDeployedTemplates(mocks.cfn, () => sampleTemplates());
+  const assemblyDir = writeAssembly(sampleTemplates());
   const runner = fakeRunner([
-    { match: /^npx cdk diff slipway-service --exclusively/, result: { stdout: 'Stack slipway-service\nParameters\n[~] Parameter RolloutId: 0 to x\nResources\n[~] AWS::ECS::TaskDefinition Service/Api/TaskDef ApiTaskDef1 replace\n' } },
+    { match: /^npx cdk diff slipway-service --exclusively/, result: { stdout: 'Stack slipway-service\nParameters\n[~] Parameter RolloutId: 0 to x\n' } },
     {
       match: /^npx cdk deploy slipway-observability --exclusively --parameters slipway-observability:MonitoredDbInstanceId=/,
       respond: (line) => {
@@ -305,7 +309,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   const suffixes = ['k3f9', 'p2x7', 'q8m4', 'z5n1'];
   let drawn = 0;
   const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
-  const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix };
+  const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix, assemblyDir };
   return { deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
     /** What the rotation Lambda does to the secret (the instance side is not modelled here). */
     rotate: (password: string) => {

@@ -14,6 +14,7 @@ import type { DeployDeps } from '../../lib/deploy.ts';
 import type { SmokeOptions, SmokeReport } from '../../lib/smoke.ts';
 import { fakeClock } from '../../lib/wait.ts';
 import { fakeRunner } from './fake-runner.ts';
+import { sampleTemplates, serveDeployedTemplates, writeAssembly } from './templates.ts';
 
 export const REGION = 'eu-west-1';
 
@@ -38,6 +39,10 @@ export interface WorldState {
   badReleases: Set<string>;
   dirty: boolean;
   diffOutput: string;
+  /** What CloudFormation holds, for the stateful guard (GetTemplate). */
+  deployedTemplates: Record<string, any>;
+  /** What `cdk diff` synthesized (written as the cloud assembly the guard reads). */
+  synthesizedTemplates: Record<string, any>;
   ssm: Map<string, string>;
   stackEvents: Array<{ LogicalResourceId: string; ResourceStatus: string; ResourceStatusReason: string }>;
   serviceStackDeployed: boolean;
@@ -55,6 +60,8 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
     badReleases: new Set(),
     dirty: false,
     diffOutput: 'Stack slipway-service\nParameters\n[~] Parameter ImageTag: aaaaaaaaaaaa to bbbbbbbbbbbb\nResources\n[~] AWS::ECS::TaskDefinition Service/Api/TaskDef ApiTaskDef12345 replace\n',
+    deployedTemplates: sampleTemplates(),
+    synthesizedTemplates: sampleTemplates(),
     ssm: new Map(),
     stackEvents: [],
     serviceStackDeployed: true,
@@ -131,6 +138,8 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
     Parameters: [...state.ssm.entries()].filter(([k]) => k.startsWith(`${input.Path}/`)).map(([Name, Value]) => ({ Name, Value })),
   }));
 
+  serveDeployedTemplates(mocks.cfn, () => state.deployedTemplates);
+  const assembly = { dir: '' };
   const runner = fakeRunner([
     { match: /^git rev-parse HEAD$/, result: { stdout: 'bbbbbbbbbbbbcccccccccccccccccccccccccccc\n' } },
     { match: /^git status/, respond: () => ({ stdout: state.dirty ? ' M app/src/x.ts\n' : '' }) },
@@ -143,7 +152,13 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
         return {};
       },
     },
-    { match: /^npx cdk diff/, respond: () => ({ stdout: state.diffOutput }) },
+    {
+      match: /^npx cdk diff/,
+      respond: () => {
+        assembly.dir = writeAssembly(state.synthesizedTemplates);
+        return { stdout: state.diffOutput };
+      },
+    },
     {
       match: /^npx cdk deploy slipway-registry --exclusively/,
       respond: () => {
@@ -182,7 +197,12 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
 
   const out: string[] = [];
   const reporter = new Reporter({ json: false, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } });
-  const deps: DeployDeps = { cfn, ecs, ecr, ssm, secrets, runner, clock, reporter, smoke };
+  const deps: DeployDeps = {
+    cfn, ecs, ecr, ssm, secrets, runner, clock, reporter, smoke,
+    get assemblyDir() {
+      return assembly.dir;
+    },
+  };
   const records = (): Array<Record<string, unknown>> =>
     [...state.ssm.entries()].filter(([, v]) => v.startsWith('{')).map(([name, v]) => ({ name, ...(JSON.parse(v) as Record<string, unknown>) }));
   return { state, deps, mocks, runner, smokeCalls, out, records, clock };
