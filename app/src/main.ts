@@ -1,5 +1,5 @@
 /**
- * The one program in the image: `slipway api`, `slipway web`, `slipway migrate up|status`.
+ * The one program in the image: `slipway api`, `slipway web`, `slipway migrate up|status|app-role`.
  * Each command parses its settings once; bad settings stop it before anything starts, with
  * every problem listed.
  */
@@ -16,6 +16,7 @@ Commands:
   web                 the web UI, proxying /api/* to the API (port 7015)
   migrate up          apply pending database migrations
   migrate status      list applied and pending migrations
+  migrate app-role    create or update the api's own login (DB_APP_USER) and its grants only
   stats               print row counts as one JSON line (restore drills compare them)
 
 Settings come from the environment; see .env.example.`;

@@ -9,8 +9,8 @@ import type { PoolConfig } from 'pg';
 import { v, type Env, type EnvCheck } from './env.ts';
 
 /** arn:<partition>:secretsmanager:<region>:<account>:secret:<name> */
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-const SECRET_ARN_EXAMPLE = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/db/master-AbCdEf';
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+export const SECRET_ARN_EXAMPLE = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/db/master-AbCdEf';
 
 export const databaseFields = {
   DATABASE_URL: v.url(['postgres:', 'postgresql:']),

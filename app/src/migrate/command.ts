@@ -1,6 +1,7 @@
 /**
- * The `migrate` command: `migrate up` applies pending files, `migrate status` lists applied
- * and pending ones. The first connection is retried with backoff, because in a fresh
+ * The `migrate` command: `migrate up` applies pending files (then, with DB_APP_USER, keeps the
+ * api's login and its grants), `migrate status` lists applied and pending ones, `migrate
+ * app-role` only keeps the api's login (a restored copy gets the secret's current password). The first connection is retried with backoff, because in a fresh
  * environment the database may still be starting (but not a certificate that fails to verify).
  */
 import type { Logger } from 'pino';
@@ -9,8 +10,9 @@ import type { DatabaseConfig } from '../config/database.ts';
 import { describeTarget, explainDatabaseError, type DatabaseFailure } from '../config/database-errors.ts';
 import type { MigrateConfig } from '../config/migrate.ts';
 import { connectionConfig, type ConnectionConfig } from '../db/pool.ts';
+import { keepAppLogin, type KeepAppLoginOptions } from './app-login.ts';
 import { defaultMigrationsDir, readMigrations } from './files.ts';
-import { MigrationError, migrateUp, migrationStatus } from './runner.ts';
+import { MigrationError, migrateUp, migrationStatus, withMigrationLock } from './runner.ts';
 
 /** The first connection failed for good: `failure` says why and which setting to check. */
 export class DatabaseConnectError extends MigrationError {
@@ -65,10 +67,17 @@ export async function connectWithRetry(
   }
 }
 
-export async function runMigrate(args: string[], config: MigrateConfig, log: Logger): Promise<number> {
+const SUBCOMMANDS = ['up', 'status', 'app-role'] as const;
+
+export async function runMigrate(args: string[], config: MigrateConfig, log: Logger, options: KeepAppLoginOptions = {}): Promise<number> {
   const sub = args[0] ?? 'up';
-  if (sub !== 'up' && sub !== 'status') {
-    log.error(`unknown migrate subcommand "${sub}"; expected "migrate up" or "migrate status"`);
+  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) {
+    log.error(`unknown migrate subcommand "${sub}"; expected "migrate up", "migrate status" or "migrate app-role"`);
+    return 2;
+  }
+  const { appRole } = config;
+  if (sub === 'app-role' && !appRole) {
+    log.error('migrate app-role keeps the api login named by DB_APP_USER, which is not set: set DB_APP_USER and DB_APP_SECRET_ARN (or DB_APP_PASSWORD)');
     return 2;
   }
   let files;
@@ -98,8 +107,16 @@ export async function runMigrate(args: string[], config: MigrateConfig, log: Log
       );
       return status.changed.length > 0 ? 1 : 0;
     }
+    const db = client;
+    const onWaitForLock = () => log.info('another migration run holds the lock; waiting for it to finish');
+    const keepLogin = appRole ? async () => void (await keepAppLogin(db, appRole, config.database, log, options)) : undefined;
+    if (sub === 'app-role') {
+      await withMigrationLock(db, keepLogin!, onWaitForLock);
+      return 0;
+    }
     const result = await migrateUp(client, files, {
-      onWaitForLock: () => log.info('another migration run holds the lock; waiting for it to finish'),
+      onWaitForLock,
+      afterMigrations: keepLogin,
       onApply: (file) => log.info({ file: file.filename }, `applying ${file.filename}`),
       onApplied: (file, durationMs) => log.info({ file: file.filename, durationMs }, `applied ${file.filename}`),
       onSkipped: (file, reason) => log.warn({ file: file.filename, reason }, `skipped ${file.filename}: ${reason}; the app works without it, only slower`),

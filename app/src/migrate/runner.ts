@@ -106,39 +106,58 @@ export interface MigrateUpOptions {
   readonly onWaitForLock?: () => void;
   /** A file recorded without running: the extension it requires is not available. */
   readonly onSkipped?: (file: MigrationFile, reason: string) => void;
+  readonly afterMigrations?: () => Promise<void>;
 }
 
-/** Applies every pending file. `client` must be a dedicated connection (it holds the lock). */
-export async function migrateUp(client: pg.ClientBase, files: MigrationFile[], options: MigrateUpOptions = {}): Promise<MigrateUpResult> {
+/**
+ * Runs `work` while holding the migration lock on `client` (a dedicated connection), waiting for
+ * another runner to finish first. Everything that changes the schema or its grants runs under it.
+ */
+export async function withMigrationLock<T>(client: pg.ClientBase, work: () => Promise<T>, onWaitForLock?: () => void): Promise<T> {
   const got = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [LOCK_KEY]);
   if (!got.rows[0]?.locked) {
-    options.onWaitForLock?.();
+    onWaitForLock?.();
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
   }
   try {
-    await ensureMigrationsTable(client);
-    const status = await migrationStatus(client, files);
-    if (status.changed.length > 0) throw changedError(status);
-    const done: { filename: string; durationMs: number }[] = [];
-    for (const file of status.pending) {
-      options.onApply?.(file);
-      const started = performance.now();
-      const missing = file.requiresExtension && !(await extensionAvailable(client, file.requiresExtension));
-      if (missing) {
-        await recordApplied(client, file, started);
-        options.onSkipped?.(file, `the extension ${file.requiresExtension} is not available on this server`);
-        continue;
-      }
-      await applyOne(client, file, started);
-      const durationMs = Math.round(performance.now() - started);
-      done.push({ filename: file.filename, durationMs });
-      options.onApplied?.(file, durationMs);
-    }
-    const latest = files.at(-1)?.version;
-    return { applied: done, alreadyApplied: status.applied.length, latest };
+    return await work();
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
   }
+}
+
+/**
+ * Applies every pending file. `client` must be a dedicated connection (it holds the lock).
+ * `afterMigrations` runs once they are applied, still under the lock (the api login's grants).
+ */
+export async function migrateUp(client: pg.ClientBase, files: MigrationFile[], options: MigrateUpOptions = {}): Promise<MigrateUpResult> {
+  return withMigrationLock(
+    client,
+    async () => {
+      await ensureMigrationsTable(client);
+      const status = await migrationStatus(client, files);
+      if (status.changed.length > 0) throw changedError(status);
+      const done: { filename: string; durationMs: number }[] = [];
+      for (const file of status.pending) {
+        options.onApply?.(file);
+        const started = performance.now();
+        const missing = file.requiresExtension && !(await extensionAvailable(client, file.requiresExtension));
+        if (missing) {
+          await recordApplied(client, file, started);
+          options.onSkipped?.(file, `the extension ${file.requiresExtension} is not available on this server`);
+          continue;
+        }
+        await applyOne(client, file, started);
+        const durationMs = Math.round(performance.now() - started);
+        done.push({ filename: file.filename, durationMs });
+        options.onApplied?.(file, durationMs);
+      }
+      await options.afterMigrations?.();
+      const latest = files.at(-1)?.version;
+      return { applied: done, alreadyApplied: status.applied.length, latest };
+    },
+    options.onWaitForLock,
+  );
 }
 
 async function extensionAvailable(client: pg.ClientBase, name: string): Promise<boolean> {

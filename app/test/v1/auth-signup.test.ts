@@ -4,20 +4,22 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../../test/support/app.ts';
+import { migrateWithAppRole } from '../../../test/support/app-role.ts';
 import { startTestApi } from '../../../test/support/api.ts';
 import { startPostgres, type TestPostgres } from '../../../test/support/servers.ts';
 import { productionSecrets, requestLink, signIn, startApiWithLogs, tokenFromLink } from '../support/auth.ts';
 
 let server: TestPostgres;
 let databaseUrl: string;
+/** The api's own login, as in production. */
+let apiDatabaseUrl: string;
 let db: pg.Pool;
 const running: Array<{ stop(): Promise<void> }> = [];
 
 beforeAll(async () => {
   server = await startPostgres();
   databaseUrl = await server.createDatabase('signup');
-  await migrate(databaseUrl);
+  apiDatabaseUrl = await migrateWithAppRole(databaseUrl);
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   // The servers stop at the end of the file; an idle connection dropped then is not a failure.
   db.on('error', () => undefined);
@@ -29,7 +31,7 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string>) {
-  const api = await startTestApi({ DATABASE_URL: databaseUrl, ...env });
+  const api = await startTestApi({ DATABASE_URL: apiDatabaseUrl, ...env });
   running.push(api);
   return api;
 }
@@ -142,7 +144,7 @@ describe('signup controls at verify time', () => {
 
 describe('production: refused addresses look like everyone else', () => {
   it('answers 202 {sent:true} and mails a note instead of a link; no link in the answer', async () => {
-    const api = await startApiWithLogs({ DATABASE_URL: databaseUrl, SLIPWAY_ENV: 'production', ALLOW_SIGNUP: 'false', EMAIL_PROVIDER: 'log', APP_URL: 'https://slipway.example.org', ...productionSecrets() });
+    const api = await startApiWithLogs({ DATABASE_URL: apiDatabaseUrl, SLIPWAY_ENV: 'production', ALLOW_SIGNUP: 'false', EMAIL_PROVIDER: 'log', APP_URL: 'https://slipway.example.org', ...productionSecrets() });
     running.push(api);
     await db.query(`INSERT INTO users (email) VALUES ('prod-user@example.com')`);
     const allowed = await post(api.url, '/api/v1/auth/magic-link', { email: 'prod-user@example.com' });

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../../test/support/app.ts';
+import { migrateWithAppRole } from '../../../test/support/app-role.ts';
 import { startTestApi } from '../../../test/support/api.ts';
 import { startPostgres, type TestPostgres } from '../../../test/support/servers.ts';
 import pino from 'pino';
@@ -19,17 +19,19 @@ const ORIGIN = APP_URL;
 
 let server: TestPostgres;
 let databaseUrl: string;
+/** The api's own login, as in production. */
+let apiDatabaseUrl: string;
 let db: pg.Pool;
 let api: Awaited<ReturnType<typeof startTestApi>>;
 
 beforeAll(async () => {
   server = await startPostgres();
   databaseUrl = await server.createDatabase('auth');
-  await migrate(databaseUrl);
+  apiDatabaseUrl = await migrateWithAppRole(databaseUrl);
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   // The servers stop at the end of the file; an idle connection dropped then is not a failure.
   db.on('error', () => undefined);
-  api = await startTestApi({ DATABASE_URL: databaseUrl, APP_URL });
+  api = await startTestApi({ DATABASE_URL: apiDatabaseUrl, APP_URL });
 });
 afterAll(async () => {
   await api?.stop();

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../../test/support/app.ts';
+import { migrateWithAppRole } from '../../../test/support/app-role.ts';
 import { startTestApi } from '../../../test/support/api.ts';
 import { startPostgres, type TestPostgres } from '../../../test/support/servers.ts';
 import { loadApiConfig } from '../../src/config/api.ts';
@@ -22,16 +22,18 @@ import { requestLink, tokenFromLink } from '../support/auth.ts';
 const APP_URL = 'http://app.slipway.test';
 let server: TestPostgres;
 let databaseUrl: string;
+/** The api's own login, as in production. */
+let apiDatabaseUrl: string;
 let db: pg.Pool;
 let api: Awaited<ReturnType<typeof startTestApi>>;
 
 beforeAll(async () => {
   server = await startPostgres();
   databaseUrl = await server.createDatabase('single');
-  await migrate(databaseUrl);
+  apiDatabaseUrl = await migrateWithAppRole(databaseUrl);
   db = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   db.on('error', () => undefined);
-  api = await startTestApi({ DATABASE_URL: databaseUrl, APP_URL, DATABASE_MAX_CONNS: '1' });
+  api = await startTestApi({ DATABASE_URL: apiDatabaseUrl, APP_URL, DATABASE_MAX_CONNS: '1' });
 });
 afterAll(async () => {
   await api?.stop();

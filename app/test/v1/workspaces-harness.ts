@@ -15,7 +15,7 @@ import { loadApiConfig } from '../../src/config/api.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { readMigrations, defaultMigrationsDir } from '../../src/migrate/files.ts';
 import { createRedis } from '../../src/redis/client.ts';
-import { migrate } from '../../../test/support/app.ts';
+import { migrateWithAppRole } from '../../../test/support/app-role.ts';
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '../../../test/support/servers.ts';
 import { createToken, signIn } from '../support/auth.ts';
 import { poolSizeSetting } from '../support/pool-size.ts';
@@ -30,8 +30,11 @@ export interface Api {
 export interface Servers {
   readonly postgres: TestPostgres;
   readonly redis?: TestRedis;
+  /** The api's own login (DB_APP_USER, made by `migrate up`): what every API under test uses. */
   readonly databaseUrl: string;
-  /** A direct pool on the test database, for looking inside. */
+  /** The owner's login, which ran the migrations. */
+  readonly ownerUrl: string;
+  /** A direct pool on the test database as the owner, for looking inside. */
   readonly db: pg.Pool;
   stop(): Promise<void>;
 }
@@ -39,15 +42,16 @@ export interface Servers {
 export async function startServers(options: { redis?: boolean; prefix?: string } = {}): Promise<Servers> {
   const postgres = await startPostgres();
   const redis = options.redis ? await startRedis() : undefined;
-  const databaseUrl = await postgres.createDatabase(options.prefix ?? 'ws');
-  await migrate(databaseUrl);
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 3 });
+  const ownerUrl = await postgres.createDatabase(options.prefix ?? 'ws');
+  const databaseUrl = await migrateWithAppRole(ownerUrl);
+  const db = new pg.Pool({ connectionString: ownerUrl, max: 3 });
   // An idle connection dropped as the server stops is not a test failure.
   db.on('error', () => undefined);
   return {
     postgres,
     redis,
     databaseUrl,
+    ownerUrl,
     db,
     async stop() {
       await db.end();
