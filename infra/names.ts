@@ -50,3 +50,19 @@ export function resourceNames(appName: string, account: string, region: string):
     releaseHistoryPrefix: releaseHistoryPrefix(appName),
   };
 }
+
+/**
+ * Names a teardown leaves behind on purpose (retained data) that a new deploy with the same
+ * APP_NAME, account and region would collide with, each with the command that clears it. The
+ * WAF log group and the CDK-named log groups carry unique names and never collide.
+ */
+export function retainedNames(appName: string, account: string, region: string): Array<{ readonly name: string; readonly clear: string }> {
+  const n = resourceNames(appName, account, region);
+  const secrets = [n.dbSecret, n.redisAuthSecret, ...['session-secret', 'metrics-token', 'credentials-encryption-key'].map((s) => `${n.appSecretPrefix}/${s}`)];
+  return [
+    ...[n.attachmentsBucket, n.logsBucket].map((b) => ({ name: `s3://${b}`, clear: `aws s3 rb s3://${b} --force  # deletes every object, and every version in the attachments bucket` })),
+    ...secrets.map((s) => ({ name: `secret ${s}`, clear: `aws secretsmanager delete-secret --secret-id ${s} --force-delete-without-recovery --region ${region}` })),
+    { name: `repository ${n.repository}`, clear: `aws ecr delete-repository --repository-name ${n.repository} --force --region ${region}` },
+    ...n.dbLogGroups.map((g) => ({ name: `log group ${g}`, clear: `aws logs delete-log-group --log-group-name ${g} --region ${region}` })),
+  ];
+}

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseSettings } from '../config.ts';
-import { resourceNames, type ResourceNames } from '../names.ts';
+import { resourceNames, retainedNames, type ResourceNames } from '../names.ts';
 import { EXAMPLE_SETTINGS } from './support.ts';
 
 const noDoubleHyphen = (s: string) => !s.includes('--');
@@ -99,5 +99,26 @@ describe('APP_NAME', () => {
 
   it.each([['acme--issues'], ['awstracker'], ['sthree-tracker']])('%s breaks a service rule, which is why the schema refuses it', (appName) => {
     expect(broken(appName, 'eu-west-1').length).toBeGreaterThan(0);
+  });
+});
+
+describe('retainedNames', () => {
+  it('lists every fixed name a teardown keeps, with the command that clears it', () => {
+    const names = retainedNames('slipway', '123456789012', 'eu-west-1');
+    expect(names.map((n) => n.name)).toEqual([
+      's3://slipway-attachments-123456789012-eu-west-1',
+      's3://slipway-logs-123456789012-eu-west-1',
+      'secret slipway/db/master',
+      'secret slipway/redis/auth-token',
+      'secret slipway/app/session-secret',
+      'secret slipway/app/metrics-token',
+      'secret slipway/app/credentials-encryption-key',
+      'repository slipway',
+      'log group /aws/rds/instance/slipway-db/postgresql',
+      'log group /aws/rds/instance/slipway-db/upgrade',
+    ]);
+    expect(names.find((n) => n.name === 'secret slipway/db/master')?.clear).toBe(
+      'aws secretsmanager delete-secret --secret-id slipway/db/master --force-delete-without-recovery --region eu-west-1',
+    );
   });
 });
