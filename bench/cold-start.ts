@@ -1,6 +1,8 @@
 /**
  * Cold start: from spawning `node dist/slipway.mjs api` to the first `/api/readyz` 200 (the
- * database, Redis and migrations checked), three times; the median is the figure.
+ * database, Redis and migrations checked), three times; the median is the figure. The anchor
+ * is a bare node:http server started the same way, to its first 200: on a busy machine both
+ * grow together, so their ratio says what the app adds.
  */
 import { spawn } from 'node:child_process';
 import { freePort } from '../test/support/servers.ts';
@@ -8,19 +10,24 @@ import { freePort } from '../test/support/servers.ts';
 export interface ColdStart {
   readonly medianMs: number;
   readonly runsMs: number[];
+  /** The same for a bare node:http server. */
+  readonly bareMedianMs: number;
 }
 
-async function once(bundle: string, env: (port: number) => Record<string, string>): Promise<number> {
+const BARE = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.argv[1]), '127.0.0.1')";
+
+async function once(bundle: string, env: (port: number) => Record<string, string>, bare = false): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [bundle, 'api'], { env: env(port), stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = bare ? ['-e', BARE, String(port)] : [bundle, 'api'];
+  const child = spawn(process.execPath, args, { env: env(port), stdio: ['ignore', 'ignore', 'pipe'] });
   let errors = '';
   child.stderr!.on('data', (c: Buffer) => (errors += c.toString()));
   try {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode} before it was ready: ${errors}`);
-      const ready = await fetch(`http://127.0.0.1:${port}/api/readyz`).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`http://127.0.0.1:${port}${bare ? '/' : '/api/readyz'}`).then((r) => r.status === 200, () => false);
       if (ready) return Math.round(performance.now() - started);
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -36,7 +43,11 @@ async function once(bundle: string, env: (port: number) => Record<string, string
 
 export async function measureColdStart(bundle: string, env: (port: number) => Record<string, string>, runs = 3): Promise<ColdStart> {
   const runsMs: number[] = [];
-  for (let i = 0; i < runs; i++) runsMs.push(await once(bundle, env));
-  const sorted = [...runsMs].sort((a, b) => a - b);
-  return { medianMs: sorted[Math.floor(sorted.length / 2)]!, runsMs };
+  const bareMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    bareMs.push(await once(bundle, env, true));
+    runsMs.push(await once(bundle, env));
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return { medianMs: median(runsMs), runsMs, bareMedianMs: median(bareMs) };
 }

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     const auth = { authorization: `Bearer ${user.token}` };
 
     const coldStart = await measureColdStart(bundle, (port) => productionEnv(databaseUrl, redis.url, port));
-    process.stderr.write(`  cold start to readyz 200: ${coldStart.medianMs} ms (runs: ${coldStart.runsMs.join(', ')})\n`);
+    process.stderr.write(`  cold start to readyz 200: ${coldStart.medianMs} ms (runs: ${coldStart.runsMs.join(', ')}); bare node:http ${coldStart.bareMedianMs} ms\n`);
 
     const apiPort = await freePort();
     const api = spawn(process.execPath, [bundle, 'api'], { env: productionEnv(databaseUrl, redis.url, apiPort), stdio: ['ignore', 'ignore', 'inherit'] });
@@ -156,8 +156,8 @@ async function main(): Promise<void> {
     await load(`create: ${CONNECTIONS} connections, one workspace`, writes, auth, { postTitlePrefix: 'many' });
     await db.end();
 
-    const targets = targetsOf(figures, coldStart.medianMs, small, large);
-    printReport(figures, targets, { bundle, bundleBytes: statSync(bundle).size, coldStartMs: coldStart.medianMs });
+    const targets = targetsOf(figures, coldStart, small, large);
+    printReport(figures, targets, { bundle, bundleBytes: statSync(bundle).size, coldStartMs: coldStart.medianMs, bareStartMs: coldStart.bareMedianMs });
     if (jsonFile) {
       const machine = { loadAverage: loadavg().map((n) => Math.round(n * 10) / 10), cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
       const report = { date: new Date().toISOString(), machine, bundle: { path: bundle, bytes: statSync(bundle).size }, seconds, connections: CONNECTIONS, coldStart, figures, targets };
