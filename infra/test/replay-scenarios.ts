@@ -100,6 +100,13 @@ export const SCENARIOS: readonly ReplayScenario[] = [
     refusedWith: /output PublishOutputRefNetworkVpcisolatedSubnet3\S* would be removed while slipway-data reads it/,
   },
   {
+    name: 'a new database port after the first deploy (DB_INSTANCE_PORT) is refused: CloudFormation replaces the instance',
+    from: {},
+    to: { settings: { DB_INSTANCE_PORT: '6543' } },
+    oneWay: true,
+    refusedWith: /AWS::RDS::DBInstance DatabaseInstance\S* would be REPLACED \(Port\)/,
+  },
+  {
     name: 'NAT gateways (NAT_GATEWAYS 2 -> 1 and back)',
     from: {},
     to: { settings: { NAT_GATEWAYS: '1' } },
