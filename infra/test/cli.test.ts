@@ -23,7 +23,7 @@ describe('cdk synth', { timeout: 180_000 }, () => {
       cwd: root,
       env: offlineEnv(),
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 170_000,
     });
     expect(result.status, result.stderr).toBe(0);
     const templates = readdirSync(outdir).filter((f) => f.endsWith('.template.json')).sort();
@@ -40,7 +40,7 @@ describe('cdk synth', { timeout: 180_000 }, () => {
       cwd: root,
       env: offlineEnv(),
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 170_000,
     });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('DB_ENGINE_VERSION="15" is not a supported PostgreSQL major version. Fix: use 16 or 17');
