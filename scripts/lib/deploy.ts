@@ -6,7 +6,7 @@
  */
 import type { SlipwayConfig } from '../../infra/config.ts';
 import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
-import { formatDuration, type CommandResult } from './cli.ts';
+import { formatDuration, oneLine, type CommandResult } from './cli.ts';
 import { guardBudget } from './cost/budget.ts';
 import { describeRunning, type RunningRelease } from './ecs.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
@@ -19,6 +19,7 @@ import { runOrThrow } from './runner.ts';
 import type { SmokeReport } from './smoke.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
 import { deployTargets } from './targets.ts';
+import { planRollBack, rollBack, storeServiceTemplate } from './template-release.ts';
 
 export interface DeployOptions {
   readonly config: SlipwayConfig;
@@ -74,6 +75,20 @@ export function previousRelease(history: readonly ReleaseRecord[], running: stri
   if (served.length) return served.at(-1);
   // No history yet (stacks deployed before the kit kept one): what runs, unless it is this.
   return running !== tag ? running : undefined;
+}
+
+/** The deployed service template, kept for rollbacks to this release; a failure to keep it is a warning. */
+async function keepServiceTemplate(deps: DeployDeps, outputs: StackOutputs, stack: string, tag: string): Promise<ReleaseRecord['serviceTemplate']> {
+  const bucket = await outputs.find('attachmentsBucketName');
+  if (!bucket) return undefined;
+  try {
+    const stored = await storeServiceTemplate(deps, stack, bucket, tag);
+    deps.reporter.step('pass', 'service template', `kept for rollbacks in s3://${stored.bucket}/${stored.key}`);
+    return stored;
+  } catch (error) {
+    deps.reporter.step('warn', 'service template', `not kept (${oneLine(error)}): a rollback to ${tag} will roll back the image only`, 'grant s3:PutObject on the attachments bucket to the deploying role');
+    return undefined;
+  }
 }
 
 /** A `started` record left by a run that never finished: it did not serve. */
@@ -200,7 +215,8 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   doc.smoke = report ?? null;
   if (rolled.ok && report?.ok) {
     doc.runningNow = rolled.running;
-    await record(deps, prefix, attempt, { outcome: 'live', smoke: 'passed' }, report);
+    const serviceTemplate = await keepServiceTemplate(deps, outputs, names.service, tag);
+    await record(deps, prefix, attempt, { outcome: 'live', smoke: 'passed', serviceTemplate }, report);
     await markReplaced(deps.ssm, prefix, history, { release: tag, startedAt: new Date(startedAt).toISOString() });
     return { ok: true, summary: `${tag} is live: smoke gate passed in ${formatDuration(clock.now() - startedAt)} (migration ${migrationOf(report.version) ?? 'unknown'})`, document: doc };
   }
@@ -218,7 +234,8 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   reporter.line('');
   reporter.line(`Rolling back to ${previous} because the gate failed for ${tag}`);
   const rollbackStarted = clock.now();
-  const back = await rollRelease(deps, targets.serviceOnly, previous, o.timeouts);
+  const stored = planRollBack(deps, history, previous);
+  const { outcome: back } = await rollBack(deps, targets.serviceOnly, previous, stored, o.timeouts, o.allowStatefulReplacement, () => rollRelease(deps, targets.serviceOnly, previous, o.timeouts));
   let backReport: SmokeReport | undefined;
   if (back.ok) backReport = await gate(deps, { ...smokeOptions, expectRelease: previous });
   doc.rolledBackTo = previous;
@@ -229,7 +246,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
     deps,
     prefix,
     { release: previous, kind: 'rollback', startedAt: rollbackStarted, previousRelease: tag },
-    { outcome: back.ok && backReport?.ok ? 'live' : 'failed', smoke: backReport ? (backReport.ok ? 'passed' : 'failed') : 'not-run', note: `automatic rollback after ${tag} failed the gate` },
+    { serviceTemplate: stored, outcome: back.ok && backReport?.ok ? 'live' : 'failed', smoke: backReport ? (backReport.ok ? 'passed' : 'failed') : 'not-run', note: `automatic rollback after ${tag} failed the gate` },
     backReport,
   );
   if (back.ok && backReport?.ok) await markReplaced(deps.ssm, prefix, history, { release: previous, startedAt: new Date(rollbackStarted).toISOString() });

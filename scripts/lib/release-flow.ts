@@ -8,6 +8,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { IMAGE_TAG_PARAMETER } from '../../infra/outputs.ts';
@@ -29,6 +30,8 @@ export interface RollDeps extends GateDeps {
 /** What deploy, rollback and restart need: rolling, the release history, images and secrets. */
 export interface ReleaseDeps extends RollDeps {
   readonly ecr: ECRClient;
+  /** The attachments bucket keeps each release's service template. */
+  readonly s3: S3Client;
   readonly ssm: SSMClient;
   readonly secrets: SecretsManagerClient;
 }
@@ -134,6 +137,12 @@ export async function rollRelease(deps: RollDeps, target: RollTarget, tag: strin
     return { ok: false, stage: 'stack-update', reason: reason ?? `cdk deploy exited ${result.exitCode}`, running };
   }
   reporter.step('pass', `stack update to ${tag}`, `migrations ran before the roll (${formatDuration(clock.now() - started)})`);
+  return settleServices(deps, target, timeouts);
+}
+
+/** After a stack update: wait for the services to settle, and say what they run. */
+export async function settleServices(deps: RollDeps, target: RollTarget, timeouts: Pick<Timeouts, 'stableMs'>): Promise<RollOutcome> {
+  const { reporter, clock } = deps;
   const services = await target.services();
   try {
     await waitServicesStable(deps.ecs, services, { timeoutMs: timeouts.stableMs, clock, progress: (l) => reporter.line(l) });

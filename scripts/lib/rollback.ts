@@ -10,6 +10,7 @@ import { listReleases, liveRecord, liveRelease, markReplaced, migrationOf, recor
 import { gate, smokeOptionsFor } from './gate.ts';
 import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
+import { planRollBack, rollBack } from './template-release.ts';
 import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
 import { deployTargets } from './targets.ts';
 
@@ -82,15 +83,18 @@ export async function rollback(o: RollbackOptions, deps: ReleaseDeps): Promise<C
 
   const targets = deployTargets(deps, config.appName);
   reporter.line(`Plan: roll ${config.appName} from ${current} back to ${target} (service stack only), then smoke-gate it`);
-  const diff = await cdkDiff(deps, targets.serviceOnly, target);
-  reporter.line(diff.output.trim());
-  guardDiff(diff, o.allowStatefulReplacement, reporter);
-  const doc: Record<string, unknown> = { release: target, previousRelease: current, imageDigest: digest, dryRun: o.dryRun };
-  if (o.dryRun) return { ok: true, summary: `dry run: would roll back from ${current} to ${target}; nothing was changed`, document: doc };
+  const stored = planRollBack(deps, history, target);
+  if (!stored) {
+    const diff = await cdkDiff(deps, targets.serviceOnly, target);
+    reporter.line(diff.output.trim());
+    guardDiff(diff, o.allowStatefulReplacement, reporter);
+  }
+  const doc: Record<string, unknown> = { release: target, previousRelease: current, imageDigest: digest, dryRun: o.dryRun, serviceTemplate: stored ?? null, imageOnly: !stored };
+  if (o.dryRun) return { ok: true, summary: `dry run: would roll back from ${current} to ${target}${stored ? ' with its service template' : ' (image only: no template kept)'}; nothing was changed`, document: doc };
 
-  const rolled = await rollRelease(deps, targets.serviceOnly, target, o.timeouts);
+  const { outcome: rolled } = await rollBack(deps, targets.serviceOnly, target, stored, o.timeouts, o.allowStatefulReplacement, () => rollRelease(deps, targets.serviceOnly, target, o.timeouts));
   doc.runningNow = rolled.running;
-  const base = { release: target, kind: 'rollback' as const, imageDigest: digest, previousRelease: current, startedAt: new Date(startedAt).toISOString() };
+  const base = { release: target, kind: 'rollback' as const, imageDigest: digest, previousRelease: current, startedAt: new Date(startedAt).toISOString(), serviceTemplate: stored };
   const finish = () => ({ finishedAt: new Date(clock.now()).toISOString(), durationSeconds: Math.round((clock.now() - startedAt) / 1000) });
   if (!rolled.ok) {
     await recordRelease(deps.ssm, prefix, { ...base, ...finish(), outcome: 'failed', smoke: 'not-run', smokeFailures: [], note: rolled.reason });

@@ -76,6 +76,13 @@ describe('deploy', () => {
     expect(result.document.dataStackSkipped).toBe('cutover to slipway-restore-x active');
   });
 
+  it('keeps the deployed service template with a release that goes live, for rollbacks to it', async () => {
+    const { world } = await run();
+    const key = `releases/${NEW}/slipway-service.template.json`;
+    expect(JSON.parse(world.objects.get(key)!)).toMatchObject({ Parameters: { ImageTag: { Type: 'String' } } });
+    expect(world.records()[0]).toMatchObject({ outcome: 'live', serviceTemplate: { bucket: 'slipway-attachments-123', key } });
+  });
+
   it('refuses a dirty work tree unless --allow-dirty, and then tags the build as dirty', async () => {
     await expect(run({ dirty: true })).rejects.toThrow(
       'the work tree has uncommitted changes, so the image would not match any commit. Fix: commit or stash them, or pass --allow-dirty',

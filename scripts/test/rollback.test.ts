@@ -127,7 +127,8 @@ describe('rollback', () => {
     const world = await worldWithHistory();
     const before = world.state.ssm.size;
     const result = await rollback(options({ dryRun: true }), world.deps);
-    expect(result).toMatchObject({ ok: true, summary: 'dry run: would roll back from r3 to r2; nothing was changed' });
+    expect(result).toMatchObject({ ok: true, summary: 'dry run: would roll back from r3 to r2 (image only: no template kept); nothing was changed' });
+    expect(world.out.join('')).toContain('! service template: none was kept with r2 (deployed before releases kept them): only the image is rolled back');
     expect(world.runner.calls.some((c) => c.startsWith('npx cdk deploy'))).toBe(false);
     expect(world.state.ssm.size).toBe(before);
   });

@@ -2,7 +2,8 @@
  * A fake AWS account for the deploy and rollback flows: aws-sdk-client-mock answers from a
  * small mutable state, and the fake command runner plays git, the image builder and cdk.
  */
-import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeImagesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -76,11 +77,12 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
   const ecr = new ECRClient({ region: REGION });
   const ssm = new SSMClient({ region: REGION });
   const secrets = new SecretsManagerClient({ region: REGION });
-  const mocks = { cfn: mockClient(cfn), ecs: mockClient(ecs), ecr: mockClient(ecr), ssm: mockClient(ssm), secrets: mockClient(secrets) };
+  const s3 = new S3Client({ region: REGION });
+  const mocks = { s3: mockClient(s3), cfn: mockClient(cfn), ecs: mockClient(ecs), ecr: mockClient(ecr), ssm: mockClient(ssm), secrets: mockClient(secrets) };
 
   const outputs: Record<string, Record<string, string>> = {
     'slipway-registry': { RepositoryName: 'slipway', RepositoryUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway' },
-    'slipway-data': { MetricsTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:metrics-AbCdEf' },
+    'slipway-data': { AttachmentsBucketName: 'slipway-attachments-123', MetricsTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:metrics-AbCdEf' },
     'slipway-service': { AppUrl: 'https://tracker.example.com', ClusterName: 'slipway', ApiServiceName: 'slipway-api', WebServiceName: 'slipway-web' },
   };
   mocks.cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
@@ -197,13 +199,20 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
 
   const out: string[] = [];
   const reporter = new Reporter({ json: false, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } });
+  // The release's service template, kept in the attachments bucket (an S3 object per release).
+  const objects = new Map<string, string>();
+  mocks.cfn.on(GetTemplateCommand).callsFake(() => ({ TemplateBody: JSON.stringify({ Parameters: { ImageTag: { Type: 'String' } }, Resources: { Marker: { Type: 'AWS::SSM::Parameter' } } }) }));
+  mocks.s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => {
+    objects.set(input.Key, input.Body);
+    return {};
+  });
   const deps: DeployDeps = {
-    cfn, ecs, ecr, ssm, secrets, runner, clock, reporter, smoke,
+    cfn, ecs, ecr, ssm, secrets, s3, runner, clock, reporter, smoke,
     get assemblyDir() {
       return assembly.dir;
     },
   };
   const records = (): Array<Record<string, unknown>> =>
     [...state.ssm.entries()].filter(([, v]) => v.startsWith('{')).map(([name, v]) => ({ name, ...(JSON.parse(v) as Record<string, unknown>) }));
-  return { state, deps, mocks, runner, smokeCalls, out, records, clock };
+  return { state, deps, mocks, runner, smokeCalls, out, records, clock, objects };
 }

@@ -2,12 +2,11 @@
  * The command runner for flows against the emulator: git answers with a fixed commit, the
  * image build "pushes" by putting the image into the emulator's ECR, and `cdk deploy` does
  * to the emulator what CloudFormation would: updates the service stack with the checkout's
- * template and the given parameters, registers the release's task definitions and rolls the
- * services (re-created: moto's UpdateService starts no new deployment). Every AWS effect is a
+ * template and the given parameters (the world rolls the services when it sees that update).
+ * Every AWS effect is a
  * real call to the emulator; only the tools themselves are stand-ins.
  */
 import { DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
-import { DeleteServiceCommand, CreateServiceCommand } from '@aws-sdk/client-ecs';
 import { IMAGE_TAG_PARAMETER, stackNames } from '../../../../infra/outputs.ts';
 import type { CommandRunner, RunResult } from '../../../lib/runner.ts';
 import type { World } from './world.ts';
@@ -44,26 +43,17 @@ export async function deployServiceStack(world: World, parameters: Record<string
   const name = stackNames(world.appName).service;
   const current = (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0]!;
   const keys = new Set([...(current.Parameters ?? []).map((p) => p.ParameterKey!), ...Object.keys(parameters)]);
-  await cfn.send(new UpdateStackCommand({
-    StackName: name,
-    TemplateBody: world.serviceTemplate(world.checkout.templateVersion),
-    Parameters: [...keys].map((k) => (k in parameters ? { ParameterKey: k, ParameterValue: parameters[k] } : { ParameterKey: k, UsePreviousValue: true })),
-  }));
-  await rollServices(world, parameters[IMAGE_TAG_PARAMETER] ?? current.Parameters!.find((p) => p.ParameterKey === IMAGE_TAG_PARAMETER)!.ParameterValue!);
-}
-
-/** What the service stack's task definitions and services do when its ImageTag changes. */
-export async function rollServices(world: World, tag: string): Promise<void> {
-  const { ecs } = world.emulator.clients;
-  const tds = await world.registerTaskDefinitions(tag);
-  for (const name of ['api', 'web'] as const) {
-    const serviceName = `${world.appName}-${name}`;
-    await ecs.send(new DeleteServiceCommand({ cluster: world.cluster, service: serviceName, force: true }));
-    await ecs.send(new CreateServiceCommand({
-      cluster: world.cluster, serviceName, taskDefinition: tds[name], desiredCount: 2, launchType: 'FARGATE',
-      networkConfiguration: { awsvpcConfiguration: { subnets: [...world.subnets], securityGroups: [world.taskSecurityGroup], assignPublicIp: 'DISABLED' } },
+  try {
+    await cfn.send(new UpdateStackCommand({
+      StackName: name,
+      TemplateBody: world.serviceTemplate(world.checkout.templateVersion),
+      Parameters: [...keys].map((k) => (k in parameters ? { ParameterKey: k, ParameterValue: parameters[k] } : { ParameterKey: k, UsePreviousValue: true })),
     }));
+  } catch (error) {
+    // cdk deploy reports an unchanged stack as success ("no changes").
+    if (!/No updates are to be performed/.test((error as Error).message)) throw error;
   }
+  // The world rolls the services when it sees the update (as the stack's resources would).
 }
 
 export function emulatorRunner(world: World): EmulatorRunner {
@@ -91,6 +81,14 @@ export function emulatorRunner(world: World): EmulatorRunner {
         const tag = service[IMAGE_TAG_PARAMETER];
         if (tag && failingTags.has(tag)) return { exitCode: 1, stdout: '', stderr: `${names.service} failed: MigrateBeforeRoll: migrate up exited 1` };
         if (args.includes('--all') || stacks.includes(names.service)) await deployServiceStack(world, service);
+        const observability = parameters.get(names.observability);
+        if (observability && (args.includes('--all') || stacks.includes(names.observability))) {
+          await world.emulator.clients.cfn.send(new UpdateStackCommand({
+            StackName: names.observability,
+            TemplateBody: world.observabilityTemplate,
+            Parameters: Object.entries(observability).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+          }));
+        }
         return ok(`deployed ${stacks.join(' ') || '--all'}`);
       }
       return { exitCode: 127, stdout: '', stderr: `emulator runner: no ${line}` };

@@ -15,17 +15,17 @@
  * - UpdateService does not start a new deployment, so a roll re-creates the services
  *   (see cdk.ts).
  */
-import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { CreateRepositoryCommand, PutImageCommand } from '@aws-sdk/client-ecr';
-import { CreateClusterCommand, CreateServiceCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type ContainerDefinition } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, CreateServiceCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type ContainerDefinition } from '@aws-sdk/client-ecs';
 import { CreateDBInstanceCommand, CreateDBParameterGroupCommand, CreateDBSubnetGroupCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { parseSettings, type SlipwayConfig } from '../../../../infra/config.ts';
-import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, OUTPUT_KEYS, ROLLOUT_PARAMETER, stackNames } from '../../../../infra/outputs.ts';
+import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, MONITORED_DB_PARAMETER, OUTPUT_KEYS, ROLLOUT_PARAMETER, stackNames } from '../../../../infra/outputs.ts';
 import { EMULATOR_ACCOUNT, EMULATOR_REGION, emulatorClientConfig } from '../../../../test/support/moto.ts';
 import { startFakeApp, type FakeApp } from '../fake-app.ts';
 import type { Emulator } from './emulator.ts';
@@ -60,8 +60,12 @@ export interface World {
   pushImage(tag: string): Promise<void>;
   /** The service stack template that a checkout at `templateVersion` synthesizes. */
   serviceTemplate(templateVersion: string): string;
+  /** The observability stack's template (its parameter names the database the alarms watch). */
+  readonly observabilityTemplate: string;
   /** Registers the api, web and migrate task definitions for a release (what CloudFormation would). */
   registerTaskDefinitions(tag: string): Promise<Record<'api' | 'web' | 'migrate', string>>;
+  /** Rolls the api and web services to a release, as the service stack's update would. */
+  rollServices(tag: string): Promise<void>;
   /** Writes rows into the source database the way the app would store them. */
   seed(rows: { issues: number; comments?: number }): Promise<void>;
 }
@@ -192,6 +196,27 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
     }));
   }
 
+  // moto's UpdateService starts no new deployment: a roll re-creates the services.
+  const rollServices = async (tag: string) => {
+    const next = await registerTaskDefinitions(tag);
+    for (const name of ['api', 'web'] as const) {
+      const serviceName = `${appName}-${name}`;
+      await clients.ecs.send(new DeleteServiceCommand({ cluster, service: serviceName, force: true }));
+      await clients.ecs.send(new CreateServiceCommand({
+        cluster, serviceName, taskDefinition: next[name], desiredCount: 2, launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups: [taskSg], assignPublicIp: 'DISABLED' } },
+      }));
+    }
+  };
+  // What the real service stack's task definitions do when an update changes ImageTag: roll.
+  emulator.proxy.on('cloudformation', 'UpdateStack', async ({ input }) => {
+    if (input.StackName !== names.service) return;
+    const stack = (await clients.cfn.send(new DescribeStacksCommand({ StackName: names.service }))).Stacks![0]!;
+    const tag = stack.Parameters?.find((p) => p.ParameterKey === IMAGE_TAG_PARAMETER)?.ParameterValue;
+    const running = app.behaviour.release;
+    if (tag && tag !== running) await rollServices(tag);
+  });
+
   // The app the load balancer would serve: it runs whatever release the api service runs.
   const app = await startFakeApp({ release, metricsToken: METRICS_TOKEN });
   const badReleases = new Set<string>();
@@ -218,6 +243,7 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
       [o.runningImageTag]: { Ref: IMAGE_TAG_PARAMETER },
       TemplateVersion: templateVersion,
     }, { [IMAGE_TAG_PARAMETER]: { Type: 'String' }, [ROLLOUT_PARAMETER]: { Type: 'String', Default: '0' } }, { 'Fn::Sub': `${templateVersion} \${${IMAGE_TAG_PARAMETER}} \${${ROLLOUT_PARAMETER}}` });
+  const observabilityTemplate = stackTemplate(`/${appName}/emulator/observability`, {}, { [MONITORED_DB_PARAMETER]: { Type: 'String', Default: sourceId } }, { 'Fn::Sub': `alarms watch \${${MONITORED_DB_PARAMETER}}` });
   const stacks: Array<[string, string, Array<{ ParameterKey: string; ParameterValue: string }>?]> = [
     [names.network, stackTemplate(`/${appName}/emulator/network`, { [o.vpcId]: vpc, [o.privateSubnetIds]: subnets.join(',') })],
     [names.data, stackTemplate(`/${appName}/emulator/data`, {
@@ -227,6 +253,8 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
     })],
     [names.registry, stackTemplate(`/${appName}/emulator/registry`, { [o.repositoryName]: repositoryName, [o.repositoryUri]: repositoryUri })],
     [names.service, serviceTemplate('v1'), [{ ParameterKey: IMAGE_TAG_PARAMETER, ParameterValue: release }, { ParameterKey: ROLLOUT_PARAMETER, ParameterValue: '0' }]],
+    // moto has no CloudWatch alarms in CloudFormation: the marker carries what they would watch.
+    [names.observability, observabilityTemplate, [{ ParameterKey: MONITORED_DB_PARAMETER, ParameterValue: sourceId }]],
   ];
   for (const [StackName, TemplateBody, Parameters] of stacks) {
     await clients.cfn.send(new CreateStackCommand({ StackName, TemplateBody, Parameters }));
@@ -257,9 +285,11 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
     subnets,
     taskSecurityGroup: taskSg,
     checkout: { templateVersion: 'v1' },
+    rollServices,
     badReleases,
     pushImage,
     serviceTemplate,
+    observabilityTemplate,
     registerTaskDefinitions,
   };
 }

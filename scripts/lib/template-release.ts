@@ -1,0 +1,135 @@
+/**
+ * Rolling the service stack back to the template its target release was deployed with, not
+ * the local checkout's: a deploy keeps the deployed service template in the attachments
+ * bucket (releases/<tag>/<stack>.template.json, named in the release record), and a rollback
+ * updates the stack with it through CloudFormation. The assets it names (the migrate Lambda's
+ * code) stay in the CDK bootstrap bucket, which CDK never empties by itself. Before the update
+ * the same change-safety check as the deploy guard compares it with what is deployed.
+ */
+import { DescribeStacksCommand, GetTemplateCommand, UpdateStackCommand, type Parameter } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { IMAGE_TAG_PARAMETER } from '../../infra/outputs.ts';
+import { checkChange, describeFinding, type StackTemplate } from '../../infra/policies/change-safety.ts';
+import { formatDuration } from './cli.ts';
+import type { ReleaseRecord } from './releases.ts';
+import { settleServices, type RollDeps, type RollOutcome, type RollTarget, type Timeouts } from './release-flow.ts';
+import { stackFailureReason } from './stacks.ts';
+import { waitFor } from './wait.ts';
+
+export type StoredTemplate = NonNullable<ReleaseRecord['serviceTemplate']>;
+
+/** CloudFormation takes a template body up to this size; larger ones go by URL. */
+const MAX_TEMPLATE_BODY = 51_200;
+
+async function deployedTemplate(deps: Pick<RollDeps, 'cfn'>, stack: string): Promise<string> {
+  const out = await deps.cfn.send(new GetTemplateCommand({ StackName: stack, TemplateStage: 'Original' }));
+  if (!out?.TemplateBody) throw new Error(`CloudFormation returned no template for ${stack}`);
+  return out.TemplateBody;
+}
+
+/** Keeps the service stack's deployed template with the release. */
+export async function storeServiceTemplate(deps: Pick<RollDeps, 'cfn'> & { s3: S3Client }, stack: string, bucket: string, release: string): Promise<StoredTemplate> {
+  const body = await deployedTemplate(deps, stack);
+  const key = `releases/${release}/${stack}.template.json`;
+  await deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+  return { bucket, key };
+}
+
+/** The template kept with the newest record of `release` that served. */
+export function storedTemplateOf(history: readonly ReleaseRecord[], release: string): StoredTemplate | undefined {
+  return [...history]
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+    .find((r) => r.release === release && r.serviceTemplate && (r.outcome === 'live' || r.outcome === 'replaced'))?.serviceTemplate;
+}
+
+const parse = (body: string, what: string): StackTemplate => {
+  try {
+    return JSON.parse(body) as StackTemplate;
+  } catch {
+    throw new Error(`${what} is not a JSON template`);
+  }
+};
+
+/** Updates the service stack with the stored template and `tag`, then waits for the services. */
+export async function rollToStoredTemplate(
+  deps: RollDeps & { s3: S3Client },
+  target: RollTarget,
+  tag: string,
+  stored: StoredTemplate,
+  timeouts: Timeouts,
+  allowStateful: boolean,
+): Promise<RollOutcome> {
+  const { reporter, clock, cfn } = deps;
+  const stack = target.serviceStack;
+  const started = clock.now();
+  const body = await (await deps.s3.send(new GetObjectCommand({ Bucket: stored.bucket, Key: stored.key }))).Body!.transformToString();
+  const report = checkChange({ [stack]: parse(await deployedTemplate(deps, stack), `the deployed template of ${stack}`) }, { [stack]: parse(body, `s3://${stored.bucket}/${stored.key}`) });
+  for (const finding of report.findings) reporter.step(allowStateful ? 'warn' : 'fail', 'change safety', describeFinding(finding));
+  if (report.findings.length && !allowStateful) {
+    throw new Error(`refusing to roll ${stack} back to the template of ${tag}: ${report.findings.map(describeFinding).join('; ')}. Fix: roll back with a release whose template keeps these, or pass --allow-stateful-replacement if you have a snapshot`);
+  }
+  const current = (await cfn.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
+  const known = new Set((current?.Parameters ?? []).map((p) => p.ParameterKey));
+  const declared = Object.keys((parse(body, 'the stored template') as { Parameters?: Record<string, unknown> }).Parameters ?? {});
+  const parameters: Parameter[] = declared
+    .filter((k) => k === IMAGE_TAG_PARAMETER || known.has(k))
+    .map((k) => (k === IMAGE_TAG_PARAMETER ? { ParameterKey: k, ParameterValue: tag } : { ParameterKey: k, UsePreviousValue: true }));
+  const url = `https://${stored.bucket}.s3.${await deps.s3.config.region()}.amazonaws.com/${stored.key}`;
+  reporter.line(`  updating ${stack} with the template kept for ${tag} (s3://${stored.bucket}/${stored.key}), ${IMAGE_TAG_PARAMETER}=${tag}`);
+  try {
+    await cfn.send(new UpdateStackCommand({
+      StackName: stack,
+      ...(Buffer.byteLength(body) <= MAX_TEMPLATE_BODY ? { TemplateBody: body } : { TemplateURL: url }),
+      Parameters: parameters,
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+    }));
+  } catch (error) {
+    if (!/No updates are to be performed/.test((error as Error).message)) throw error;
+  }
+  const final = await waitFor<string>({
+    what: `${stack} to finish updating`,
+    timeoutMs: timeouts.deployMs,
+    intervalMs: 15_000,
+    clock,
+    progress: (l) => reporter.line(l),
+    poll: async () => {
+      const status = (await cfn.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0]?.StackStatus ?? 'UNKNOWN';
+      return status.endsWith('_IN_PROGRESS') ? { state: 'pending', status } : { state: 'done', status, value: status };
+    },
+  });
+  if (final !== 'UPDATE_COMPLETE' && final !== 'CREATE_COMPLETE') {
+    const reason = (await stackFailureReason(cfn, stack, new Date(started)).catch(() => undefined)) ?? `the stack ended ${final}`;
+    reporter.step('fail', `stack update to ${tag}`, reason);
+    return { ok: false, stage: 'stack-update', reason: `${stack}: ${reason}`, running: [] };
+  }
+  reporter.step('pass', `stack update to ${tag}`, `with its own template (${formatDuration(clock.now() - started)})`);
+  return settleServices(deps, target, timeouts);
+}
+
+export interface RollBack {
+  readonly outcome: RollOutcome;
+  /** The template the stack went back to; undefined: only the image was rolled back. */
+  readonly template?: StoredTemplate;
+}
+
+/** How a rollback to `tag` will go, said before it goes: with its template, or image only. */
+export function planRollBack(deps: Pick<RollDeps, 'reporter'>, history: readonly ReleaseRecord[], tag: string): StoredTemplate | undefined {
+  const stored = storedTemplateOf(history, tag);
+  if (stored) deps.reporter.step('info', 'service template', `goes back to the one ${tag} was deployed with (s3://${stored.bucket}/${stored.key})`);
+  else deps.reporter.step('warn', 'service template', `none was kept with ${tag} (deployed before releases kept them): only the image is rolled back; the service stack keeps this checkout's template`, `compare the service stack with what ${tag} had before relying on it (npx cdk diff)`);
+  return stored;
+}
+
+/** Rolls the service stack back to `tag`: with its own template when one was kept, else cdk deploy of the checkout. */
+export async function rollBack(
+  deps: RollDeps & { s3: S3Client },
+  target: RollTarget,
+  tag: string,
+  stored: StoredTemplate | undefined,
+  timeouts: Timeouts,
+  allowStateful: boolean,
+  cdkRoll: () => Promise<RollOutcome>,
+): Promise<RollBack> {
+  if (!stored) return { outcome: await cdkRoll() };
+  return { outcome: await rollToStoredTemplate(deps, target, tag, stored, timeouts, allowStateful), template: stored };
+}
