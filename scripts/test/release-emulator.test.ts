@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackNames } from '../../infra/outputs.ts';
 import { deploy, type DeployOptions } from '../lib/deploy.ts';
 import { listReleases } from '../lib/releases.ts';
-import type { CommandRunner } from '../lib/runner.ts';
 import { listHistory, rollback, type RollbackOptions } from '../lib/rollback.ts';
 import { startEmulator, type Emulator } from './support/emulator/emulator.ts';
 import { flowDeps } from './support/emulator/flow.ts';
@@ -100,15 +99,12 @@ describe('releases against the emulator', { timeout: 300_000 }, () => {
     w.checkout.templateVersion = 'v2';
     const interrupted = flowDeps(w);
     const run = interrupted.runner.run.bind(interrupted.runner);
-    const dies: CommandRunner = {
-      ...interrupted.runner,
-      run: async (command, args, options) => {
-        const result = await run(command, args, options);
-        if (args[1] === 'deploy') throw new Error('interrupted');
-        return result;
-      },
+    interrupted.runner.run = async (command, args, options) => {
+      const result = await run(command, args, options);
+      if (args[1] === 'deploy') throw new Error('interrupted');
+      return result;
     };
-    await expect(deploy(deployOptions(w, 'rb'), { ...interrupted.deps, runner: dies })).rejects.toThrow('interrupted');
+    await expect(deploy(deployOptions(w, 'rb'), interrupted.deps)).rejects.toThrow('interrupted');
     expect((await serviceStack(w)).imageTag).toBe('rb');
     expect((await listReleases(emulator.clients.ssm, `/${w.appName}/releases`)).map((r) => `${r.release} ${r.outcome}`)).toEqual(['ra live', 'rb started']);
 

@@ -2,7 +2,7 @@
  * A fake AWS account for the deploy and rollback flows: aws-sdk-client-mock answers from a
  * small mutable state, and the fake command runner plays git, the image builder and cdk.
  */
-import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeImagesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
@@ -201,7 +201,6 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
   const reporter = new Reporter({ json: false, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } });
   // The release's service template, kept in the attachments bucket (an S3 object per release).
   const objects = new Map<string, string>();
-  mocks.cfn.on(GetTemplateCommand).callsFake(() => ({ TemplateBody: JSON.stringify({ Parameters: { ImageTag: { Type: 'String' } }, Resources: { Marker: { Type: 'AWS::SSM::Parameter' } } }) }));
   mocks.s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => {
     objects.set(input.Key, input.Body);
     return {};

@@ -8,11 +8,15 @@
  */
 import { DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { IMAGE_TAG_PARAMETER, stackNames } from '../../../../infra/outputs.ts';
+import { rmSync } from 'node:fs';
 import type { CommandRunner, RunResult } from '../../../lib/runner.ts';
+import { writeAssembly } from '../templates.ts';
 import type { World } from './world.ts';
 
 export interface EmulatorRunner extends CommandRunner {
   readonly calls: string[];
+  /** The cloud assembly the last `cdk diff` synthesized (the deploy guard reads it). */
+  readonly assemblyDir: string;
   /** Releases whose `cdk deploy` fails (the migration before the roll fails). */
   readonly failingTags: Set<string>;
 }
@@ -59,9 +63,13 @@ export async function deployServiceStack(world: World, parameters: Record<string
 export function emulatorRunner(world: World): EmulatorRunner {
   const calls: string[] = [];
   const failingTags = new Set<string>();
+  let assemblyDir = '';
   return {
     calls,
     failingTags,
+    get assemblyDir() {
+      return assemblyDir;
+    },
     async run(command, args) {
       const line = [command, ...args].join(' ');
       calls.push(line);
@@ -72,7 +80,12 @@ export function emulatorRunner(world: World): EmulatorRunner {
         await world.pushImage(/:([^:\s]+)$/.exec(args[args.indexOf('-t') + 1]!)![1]!);
         return ok();
       }
-      if (command === 'npx' && args[0] === 'cdk' && args[1] === 'diff') return ok('There were no differences\n');
+      if (command === 'npx' && args[0] === 'cdk' && args[1] === 'diff') {
+        // What synth of the checkout gives: the deployed stacks, the service stack at the checkout's version.
+        rmSync(assemblyDir || '/nonexistent', { recursive: true, force: true });
+        assemblyDir = writeAssembly(await world.synthesizedTemplates());
+        return ok('There were no differences\n');
+      }
       if (command === 'npx' && args[0] === 'cdk' && args[1] === 'deploy') {
         const names = stackNames(world.appName);
         const stacks = cdkStacks(args.slice(2));

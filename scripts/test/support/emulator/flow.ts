@@ -8,6 +8,14 @@ export function flowDeps(world: World) {
   const out: string[] = [];
   const reporter = new Reporter({ json: false, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } });
   const runner: EmulatorRunner = emulatorRunner(world);
-  const deps = { ...world.emulator.clients, runner, clock: emulatorClock(), reporter };
+  const deps = {
+    ...world.emulator.clients,
+    runner,
+    clock: emulatorClock(),
+    reporter,
+    get assemblyDir() {
+      return runner.assemblyDir;
+    },
+  };
   return { deps, runner, out, text: () => out.join('') };
 }

@@ -62,6 +62,8 @@ export interface World {
   serviceTemplate(templateVersion: string): string;
   /** The observability stack's template (its parameter names the database the alarms watch). */
   readonly observabilityTemplate: string;
+  /** What synthesizing the checkout gives, by stack name (for the deploy guard). */
+  synthesizedTemplates(): Promise<Record<string, Record<string, unknown>>>;
   /** Registers the api, web and migrate task definitions for a release (what CloudFormation would). */
   registerTaskDefinitions(tag: string): Promise<Record<'api' | 'web' | 'migrate', string>>;
   /** Rolls the api and web services to a release, as the service stack's update would. */
@@ -244,6 +246,7 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
       TemplateVersion: templateVersion,
     }, { [IMAGE_TAG_PARAMETER]: { Type: 'String' }, [ROLLOUT_PARAMETER]: { Type: 'String', Default: '0' } }, { 'Fn::Sub': `${templateVersion} \${${IMAGE_TAG_PARAMETER}} \${${ROLLOUT_PARAMETER}}` });
   const observabilityTemplate = stackTemplate(`/${appName}/emulator/observability`, {}, { [MONITORED_DB_PARAMETER]: { Type: 'String', Default: sourceId } }, { 'Fn::Sub': `alarms watch \${${MONITORED_DB_PARAMETER}}` });
+  const checkoutState = { templateVersion: 'v1' };
   const stacks: Array<[string, string, Array<{ ParameterKey: string; ParameterValue: string }>?]> = [
     [names.network, stackTemplate(`/${appName}/emulator/network`, { [o.vpcId]: vpc, [o.privateSubnetIds]: subnets.join(',') })],
     [names.data, stackTemplate(`/${appName}/emulator/data`, {
@@ -284,12 +287,17 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
     cluster,
     subnets,
     taskSecurityGroup: taskSg,
-    checkout: { templateVersion: 'v1' },
+    checkout: checkoutState,
     rollServices,
     badReleases,
     pushImage,
     serviceTemplate,
     observabilityTemplate,
+    synthesizedTemplates: async () => {
+      const out: Record<string, Record<string, unknown>> = {};
+      for (const [name, body] of stacks) out[name] = JSON.parse(name === names.service ? serviceTemplate(checkoutState.templateVersion) : body) as Record<string, unknown>;
+      return out;
+    },
     registerTaskDefinitions,
   };
 }
