@@ -7,6 +7,7 @@
  *
  * One pool connection, one transaction, nothing else taken from the pool meanwhile.
  */
+import { withTransaction } from '../../../../db/connection-guard.ts';
 import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { ApiConfig } from '../../../../config/api.ts';
@@ -26,12 +27,9 @@ export async function signInWithVerifiedEmail(
   identity: { readonly email: string; readonly name: string },
   request: FastifyRequest,
 ): Promise<AccountOutcome> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client): Promise<AccountOutcome> => {
     const decision = await signupDecision(client, config, identity.email);
     if (!decision.allowed) {
-      await client.query('ROLLBACK');
       return { signedIn: false, reason: decision.reason };
     }
     // An existing account keeps its name; a new one starts with the provider's display name.
@@ -50,12 +48,6 @@ export async function signInWithVerifiedEmail(
        VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)`,
       [user.id, hashToken(sessionToken), SESSION_TTL_SECONDS, typeof userAgent === 'string' ? userAgent.slice(0, 500) : null, request.ip],
     );
-    await client.query('COMMIT');
     return { signedIn: true, user, sessionToken, created };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
