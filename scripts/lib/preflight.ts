@@ -5,7 +5,6 @@
 import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { GetHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { GetAccountCommand, GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -13,40 +12,15 @@ import type { SlipwayConfig } from '../../infra/config.ts';
 import type { AwsClients } from './aws.ts';
 import { oneLine, type CommandResult, type CommandSpec, type Reporter, type StepStatus } from './cli.ts';
 import { detectBuilder } from './image.ts';
+import { checkQuotas } from './preflight-quotas.ts';
+import { checkServiceLinkedRoles } from './preflight-service-roles.ts';
 import { ALLOW_OVER_BUDGET_OPTION, checkBudget } from './cost/budget.ts';
 import type { CommandRunner } from './runner.ts';
 import { StackOutputs } from './stacks.ts';
 import type { Clock } from './wait.ts';
 
-export interface CheckOutcome {
-  readonly status: Exclude<StepStatus, 'info'>;
-  readonly detail: string;
-  readonly fix?: string;
-}
-
-export interface PreflightContext {
-  readonly config: SlipwayConfig;
-  readonly clients: Pick<AwsClients, 'sts' | 'ssm' | 'route53' | 'acm' | 'ses' | 'secrets' | 'quotas' | 'cfn'>;
-  readonly runner: CommandRunner;
-  readonly clock: Clock;
-  /** Public NS records of a zone (dns.promises.resolveNs). */
-  readonly resolveNs: (name: string) => Promise<string[]>;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** --allow-over-budget: the cost budget check warns instead of failing. */
-  readonly allowOverBudget?: boolean;
-}
-
-export interface PreflightCheck {
-  readonly name: string;
-  /** Calls AWS: skipped (not failed again) when the identity check found no usable credentials. */
-  readonly aws?: boolean;
-  readonly run: (ctx: PreflightContext) => Promise<CheckOutcome>;
-}
-
-const pass = (detail: string): CheckOutcome => ({ status: 'pass', detail });
-const fail = (detail: string, fix: string): CheckOutcome => ({ status: 'fail', detail, fix });
-const warn = (detail: string, fix: string): CheckOutcome => ({ status: 'warn', detail, fix });
-const errorName = (e: unknown) => (e as Error)?.name ?? '';
+export { errorName, fail, pass, warn, type CheckOutcome, type PreflightCheck, type PreflightContext } from './preflight-check.ts';
+import { errorName, fail, pass, warn, type CheckOutcome, type PreflightCheck, type PreflightContext } from './preflight-check.ts';
 const DAY_MS = 86_400_000;
 
 export const checkIdentity: PreflightCheck = {
@@ -219,50 +193,6 @@ export const checkSecrets: PreflightCheck = {
   },
 };
 
-interface QuotaNeed {
-  readonly service: string;
-  readonly code: string;
-  readonly label: string;
-  readonly need: (c: SlipwayConfig) => number;
-}
-
-export const QUOTAS: readonly QuotaNeed[] = [
-  { service: 'ec2', code: 'L-0263D0A3', label: 'Elastic IPs (one per NAT gateway)', need: (c) => c.network.natGateways },
-  { service: 'vpc', code: 'L-F678F1CE', label: 'VPCs per region', need: () => 1 },
-  { service: 'elasticloadbalancing', code: 'L-53DA6B97', label: 'Application Load Balancers per region', need: () => 1 },
-  { service: 'rds', code: 'L-7B6409FD', label: 'RDS DB instances (one more for restore drills)', need: () => 2 },
-  {
-    service: 'fargate',
-    code: 'L-3032A538',
-    label: 'Fargate On-Demand vCPUs at maximum scale',
-    need: (c) => (c.services.api.maxTasks * c.services.api.cpu + c.services.web.maxTasks * c.services.web.cpu + c.services.migrate.cpu) / 1024,
-  },
-];
-
-export const checkQuotas: PreflightCheck = {
-  name: 'service quotas',
-  aws: true,
-  run: async ({ config, clients }) => {
-    const short: string[] = [];
-    const read: string[] = [];
-    for (const q of QUOTAS) {
-      try {
-        const out = await clients.quotas.send(new GetServiceQuotaCommand({ ServiceCode: q.service, QuotaCode: q.code }));
-        const value = out.Quota?.Value ?? 0;
-        const need = q.need(config);
-        read.push(`${q.label} ${value}`);
-        if (value < need) short.push(`${q.label}: quota ${value}, this deploy needs ${need}`);
-      } catch (error) {
-        if (/AccessDenied|NoSuchResource/.test(errorName(error))) continue;
-        throw error;
-      }
-    }
-    if (short.length) return fail(short.join('; '), 'request an increase in the Service Quotas console (it may take a day), or lower the settings');
-    if (read.length === 0) return warn('could not read any service quota', 'grant servicequotas:GetServiceQuota to see the limits that block first deploys');
-    return pass(`${read.length} quota(s) read, each with room (usage by other workloads is not counted)`);
-  },
-};
-
 export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
   checkIdentity,
   checkRegion,
@@ -273,6 +203,7 @@ export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
   checkBuilder,
   checkSecrets,
   checkQuotas,
+  checkServiceLinkedRoles,
   checkBudget,
 ];
 
@@ -328,7 +259,7 @@ export async function preflight(
 export const PREFLIGHT_SPEC: CommandSpec = {
   name: 'preflight',
   summary:
-    'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, SES, the container build tool, required secrets and service quotas before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed.',
+    'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, SES, the container build tool, required secrets, service quotas and the service-linked roles a fresh account lacks before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed.',
   options: { 'allow-over-budget': ALLOW_OVER_BUDGET_OPTION },
   examples: ['npm run preflight', 'npm run preflight -- --json'],
 };

@@ -2,7 +2,8 @@ import { ACMClient, DescribeCertificateCommand, type CertificateDetail } from '@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -24,6 +25,7 @@ const clients = {
   secrets: new SecretsManagerClient({ region: REGION }),
   quotas: new ServiceQuotasClient({ region: REGION }),
   cfn: new CloudFormationClient({ region: REGION }),
+  iam: new IAMClient({ region: REGION }),
 };
 const m = {
   sts: mockClient(clients.sts),
@@ -34,6 +36,7 @@ const m = {
   secrets: mockClient(clients.secrets),
   quotas: mockClient(clients.quotas),
   cfn: mockClient(clients.cfn),
+  iam: mockClient(clients.iam),
 };
 const NS = ['ns-1.awsdns-01.org', 'ns-2.awsdns-02.co.uk'];
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
@@ -49,6 +52,7 @@ beforeEach(() => {
   m.ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true });
   m.cfn.on(DescribeStacksCommand).rejects(new Error('Stack with id slipway-data does not exist'));
   m.quotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 100 } });
+  m.iam.on(ListRolesCommand).callsFake((input: { PathPrefix: string }) => ({ Roles: [{ RoleName: 'r', Path: input.PathPrefix, Arn: 'arn', RoleId: 'id', CreateDate: new Date() }] }));
 });
 
 async function run(settings: Record<string, string> = {}, ctx: Partial<PreflightContext> = {}, load?: () => ReturnType<typeof testConfig>) {
@@ -74,7 +78,7 @@ describe('preflight', () => {
   it('passes a ready account, each check marked ✓', async () => {
     const r = await run();
     expect(r.result.ok).toBe(true);
-    expect(r.result.summary).toBe('all 11 checks passed: ready to deploy');
+    expect(r.result.summary).toBe('all 12 checks passed: ready to deploy');
     expect(r.text).toContain('✓ certificate: will be created and DNS-validated in example.com, which is delegated to this zone');
     expect(r.text).toContain('✓ required secrets: none yet: the first deploy generates them in Secrets Manager');
   });
@@ -194,6 +198,36 @@ describe('preflight', () => {
     expect(check(await run(), 'service quotas')).toMatchObject({ status: 'fail', detail: 'Fargate On-Demand vCPUs at maximum scale: quota 4, this deploy needs 4.25' });
     m.quotas.on(GetServiceQuotaCommand).rejects(notFound('AccessDeniedException'));
     expect(check(await run(), 'service quotas').status).toBe('warn');
+  });
+
+  it('a quota with no applied value falls back to the AWS default, and is checked against it', async () => {
+    m.quotas.on(GetServiceQuotaCommand, { ServiceCode: 'fargate', QuotaCode: 'L-3032A538' }).rejects(notFound('NoSuchResourceException'));
+    m.quotas.on(GetAWSDefaultServiceQuotaCommand, { ServiceCode: 'fargate', QuotaCode: 'L-3032A538' }).resolves({ Quota: { Value: 4 } });
+    expect(check(await run(), 'service quotas')).toMatchObject({ status: 'fail', detail: 'Fargate On-Demand vCPUs at maximum scale: quota 4 (the default), this deploy needs 4.25' });
+  });
+
+  it('a quota that cannot be read at all is reported by name, not passed as "read"', async () => {
+    m.quotas.on(GetServiceQuotaCommand, { ServiceCode: 'rds', QuotaCode: 'L-7B6409FD' }).rejects(notFound('NoSuchResourceException'));
+    m.quotas.on(GetAWSDefaultServiceQuotaCommand).rejects(notFound('NoSuchResourceException'));
+    expect(check(await run(), 'service quotas')).toMatchObject({
+      status: 'warn',
+      detail: '4 of 5 quota(s) read with room; could not read RDS DB instances (one more for restore drills) (rds L-7B6409FD): no applied value, and the default could not be read (NoSuchResourceException)',
+    });
+  });
+
+  it('missing service-linked roles fail with the commands that create them', async () => {
+    m.iam.on(ListRolesCommand).callsFake((input: { PathPrefix: string }) => ({ Roles: input.PathPrefix.includes('elasticache') || input.PathPrefix.includes('application-autoscaling') ? [] : [{ RoleName: 'r', Path: input.PathPrefix, Arn: 'arn', RoleId: 'id', CreateDate: new Date() }] }));
+    expect(check(await run(), 'service-linked roles')).toEqual({
+      name: 'service-linked roles',
+      status: 'fail',
+      detail: 'missing in this account: AWSServiceRoleForApplicationAutoScaling_ECSService (ECS autoscaling), AWSServiceRoleForElastiCache (ElastiCache); the first deploy can fail with "Unable to assume the service linked role"',
+      fix: 'aws iam create-service-linked-role --aws-service-name ecs.application-autoscaling.amazonaws.com && aws iam create-service-linked-role --aws-service-name elasticache.amazonaws.com',
+    });
+  });
+
+  it('service-linked roles that cannot be listed are a warning naming them', async () => {
+    m.iam.on(ListRolesCommand).rejects(notFound('AccessDeniedException'));
+    expect(check(await run(), 'service-linked roles')).toMatchObject({ status: 'warn', detail: 'could not list IAM roles (AccessDeniedException)' });
   });
 
   it('a check that crashes is reported as that check failing', async () => {
