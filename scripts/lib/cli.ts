@@ -284,11 +284,44 @@ export async function runCommand(
   } catch (error) {
     const message = oneLine(error);
     const usage = error instanceof UsageError || (error as Error)?.name === 'ConfigError';
-    reporter.document({ ok: false, summary: message, error: message });
+    const fix = usage ? `npm run ${spec.name} -- --help lists the flags` : fixFor(error, spec.name);
+    reporter.document({ ok: false, summary: message, error: message, fix });
     io.stderr.write(`${MARKS.fail} ${spec.name}: ${message}\n`);
     if (usage) io.stderr.write(`Run \`npm run ${spec.name} -- --help\` for the flags.\n`);
+    else io.stderr.write(`    fix: ${fix}\n`);
     return usage ? 2 : 1;
   }
+}
+
+/** The runbook an operator reads when a command fails in a way it does not explain itself. */
+const RUNBOOKS: Readonly<Record<string, string>> = {
+  preflight: 'runbooks/first-deploy.md',
+  deploy: 'runbooks/routine-deploy.md',
+  smoke: 'runbooks/routine-deploy.md',
+  rollback: 'runbooks/rollback.md',
+  'restore-drill': 'runbooks/point-in-time-restore.md',
+};
+
+/**
+ * The fix line for an error a flow did not catch: the "Fix: …" its message carries, or the
+ * fix for the AWS errors every command can meet (no credentials, an expired session, a denied
+ * call), or the command's runbook.
+ */
+export function fixFor(error: unknown, command: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const name = (error as Error)?.name ?? '';
+  const inline = /\bFix: (.+)$/s.exec(message)?.[1];
+  if (inline) return oneLine(inline);
+  if (name === 'CredentialsProviderError' || /Could not load credentials|Unable to locate credentials/i.test(message)) {
+    return `no AWS credentials: sign in (aws sso login, or set AWS_PROFILE to the target account) and run npm run ${command} again; npm run preflight checks them`;
+  }
+  if (/ExpiredToken|RequestExpired/.test(name) || /security token included in the request is expired/i.test(message)) {
+    return `the AWS session expired: sign in again (aws sso login) and run npm run ${command} again`;
+  }
+  if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(name) || /not authorized to perform/i.test(message)) {
+    return 'the credentials may not do this: use the deploying role of the target account (see infra/README.md), or ask for the permission named above';
+  }
+  return `read the steps marked ✗ above; ${RUNBOOKS[command] ?? 'runbooks/README.md'} says what to do when npm run ${command} fails`;
 }
 
 export function oneLine(error: unknown): string {

@@ -52,6 +52,21 @@ describe('flags', () => {
     expect(stderr.join('')).toBe('✗ thing: broke\n    fix: fix it\n✗ demo: thing broke\n');
   });
 
+  it.each([
+    [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'no AWS credentials: sign in (aws sso login, or set AWS_PROFILE to the target account) and run npm run demo again; npm run preflight checks them'],
+    [Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' }), 'the AWS session expired: sign in again (aws sso login) and run npm run demo again'],
+    [Object.assign(new Error('User: x is not authorized to perform: rds:RestoreDBInstanceToPointInTime'), { name: 'AccessDenied' }), 'the credentials may not do this: use the deploying role of the target account (see infra/README.md), or ask for the permission named above'],
+    [new Error('slipway-service is UPDATE_IN_PROGRESS: another deploy or rollback is running. Fix: wait for it to finish, then run this again'), 'wait for it to finish, then run this again'],
+    [new Error('something unforeseen'), 'read the steps marked ✗ above; runbooks/README.md says what to do when npm run demo fails'],
+  ])('a failure that escapes the flow prints a fix line: %s', async (error, fix) => {
+    const stderr: string[] = [];
+    const stdout: string[] = [];
+    const io = { argv: ['--json'], env: {}, stdout: { write: (t: string) => stdout.push(t) }, stderr: { write: (t: string) => stderr.push(t) } };
+    expect(await runCommand(spec, io, async () => Promise.reject(error))).toBe(1);
+    expect(stderr.join('')).toBe(`✗ demo: ${error.message}\n    fix: ${fix}\n`);
+    expect(JSON.parse(stdout.join(''))).toMatchObject({ ok: false, fix });
+  });
+
   it('bad flags exit 2', async () => {
     const stderr: string[] = [];
     const io = { argv: ['--nope'], env: {}, stdout: { write: () => 0 }, stderr: { write: (t: string) => stderr.push(t) } };
