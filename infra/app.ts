@@ -1,4 +1,5 @@
 import { Fn, Tags, type App } from 'aws-cdk-lib';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { SlipwayConfig } from './config.ts';
 import { OUTPUT_KEYS, OUTPUT_STACK, stackNames, type OutputName } from './outputs.ts';
 import { DataStack } from './stacks/data-stack.ts';
@@ -59,7 +60,10 @@ export function addSlipwayStacks(app: App, config: SlipwayConfig): SlipwayStacks
     service,
   });
 
-  Tags.of(app).add('app', config.appName);
-  Tags.of(app).add('profile', config.profile);
+  // Never on listener rules: CloudFormation updating a rule (a tag value included) resets the
+  // actions ECS set, sending production back to a drained target group (aws-cdk issue 36649).
+  const untagged = { excludeResourceTypes: [elbv2.CfnListenerRule.CFN_RESOURCE_TYPE_NAME] };
+  Tags.of(app).add('app', config.appName, untagged);
+  Tags.of(app).add('profile', config.profile, untagged);
   return { network, data, registry, edge, service, observability };
 }

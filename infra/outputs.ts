@@ -84,6 +84,8 @@ export const OUTPUT_KEYS = {
   runningImageTag: 'RunningImageTag',
   imageTagParameterName: 'ImageTagParameterName',
   releaseHistoryPrefix: 'ReleaseHistoryPrefix',
+  /** Log group of the blue/green gate: each check's outcome per service deployment. */
+  greenGateLogGroupName: 'GreenGateLogGroupName',
   // observability
   alarmTopicArn: 'AlarmTopicArn',
   dashboardName: 'DashboardName',
@@ -127,6 +129,7 @@ export const OUTPUT_STACK: Readonly<Record<OutputName, StackKey>> = {
   runningImageTag: 'service',
   imageTagParameterName: 'service',
   releaseHistoryPrefix: 'service',
+  greenGateLogGroupName: 'service',
   alarmTopicArn: 'observability',
   dashboardName: 'observability',
 };

@@ -12,8 +12,11 @@ const GiB = 1024 ** 3;
 export interface AlarmTargets {
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly clusterName: string;
-  /** Services by short name (`api`, `web`) with their target groups. */
-  readonly services: Readonly<Record<string, { serviceName: string; targetGroup: elbv2.IApplicationTargetGroup }>>;
+  /**
+   * Services by short name (`api`, `web`) with their target groups: the primary and the
+   * alternate one, since blue/green releases move production between them.
+   */
+  readonly services: Readonly<Record<string, { serviceName: string; targetGroups: readonly elbv2.IApplicationTargetGroup[] }>>;
   readonly database: rds.IDatabaseInstance;
   readonly databaseInstanceClass: string;
   readonly databaseAllocatedStorageGiB: number;
@@ -89,16 +92,30 @@ export function appAlarmSpecs(t: AlarmTargets): Record<string, AlarmSpec> {
   };
 
   for (const [name, svc] of Object.entries(t.services)) {
-    const tg = svc.targetGroup.metrics;
+    // Over every target group: whichever serves production now.
+    const across = (expression: (ids: string[]) => string, metric: (tg: elbv2.IApplicationTargetGroup) => cloudwatch.IMetric, label: string, period: Duration) => {
+      const usingMetrics = Object.fromEntries(svc.targetGroups.map((tg, i) => [`tg${i + 1}`, metric(tg)]));
+      return new cloudwatch.MathExpression({ expression: expression(Object.keys(usingMetrics)), usingMetrics, label, period });
+    };
     specs[`${name}-target-5xx`] = {
       description: `The ${name} tasks answered 5xx more than 25 times in 5 minutes. Check the ${name} logs.`,
-      metric: tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: FIVE_MINUTES }),
+      metric: across(
+        (ids) => ids.map((id) => `FILL(${id}, 0)`).join(' + '),
+        (tg) => tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: FIVE_MINUTES }),
+        `${name} target 5xx`,
+        FIVE_MINUTES,
+      ),
       threshold: 25,
       evaluationPeriods: 1,
     };
     specs[`${name}-unhealthy-hosts`] = {
       description: `A ${name} target has failed health checks for 3 minutes.`,
-      metric: tg.unhealthyHostCount({ statistic: 'Maximum', period: ONE_MINUTE }),
+      metric: across(
+        (ids) => `MAX([${ids.map((id) => `FILL(${id}, 0)`).join(', ')}])`,
+        (tg) => tg.metrics.unhealthyHostCount({ statistic: 'Maximum', period: ONE_MINUTE }),
+        `${name} unhealthy targets`,
+        ONE_MINUTE,
+      ),
       threshold: 1,
     };
     const dims = { ClusterName: t.clusterName, ServiceName: svc.serviceName };

@@ -5,7 +5,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { DeployStrategy } from '../config.ts';
 import { acknowledge, iam5Resource, refOf, partitionOf } from '../policies/acknowledge.ts';
+import { BlueGreenTraffic } from './blue-green-traffic.ts';
 
 export interface AppServiceProps {
   /** Cluster the service runs in (its VPC's private subnets are used). */
@@ -41,11 +43,19 @@ export interface AppServiceProps {
   readonly secrets?: Record<string, ecs.Secret>;
   /** HTTPS listener the target group joins. */
   readonly listener: elbv2.ApplicationListener;
+  /** The load balancer of `listener` (the test listener joins it too). */
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Path patterns of the production rule that routes to this service (ECS moves it between target groups). */
+  readonly pathPatterns: string[];
   /**
-   * Path patterns routed to this service, with `priority`.
-   * @default - the listener's default action forwards here
+   * Also the listener's default action (never reached while a rule matches `/*`).
+   * @default false
    */
-  readonly pathPatterns?: string[];
+  readonly listenerDefault?: boolean;
+  /** Port of this service's test listener for blue/green releases. */
+  readonly testPort: number;
+  /** How releases reach production: the strategy and, for blue-green, the bake time. */
+  readonly deployment: { readonly strategy: DeployStrategy; readonly bakeTimeMinutes: number };
   /**
    * Rule priority for `pathPatterns`.
    * @default 10
@@ -81,6 +91,10 @@ export class AppService extends Construct implements ec2.IConnectable {
   readonly service: ecs.FargateService;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The alternate target group, test listener and ECS infrastructure role. */
+  readonly blueGreen: BlueGreenTraffic;
+  /** The production listener rule ECS points at the live target group. */
+  readonly productionRule: elbv2.ApplicationListenerRule;
   readonly logGroup: logs.LogGroup;
   readonly deploymentAlarm: cloudwatch.Alarm;
   readonly securityGroup: ec2.SecurityGroup;
@@ -129,6 +143,9 @@ export class AppService extends Construct implements ec2.IConnectable {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
+      // Always explicit: a property left out would keep the previous strategy on an update.
+      deploymentStrategy: props.deployment.strategy === 'blue-green' ? ecs.DeploymentStrategy.BLUE_GREEN : ecs.DeploymentStrategy.ROLLING,
+      ...(props.deployment.strategy === 'blue-green' ? { bakeTime: Duration.minutes(props.deployment.bakeTimeMinutes) } : {}),
       enableExecuteCommand: true,
       healthCheckGracePeriod: Duration.seconds(60),
       serviceConnectConfiguration: props.serviceConnectServer
@@ -137,7 +154,7 @@ export class AppService extends Construct implements ec2.IConnectable {
     });
     this.connections = this.service.connections;
 
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+    const targetGroupProps: elbv2.ApplicationTargetGroupProps = {
       vpc: props.cluster.vpc,
       targetType: elbv2.TargetType.IP,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -151,23 +168,51 @@ export class AppService extends Construct implements ec2.IConnectable {
         unhealthyThresholdCount: 3,
         healthyHttpCodes: '200',
       },
-      targets: [this.service.loadBalancerTarget({ containerName: name, containerPort: props.containerPort })],
-    });
+    };
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', targetGroupProps);
     props.listener.addTargetGroups(name, {
       targetGroups: [this.targetGroup],
-      ...(props.pathPatterns
-        ? { priority: props.priority ?? 10, conditions: [elbv2.ListenerCondition.pathPatterns(props.pathPatterns)] }
-        : {}),
+      priority: props.priority ?? 10,
+      conditions: [elbv2.ListenerCondition.pathPatterns(props.pathPatterns)],
     });
+    this.productionRule = props.listener.node.findChild(`${name}Rule`) as elbv2.ApplicationListenerRule;
+    if (props.listenerDefault) props.listener.addAction(`${name}Default`, { action: elbv2.ListenerAction.forward([this.targetGroup]) });
+
+    this.blueGreen = new BlueGreenTraffic(this, 'BlueGreen', {
+      name,
+      loadBalancer: props.loadBalancer,
+      productionListener: props.listener,
+      productionRule: this.productionRule,
+      primary: this.targetGroup,
+      targetGroupProps,
+      testPort: props.testPort,
+    });
+    this.targetGroup.addTarget(
+      this.service.loadBalancerTarget({ containerName: name, containerPort: props.containerPort, alternateTarget: this.blueGreen.alternateTarget }),
+    );
+    if (props.deployment.strategy === 'rolling') {
+      // Clears hooks a blue-green configuration registered; ROLLING runs none.
+      (this.service.node.defaultChild as ecs.CfnService).addPropertyOverride('DeploymentConfiguration.LifecycleHooks', []);
+    }
 
     const deploymentAlarmName = `${props.namePrefix}-${name}-deployment-5xx`;
     this.deploymentAlarm = new cloudwatch.Alarm(this, 'Deployment5xx', {
       // A fixed name, so the service refers to it without a reference to the alarm resource.
       alarmName: deploymentAlarmName,
       alarmDescription: `Rolls back a ${name} deployment that answers 5xx`,
-      metric: this.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+      // Production traffic is on either target group, depending on the last blue/green release.
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(primary, 0) + FILL(alternate, 0)',
+        usingMetrics: Object.fromEntries(
+          (
+            [
+              ['primary', this.targetGroup],
+              ['alternate', this.blueGreen.alternateTargetGroup],
+            ] as const
+          ).map(([key, tg]) => [key, tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: Duration.minutes(1), statistic: 'Sum' })]),
+        ),
+        label: `${name} target 5xx`,
         period: Duration.minutes(1),
-        statistic: 'Sum',
       }),
       threshold: props.rollbackOn5xxPerMinute ?? 10,
       evaluationPeriods: 2,
@@ -211,6 +256,14 @@ export class AppService extends Construct implements ec2.IConnectable {
     scaling.scaleOnRequestCount('Requests', {
       requestsPerTarget: 1000,
       targetGroup: this.targetGroup,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+    // The live target group alternates with blue/green releases; the idle one's policy never
+    // blocks scaling out, and scale-in waits for every policy to agree.
+    scaling.scaleOnRequestCount('AlternateRequests', {
+      requestsPerTarget: 1000,
+      targetGroup: this.blueGreen.alternateTargetGroup,
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
     });

@@ -81,7 +81,10 @@ export class PublicLoadBalancer extends Construct implements ec2.IConnectable {
     // A created certificate's ARN reaches the listener through a stack output, which
     // CloudFormation resolves only when it updates the listener; the tag makes a domain rename
     // an update of the listener, so it picks up the new certificate.
-    Tags.of(this.httpsListener).add('slipway:certificate-domain', props.domainName);
+    // Not on its rules (aws-cdk issue 36649: a rule update resets the actions ECS set).
+    Tags.of(this.httpsListener).add('slipway:certificate-domain', props.domainName, {
+      excludeResourceTypes: [elbv2.CfnListenerRule.CFN_RESOURCE_TYPE_NAME],
+    });
 
     const target = route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer));
     new route53.ARecord(this, 'AliasA', { zone: props.hostedZone, recordName: `${props.domainName}.`, target });

@@ -53,8 +53,8 @@ export class ObservabilityStack extends Stack {
         loadBalancer: service.loadBalancer.loadBalancer,
         clusterName: service.cluster.clusterName,
         services: {
-          api: { serviceName: service.api.service.serviceName, targetGroup: service.api.targetGroup },
-          web: { serviceName: service.web.service.serviceName, targetGroup: service.web.targetGroup },
+          api: { serviceName: service.api.service.serviceName, targetGroups: [service.api.targetGroup, service.api.blueGreen.alternateTargetGroup] },
+          web: { serviceName: service.web.service.serviceName, targetGroups: [service.web.targetGroup, service.web.blueGreen.alternateTargetGroup] },
         },
         database,
         databaseInstanceClass: config.database.instanceClass,

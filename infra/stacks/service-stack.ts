@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import type { SlipwayConfig } from '../config.ts';
 import { ApiPermissions } from '../constructs/api-permissions.ts';
 import { AppService } from '../constructs/app-service.ts';
+import { GreenGateHook } from '../constructs/blue-green-hook.ts';
 import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
 import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
@@ -22,6 +23,8 @@ import type { DataStack } from './data-stack.ts';
 /** Ports of the app's commands (app/API.md). */
 export const API_PORT = 7016;
 export const WEB_PORT = 7015;
+/** Test listeners of blue/green releases: each reaches one service's green tasks, from the gate only. */
+export const TEST_PORTS = { api: 9016, web: 9015 } as const;
 
 export interface ServiceStackProps extends StackProps {
   readonly config: SlipwayConfig;
@@ -51,6 +54,7 @@ export class ServiceStack extends Stack {
   readonly web: AppService;
   readonly migrate: MigrateTask;
   readonly migrateBeforeRoll: MigrateBeforeRoll;
+  readonly greenGate: GreenGateHook;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -147,6 +151,8 @@ export class ServiceStack extends Stack {
       image,
       cpuArchitecture,
       listener: this.loadBalancer.httpsListener,
+      loadBalancer: this.loadBalancer.loadBalancer,
+      deployment: config.deployment,
       deregistrationDelaySeconds: config.shutdown.deregistrationDelaySeconds,
       stopTimeoutSeconds: config.shutdown.stopTimeoutSeconds,
       logRetention: config.logRetentionDays,
@@ -161,6 +167,7 @@ export class ServiceStack extends Stack {
       healthCheckPath: '/api/readyz',
       pathPatterns: ['/api', '/api/*'],
       priority: 10,
+      testPort: TEST_PORTS.api,
       serviceConnectServer: true,
       ...config.services.api,
       memoryLimitMiB: config.services.api.memoryMiB,
@@ -191,6 +198,11 @@ export class ServiceStack extends Stack {
       command: ['web'],
       containerPort: WEB_PORT,
       healthCheckPath: '/health',
+      // A rule, not only the default action: ECS moves traffic by rewriting a listener rule.
+      pathPatterns: ['/*'],
+      priority: 20,
+      listenerDefault: true,
+      testPort: TEST_PORTS.web,
       ...config.services.web,
       memoryLimitMiB: config.services.web.memoryMiB,
       environment: {
@@ -202,6 +214,20 @@ export class ServiceStack extends Stack {
     });
     // web's Service Connect proxy must find the api endpoint when it starts.
     this.web.service.node.addDependency(this.api.service);
+    this.greenGate = new GreenGateHook(this, 'GreenGate', {
+      vpc,
+      loadBalancer: this.loadBalancer.loadBalancer,
+      metricsToken: appSecrets.metricsToken,
+      smokeTokenSecretArn: config.deployment.smokeTokenSecretArn,
+      budgetSeconds: config.deployment.testBudgetSeconds,
+      logRetention: config.logRetentionDays,
+    });
+    this.greenGate.allowTestListener('api', TEST_PORTS.api);
+    this.greenGate.allowTestListener('web', TEST_PORTS.web);
+    if (config.deployment.strategy === 'blue-green') {
+      this.greenGate.gate(this.api, 'api', TEST_PORTS.api, release);
+      this.greenGate.gate(this.web, 'web', TEST_PORTS.web, release);
+    }
     this.allowIngress('WebToApi', this.api.securityGroup, this.web.securityGroup, API_PORT, 'web to api (Service Connect)');
 
     this.migrate = new MigrateTask(this, 'Migrate', {
@@ -268,6 +294,7 @@ export class ServiceStack extends Stack {
     out(OUTPUT_KEYS.runningImageTag, release);
     out(OUTPUT_KEYS.imageTagParameterName, IMAGE_TAG_PARAMETER);
     out(OUTPUT_KEYS.releaseHistoryPrefix, names.releaseHistoryPrefix);
+    out(OUTPUT_KEYS.greenGateLogGroupName, this.greenGate.logGroup.logGroupName);
   }
 
   /** One TCP ingress rule on `target` from `source`, created in this stack. */

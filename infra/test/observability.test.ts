@@ -75,7 +75,9 @@ describe('alarms', () => {
   });
 
   it.each(['api', 'web'])('watch %s target 5xx', (svc) => {
-    expect(alarm(`${svc}-target-5xx`)).toMatchObject({ MetricName: 'HTTPCode_Target_5XX_Count', Statistic: 'Sum' });
+    const metrics = alarm(`${svc}-target-5xx`).Metrics;
+    expect(metrics.find((m: any) => m.Expression)?.Expression).toBe('FILL(tg1, 0) + FILL(tg2, 0)');
+    expect(metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'HTTPCode_Target_5XX_Count' && m.MetricStat.Stat === 'Sum')).toHaveLength(2);
   });
 
   it('watch p99 latency', () => {
@@ -83,7 +85,10 @@ describe('alarms', () => {
   });
 
   it.each(['api', 'web'])('watch %s unhealthy hosts', (svc) => {
-    expect(alarm(`${svc}-unhealthy-hosts`)).toMatchObject({ MetricName: 'UnHealthyHostCount', Threshold: 1 });
+    const spec = alarm(`${svc}-unhealthy-hosts`);
+    expect(spec.Threshold).toBe(1);
+    expect(spec.Metrics.find((m: any) => m.Expression)?.Expression).toBe('MAX([FILL(tg1, 0), FILL(tg2, 0)])');
+    expect(spec.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'UnHealthyHostCount')).toHaveLength(2);
   });
 
   it.each(['api', 'web'])('watch %s running tasks below desired', (svc) => {

@@ -31,6 +31,7 @@ const PINNED: Record<StackKey, string[]> = {
   service: [
     'ApiLogsCD139AD4',
     'ExecLogs6390DA49',
+    'GreenGateLogs00065D4E',
     'MigrateBeforeRollIsCompleteLogs937DACEC',
     'MigrateBeforeRollOnEventLogs9B088939',
     'MigrateBeforeRollProviderLogs81EB4ACF',

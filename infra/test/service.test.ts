@@ -160,7 +160,7 @@ describe('services', () => {
   });
 
   it.each(['api', 'web'])('%s rolls back with the circuit breaker and its 5xx deployment alarm', (name) => {
-    expect(serviceIdOf(name).resource.Properties.DeploymentConfiguration).toEqual({
+    expect(serviceIdOf(name).resource.Properties.DeploymentConfiguration).toMatchObject({
       Alarms: { AlarmNames: [`slipway-${name}-deployment-5xx`], Enable: true, Rollback: true },
       DeploymentCircuitBreaker: { Enable: true, Rollback: true },
       MaximumPercent: 200,
@@ -171,9 +171,9 @@ describe('services', () => {
   it.each(['api', 'web'])('the %s deployment alarm watches target 5xx', (name) => {
     service().hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `slipway-${name}-deployment-5xx`,
-      MetricName: 'HTTPCode_Target_5XX_Count',
-      Statistic: 'Sum',
-      Period: 60,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count' }), Stat: 'Sum', Period: 60 }) }),
+      ]),
     });
   });
 
@@ -194,13 +194,13 @@ describe('services', () => {
     variant.templates.service.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 2 });
   });
 
-  it('scales on CPU and on requests per target', () => {
+  it('scales on CPU and on requests per target of either target group', () => {
     service().resourcePropertiesCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } }),
     }, 2);
     service().resourcePropertiesCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }) }),
-    }, 2);
+    }, 4);
   });
 
   it('publishes the api through Service Connect and points web at it', () => {

@@ -8,6 +8,8 @@ import type { SlipwayConfig } from '../../infra/config.ts';
 import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
 import { formatDuration, oneLine, type CommandResult } from './cli.ts';
 import { guardBudget } from './cost/budget.ts';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { refusalOf, reportPhases, watchDeployments, watchTargetFor } from './deploy-phases.ts';
 import { describeRunning, type RunningRelease } from './ecs.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
@@ -37,10 +39,14 @@ export interface DeployOptions {
   readonly timeouts: Timeouts;
 }
 
-export type DeployDeps = ReleaseDeps;
+export type DeployDeps = ReleaseDeps & {
+  /** Reads the green gate's verdicts. @default - a refusal is reported without its checks */
+  readonly logs?: CloudWatchLogsClient;
+};
 
 interface Attempt {
   release: string;
+  phases?: ReleaseRecord['phases'];
   kind: ReleaseRecord['kind'];
   startedAt: number;
   commit?: string;
@@ -61,6 +67,7 @@ function record(deps: DeployDeps, prefix: string, a: Attempt, fields: Pick<Relea
     durationSeconds: Math.round((finished - a.startedAt) / 1000),
     migration: migrationOf(report?.version),
     smokeFailures: report ? [...report.failed] : [],
+    ...(a.phases ? { phases: a.phases } : {}),
     ...fields,
   };
   return recordRelease(deps.ssm, prefix, rec).then((name) => {
@@ -196,9 +203,25 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   // Recorded first, so an interrupted run leaves a trace; the final record overwrites it.
   await record(deps, prefix, attempt, { outcome: 'started', smoke: 'not-run' });
 
-  // 4. Roll through CDK.
-  const rolled = await rollRelease(deps, targets.all, tag, o.timeouts);
+  // 4. Roll through CDK; blue/green: time each phase as ECS reports it.
+  const rollStarted = clock.now();
+  const { result: rolled, phases } = await watchDeployments(deps, await watchTargetFor(outputs, config), rollStarted, () => rollRelease(deps, targets.all, tag, o.timeouts));
+  reportPhases(reporter, phases);
+  doc.phases = phases;
+  if (phases.length > 0) attempt.phases = phases;
   outputs = new StackOutputs(deps.cfn, config.appName);
+  const refusal = rolled.ok ? undefined : await refusalOf(deps, outputs, phases, rollStarted);
+  if (refusal) {
+    doc.runningNow = rolled.running;
+    doc.refused = refusal.failed;
+    reporter.step('fail', 'green gate', refusal.summary);
+    await record(deps, prefix, attempt, { outcome: 'failed', smoke: 'failed', smokeFailures: [...refusal.failed], note: 'refused by the green gate: production never saw it' });
+    return {
+      ok: false,
+      summary: `${tag} was refused: ${refusal.summary}; production never saw ${tag}; running now: ${describeRunning(rolled.running) || previous || 'nothing'}`,
+      document: doc,
+    };
+  }
   if (!rolled.ok && rolled.stage === 'stack-update') {
     doc.runningNow = rolled.running;
     await record(deps, prefix, attempt, { outcome: 'failed', smoke: 'not-run', note: rolled.reason });

@@ -10,6 +10,7 @@ import {
   type Parameter,
 } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
+import { servicePhasesSchema } from './deploy-phases.ts';
 
 export const releaseRecordSchema = z.object({
   release: z.string().min(1),
@@ -36,6 +37,8 @@ export const releaseRecordSchema = z.object({
   /** Where the service stack's template this release was deployed with is kept (S3). */
   serviceTemplate: z.object({ bucket: z.string(), key: z.string() }).optional(),
   note: z.string().optional(),
+  /** Blue/green: each service deployment's phases with their durations. */
+  phases: z.array(servicePhasesSchema).optional(),
 });
 
 export type ReleaseRecord = z.infer<typeof releaseRecordSchema>;

@@ -32,7 +32,8 @@ const cdkDeploys = (calls: string[]) => calls.filter((c) => c.startsWith('npx cd
 
 describe('deploy', () => {
   it('builds, pushes, rolls through CDK with the image tag, gates and records a live release', async () => {
-    const { world, result } = await run();
+    // Rolling: blue/green polls ECS while it deploys, which moves the fake clock (deploy-phases.test.ts).
+    const { world, result } = await run({}, { config: testConfig({ DEPLOY_STRATEGY: 'rolling' }) });
     expect(result.ok).toBe(true);
     expect(result.summary).toBe(`${NEW} is live: smoke gate passed in 0s (migration 0007)`);
     expect(world.runner.calls).toContain(
