@@ -181,7 +181,8 @@ describe('npm run deploy, blue/green', () => {
     const { logs } = gateLogs([verdict({})]);
     const result = await deploy(
       { config: testConfig(), dryRun: false, allowDirty: false, allowStatefulReplacement: false, autoRollback: true, timeouts: { deployMs: 3_600_000, stableMs: 600_000, smokeMs: 120_000 } },
-      { ...world.deps, logs },
+      // The world's deps compute the cloud assembly lazily: keep them, add the logs client.
+      Object.create(world.deps, { logs: { value: logs } }),
     );
     expect(result.ok).toBe(false);
     expect(result.summary).toBe(
