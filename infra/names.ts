@@ -3,6 +3,7 @@
  * these, and infra/test/names.test.ts checks them against each service's naming rules for
  * every APP_NAME the settings schema accepts.
  */
+import { REMOVE_COMMANDS } from '../scripts/lib/teardown/remove-commands.ts';
 import { releaseHistoryPrefix, stackNames } from './outputs.ts';
 
 export interface ResourceNames {
@@ -53,16 +54,20 @@ export function resourceNames(appName: string, account: string, region: string):
 
 /**
  * Names a teardown leaves behind on purpose (retained data) that a new deploy with the same
- * APP_NAME, account and region would collide with, each with the command that clears it. The
- * WAF log group and the CDK-named log groups carry unique names and never collide.
+ * APP_NAME, account and region would collide with, each with the commands that clear it: the
+ * ones teardown itself prints (scripts/lib/teardown/remove-commands.ts), so both say the same. The WAF
+ * log group and the CDK-named log groups carry unique names and never collide. A test checks
+ * this list against the fixed names the synthesized templates retain.
  */
-export function retainedNames(appName: string, account: string, region: string): Array<{ readonly name: string; readonly clear: string }> {
+export function retainedNames(appName: string, account: string, region: string, sesDomain: string): Array<{ readonly name: string; readonly clear: string }> {
   const n = resourceNames(appName, account, region);
   const secrets = [n.dbSecret, n.redisAuthSecret, ...['session-secret', 'metrics-token', 'credentials-encryption-key'].map((s) => `${n.appSecretPrefix}/${s}`)];
+  const clear = (type: string, id: string) => REMOVE_COMMANDS[type]!(id, region).join(' && ');
   return [
-    ...[n.attachmentsBucket, n.logsBucket].map((b) => ({ name: `s3://${b}`, clear: `aws s3 rb s3://${b} --force  # deletes every object, and every version in the attachments bucket` })),
-    ...secrets.map((s) => ({ name: `secret ${s}`, clear: `aws secretsmanager delete-secret --secret-id ${s} --force-delete-without-recovery --region ${region}` })),
-    { name: `repository ${n.repository}`, clear: `aws ecr delete-repository --repository-name ${n.repository} --force --region ${region}` },
-    ...n.dbLogGroups.map((g) => ({ name: `log group ${g}`, clear: `aws logs delete-log-group --log-group-name ${g} --region ${region}` })),
+    ...[n.attachmentsBucket, n.logsBucket].map((b) => ({ name: `s3://${b}`, clear: clear('AWS::S3::Bucket', b) })),
+    ...secrets.map((s) => ({ name: `secret ${s}`, clear: clear('AWS::SecretsManager::Secret', s) })),
+    { name: `repository ${n.repository}`, clear: clear('AWS::ECR::Repository', n.repository) },
+    ...n.dbLogGroups.map((g) => ({ name: `log group ${g}`, clear: clear('AWS::Logs::LogGroup', g) })),
+    { name: `SES identity ${sesDomain}`, clear: clear('AWS::SES::EmailIdentity', sesDomain) },
   ];
 }

@@ -104,7 +104,7 @@ describe('APP_NAME', () => {
 
 describe('retainedNames', () => {
   it('lists every fixed name a teardown keeps, with the command that clears it', () => {
-    const names = retainedNames('slipway', '123456789012', 'eu-west-1');
+    const names = retainedNames('slipway', '123456789012', 'eu-west-1', 'tracker.example.com');
     expect(names.map((n) => n.name)).toEqual([
       's3://slipway-attachments-123456789012-eu-west-1',
       's3://slipway-logs-123456789012-eu-west-1',
@@ -116,9 +116,13 @@ describe('retainedNames', () => {
       'repository slipway',
       'log group /aws/rds/instance/slipway-db/postgresql',
       'log group /aws/rds/instance/slipway-db/upgrade',
+      'SES identity tracker.example.com',
     ]);
     expect(names.find((n) => n.name === 'secret slipway/db/master')?.clear).toBe(
       'aws secretsmanager delete-secret --secret-id slipway/db/master --force-delete-without-recovery --region eu-west-1',
     );
+    // `aws s3 rb --force` leaves the versions of a versioned bucket behind, so the bucket cannot go
+    // (https://docs.aws.amazon.com/cli/latest/reference/s3/rb.html): every version is deleted first.
+    expect(names[0]!.clear).toMatch(/^aws s3api delete-objects --bucket slipway-attachments-123456789012-eu-west-1 .*list-object-versions.* && aws s3api delete-bucket --bucket slipway-attachments-123456789012-eu-west-1 --region eu-west-1$/);
   });
 });

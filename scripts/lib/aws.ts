@@ -4,13 +4,16 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 
@@ -19,7 +22,9 @@ export interface AwsClients {
   readonly cfn: CloudFormationClient;
   readonly ecr: ECRClient;
   readonly ecs: ECSClient;
+  readonly elasticache: ElastiCacheClient;
   readonly iam: IAMClient;
+  readonly kms: KMSClient;
   readonly logs: CloudWatchLogsClient;
   readonly rds: RDSClient;
   readonly route53: Route53Client;
@@ -27,6 +32,7 @@ export interface AwsClients {
   readonly secrets: SecretsManagerClient;
   readonly quotas: ServiceQuotasClient;
   readonly ses: SESv2Client;
+  readonly sns: SNSClient;
   readonly ssm: SSMClient;
   readonly sts: STSClient;
 }
@@ -45,7 +51,9 @@ export function makeClients(region: string, settings: Partial<ClientSettings> = 
     cfn: new CloudFormationClient(c),
     ecr: new ECRClient(c),
     ecs: new ECSClient(c),
+    elasticache: new ElastiCacheClient(c),
     iam: new IAMClient(c),
+    kms: new KMSClient(c),
     logs: new CloudWatchLogsClient(c),
     rds: new RDSClient(c),
     route53: new Route53Client(c),
@@ -53,6 +61,7 @@ export function makeClients(region: string, settings: Partial<ClientSettings> = 
     secrets: new SecretsManagerClient(c),
     quotas: new ServiceQuotasClient(c),
     ses: new SESv2Client(c),
+    sns: new SNSClient(c),
     ssm: new SSMClient(c),
     sts: new STSClient(c),
   };

@@ -3,6 +3,7 @@ import type { SlipwayConfig } from '../../infra/config.ts';
 import type { AwsClients } from './aws.ts';
 import type { StepStatus } from './cli.ts';
 import type { CommandRunner } from './runner.ts';
+import type { LeftoverClients } from './teardown/kinds.ts';
 import type { Clock } from './wait.ts';
 
 export interface CheckOutcome {
@@ -13,7 +14,7 @@ export interface CheckOutcome {
 
 export interface PreflightContext {
   readonly config: SlipwayConfig;
-  readonly clients: Pick<AwsClients, 'sts' | 'ssm' | 'route53' | 'acm' | 'ses' | 'secrets' | 'quotas' | 'cfn' | 'iam'>;
+  readonly clients: Pick<AwsClients, 'sts' | 'ssm' | 'route53' | 'acm' | 'ses' | 'secrets' | 'quotas' | 'cfn' | 'iam'> & LeftoverClients;
   readonly runner: CommandRunner;
   readonly clock: Clock;
   /** Public NS records of a zone (dns.promises.resolveNs). */

@@ -5,7 +5,7 @@
 import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { GetHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { GetAccountCommand, GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
+import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { SlipwayConfig } from '../../infra/config.ts';
@@ -16,7 +16,9 @@ import { checkQuotas } from './preflight-quotas.ts';
 import { checkServiceLinkedRoles } from './preflight-service-roles.ts';
 import { ALLOW_OVER_BUDGET_OPTION, checkBudget } from './cost/budget.ts';
 import type { CommandRunner } from './runner.ts';
+import { checkSesSandbox } from './ses-sandbox.ts';
 import { StackOutputs } from './stacks.ts';
+import { checkLeftovers } from './teardown/leftover-check.ts';
 import type { Clock } from './wait.ts';
 
 export { errorName, fail, pass, warn, type CheckOutcome, type PreflightCheck, type PreflightContext } from './preflight-check.ts';
@@ -135,24 +137,19 @@ export const checkCertificate: PreflightCheck = {
 };
 
 export const checkSes: PreflightCheck = {
-  name: 'SES identity and sandbox',
+  name: 'SES identity',
   aws: true,
   run: async ({ config, clients }) => {
     const domain = config.email.sesDomain;
-    let identity = 'not created yet (the edge stack creates it with its DKIM records)';
     try {
       const out = await clients.ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }));
       const dkim = out.DkimAttributes?.Status;
       if (dkim === 'FAILED' || dkim === 'TEMPORARY_FAILURE') return fail(`identity ${domain}: DKIM ${dkim}`, 'check the DKIM CNAME records in the hosted zone (the edge stack writes them)');
-      identity = out.VerifiedForSendingStatus ? `${domain} verified for sending` : `${domain} pending verification (DKIM ${dkim ?? 'unknown'})`;
+      return pass(out.VerifiedForSendingStatus ? `${domain} verified for sending` : `${domain} pending verification (DKIM ${dkim ?? 'unknown'})`);
     } catch (error) {
       if (errorName(error) !== 'NotFoundException') throw error;
+      return pass('not created yet (the edge stack creates it with its DKIM records)');
     }
-    const account = await clients.ses.send(new GetAccountCommand({}));
-    if (!account.ProductionAccessEnabled) {
-      return warn(`${identity}; the account is in the SES sandbox: sign-in mail reaches only verified addresses`, `request production access: aws sesv2 put-account-details --production-access-enabled --mail-type TRANSACTIONAL --website-url ${config.appUrl} --use-case-description "sign-in links" --region ${config.region}`);
-    }
-    return pass(`${identity}; production access`);
   },
 };
 
@@ -200,11 +197,13 @@ export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
   checkHostedZone,
   checkCertificate,
   checkSes,
+  checkSesSandbox,
   checkBuilder,
   checkSecrets,
   checkQuotas,
   checkServiceLinkedRoles,
   checkBudget,
+  checkLeftovers,
 ];
 
 /** Runs every check (a crash in one is that check's failure); exit 1 if any failed. */
@@ -259,7 +258,7 @@ export async function preflight(
 export const PREFLIGHT_SPEC: CommandSpec = {
   name: 'preflight',
   summary:
-    'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, SES, the container build tool, required secrets, service quotas and the service-linked roles a fresh account lacks before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed.',
+    'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, the SES identity and sandbox, the container build tool, required secrets, service quotas, the service-linked roles a fresh account lacks, the cost budget and leftovers of an earlier teardown before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed.',
   options: { 'allow-over-budget': ALLOW_OVER_BUDGET_OPTION },
   examples: ['npm run preflight', 'npm run preflight -- --json'],
 };

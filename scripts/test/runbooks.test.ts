@@ -11,10 +11,11 @@ import { DEPLOY_SPEC, ROLLBACK_SPEC } from '../lib/commands.ts';
 import { PREFLIGHT_SPEC } from '../lib/preflight.ts';
 import { RESTORE_SPEC } from '../lib/restore/command.ts';
 import { SMOKE_SPEC } from '../lib/smoke-command.ts';
+import { TEARDOWN_SPEC } from '../lib/teardown/command.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SPECS: Record<string, CommandSpec> = Object.fromEntries(
-  [DEPLOY_SPEC, ROLLBACK_SPEC, PREFLIGHT_SPEC, RESTORE_SPEC, SMOKE_SPEC].map((s) => [s.name, s]),
+  [DEPLOY_SPEC, ROLLBACK_SPEC, PREFLIGHT_SPEC, RESTORE_SPEC, SMOKE_SPEC, TEARDOWN_SPEC].map((s) => [s.name, s]),
 );
 const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 

@@ -22,10 +22,18 @@ export interface AwsCall {
 /** Runs after moto answered; may return a replacement JSON answer. */
 export type CallHook = (call: AwsCall) => Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
 
+/**
+ * Runs after moto answered a call of any protocol, on the raw body; may return a replacement
+ * body (for XML answers that leave out what moto cannot create, e.g. a resource's physical id).
+ */
+export type BodyHook = (call: AwsCall, body: string) => Promise<string | void> | string | void;
+
 export interface MotoProxy {
   readonly endpoint: string;
   /** Registers a hook for an operation of a service (`ecs`, `RunTask`). */
   on(service: string, operation: string, hook: CallHook): void;
+  /** Registers a raw-body hook for an operation of a service. */
+  rewrite(service: string, operation: string, hook: BodyHook): void;
   /** Every call seen, oldest first (operation names only, for assertions). */
   readonly calls: string[];
   close(): Promise<void>;
@@ -64,6 +72,7 @@ function describeCall(req: http.IncomingMessage, body: Buffer): { service: strin
 export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
   const upstream = new URL(motoEndpoint);
   const hooks = new Map<string, CallHook[]>();
+  const bodyHooks = new Map<string, BodyHook[]>();
   const calls: string[] = [];
   const server = http.createServer(async (req, res) => {
     try {
@@ -95,6 +104,12 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
           }
         }
       }
+      if (answer.status < 300) {
+        for (const hook of bodyHooks.get(`${call.service}:${call.operation}`) ?? []) {
+          const replaced = await hook({ ...call, status: answer.status }, replyBody.toString('utf8'));
+          if (replaced !== undefined) replyBody = Buffer.from(replaced);
+        }
+      }
       const headers = { ...answer.headers, 'content-length': String(replyBody.length) };
       delete headers['transfer-encoding'];
       res.writeHead(answer.status, headers);
@@ -112,6 +127,10 @@ export async function startMotoProxy(motoEndpoint: string): Promise<MotoProxy> {
     on(service, operation, hook) {
       const key = `${service}:${operation}`;
       hooks.set(key, [...(hooks.get(key) ?? []), hook]);
+    },
+    rewrite(service, operation, hook) {
+      const key = `${service}:${operation}`;
+      bodyHooks.set(key, [...(bodyHooks.get(key) ?? []), hook]);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -9,6 +9,9 @@ import { CloudAssembly, type CloudFormationStackArtifact } from 'aws-cdk-lib/cx-
 export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
+  /** What CloudFormation does with the resource when its stack is deleted (teardown reads it). */
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 
 export interface CfnTemplate {

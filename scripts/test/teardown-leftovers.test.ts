@@ -1,0 +1,63 @@
+/**
+ * Preflight's leftover check and teardown agree on what is left over: it is what a teardown of
+ * the same account keeps. Named leftovers fail (a deploy would collide), others warn.
+ */
+import { describe, expect, it } from 'vitest';
+import type { PreflightContext } from '../lib/preflight.ts';
+import { checkLeftovers } from '../lib/teardown/leftover-check.ts';
+import { teardown } from '../lib/teardown/flow.ts';
+import type { PlanItem } from '../lib/teardown/plan.ts';
+import { BUCKET, FLOW_LOGS, makeAccount, SECRET } from './support/teardown-account.ts';
+import { testConfig } from './support/world.ts';
+
+async function tornDown() {
+  const a = makeAccount({ profile: 'production' });
+  const config = testConfig({ DEPLOY_PROFILE: 'production' });
+  const result = await teardown({ config, confirm: 'slipway', production: true, noFinalSnapshot: false, dryRun: false, timeouts: { stackMs: 3_600_000, databaseMs: 3_600_000 } }, a.deps);
+  const check = () => checkLeftovers.run({ config, clients: a.deps.clients } as unknown as PreflightContext);
+  return { a, result, check };
+}
+
+describe('leftovers of an earlier teardown', () => {
+  it('none when no stack of the app was ever deleted', async () => {
+    const a = makeAccount();
+    const outcome = await checkLeftovers.run({ config: testConfig(), clients: a.deps.clients } as unknown as PreflightContext);
+    expect(outcome).toEqual({ status: 'pass', detail: 'none: no slipway stack was ever deleted here' });
+  });
+
+  it('are exactly what the teardown kept, and the named ones fail with how to clear them', async () => {
+    const { result, check } = await tornDown();
+    const kept = (result.document.kept as PlanItem[]).map((k) => k.id).sort();
+    expect(kept).toEqual([BUCKET, SECRET, FLOW_LOGS, 'slipway-data-databaseinstanceaa8a5fde-1a2b3c'].sort());
+    expect(await check()).toEqual({
+      status: 'fail',
+      detail: `2 resource(s) left by deleted slipway stacks have the names this deploy creates, so it would fail: bucket ${BUCKET} (slipway-data); secret ${SECRET} (slipway-data)`,
+      fix: 'remove them if the data can go: npm run teardown lists each with the command that removes it (a trial teardown, npm run teardown -- --confirm slipway, removes them itself); or deploy under another APP_NAME',
+    });
+  });
+
+  it('a secret in its recovery window still blocks the name', async () => {
+    const { a, check } = await tornDown();
+    const { DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    a.existing.delete(BUCKET);
+    a.m.secrets.on(DescribeSecretCommand).resolves({ ARN: SECRET, DeletedDate: new Date('2026-03-09T10:00:00Z') });
+    expect((await check()).detail).toBe(`1 resource(s) left by deleted slipway stacks have the names this deploy creates, so it would fail: secret ${SECRET} (slipway-data, scheduled for deletion on 2026-03-09; its name stays taken until then)`);
+  });
+
+  it('unnamed leftovers only cost money: a warning', async () => {
+    const { a, check } = await tornDown();
+    a.existing.delete(BUCKET);
+    a.existing.delete(SECRET);
+    expect(await check()).toMatchObject({
+      status: 'warn',
+      detail: `2 resource(s) left by deleted slipway stacks still cost money: log group ${FLOW_LOGS} (slipway-network); database snapshot slipway-data-databaseinstanceaa8a5fde-1a2b3c (slipway-data)`,
+    });
+  });
+
+  it('pass once they are gone', async () => {
+    const { a, check } = await tornDown();
+    a.existing.clear();
+    a.snapshots.length = 0;
+    expect(await check()).toEqual({ status: 'pass', detail: 'none: the deleted slipway stacks left nothing that is still there' });
+  });
+});
