@@ -2,9 +2,18 @@
  * The restore drill against the AWS API emulator: every AWS call is real HTTP to moto, the
  * validation tasks run the app's own `migrate status` and `stats` against real PostgreSQL.
  */
-import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { stackNames } from '../../infra/outputs.ts';
+import { deploy } from '../lib/deploy.ts';
+import { cleanupDrills } from '../lib/restore/cleanup.ts';
+import { rollbackCutover } from '../lib/restore/cutover.ts';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../test/support/app.ts';
 import { runDrill } from '../lib/restore/drill.ts';
 import type { DrillOptions } from '../lib/restore/options.ts';
 import { startEmulator, type Emulator } from './support/emulator/emulator.ts';
@@ -43,6 +52,16 @@ function options(w: World, o: Partial<DrillOptions> = {}): DrillOptions {
   };
 }
 
+const describe1 = async (id: string) => (await emulator.clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances![0]!;
+const secretOf = async (w: World) => JSON.parse((await emulator.clients.secrets.send(new GetSecretValueCommand({ SecretId: w.dbSecretArn }))).SecretString!) as { host: string; password: string; dbInstanceIdentifier: string };
+const alarmsWatch = async (w: World) =>
+  (await emulator.clients.cfn.send(new DescribeStacksCommand({ StackName: stackNames(w.appName).observability }))).Stacks![0]!.Parameters!.find((p) => p.ParameterKey === 'MonitoredDbInstanceId')!.ParameterValue;
+type Report = { restoredInstance: string; drillId: string; validation: string; problems: string[]; notes?: string[]; rows: Array<{ table: string; source: number; restored: number }> };
+const reportOf = (r: { document: Record<string, unknown> }) => (r.document as { report: Report }).report;
+
+/** The app's migrations after the first one (what a restore to `earlierPoint` lacks). */
+const LATER_MIGRATIONS = readdirSync(join(REPO_ROOT, 'app/migrations')).filter((f) => f.endsWith('.sql')).sort().slice(1).map((f) => Number(f.slice(0, 4)));
+
 const instanceIds = async (w: World) =>
   ((await emulator.clients.rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).map((i) => i.DBInstanceIdentifier!).filter((id) => id.startsWith(`${w.appName}-`));
 
@@ -71,5 +90,81 @@ describe('restore drill against the emulator', { timeout: 240_000 }, () => {
     const stored = await emulator.clients.s3.send(new GetObjectCommand({ Bucket: w.bucket, Key: `drills/${report.drillId}/report.json` }));
     expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({ validation: 'passed', restoredInstance: report.restoredInstance });
     expect(await instanceIds(w)).toEqual([w.sourceId]);
+  });
+
+  it('--dry-run restores nothing; two drills started within a minute restore to names of their own (--keep)', async () => {
+    const w = await world('drill-b');
+    const dry = await runDrill(options(w, { dryRun: true }), flowDeps(w).deps);
+    expect(dry.summary).toMatch(new RegExp(`^dry run: would restore ${w.sourceId} as drill-b-restore-\\d{14}-[a-z0-9]{4}; nothing was changed$`));
+    expect(await instanceIds(w)).toEqual([w.sourceId]);
+    const first = await runDrill(options(w, { keep: true, skipRowCounts: true }), flowDeps(w).deps);
+    const second = await runDrill(options(w, { keep: true, skipRowCounts: true }), flowDeps(w).deps);
+    expect([first.ok, second.ok], `${first.summary} / ${second.summary}`).toEqual([true, true]);
+    const kept = [reportOf(first).restoredInstance, reportOf(second).restoredInstance];
+    expect(kept[0]).not.toBe(kept[1]);
+    expect((await instanceIds(w)).sort()).toEqual([w.sourceId, ...kept].sort());
+    // cleanup removes both, never the source
+    const cleanup = await cleanupDrills(options(w), flowDeps(w).deps);
+    expect(cleanup).toMatchObject({ ok: true, summary: 'deleted 2 drill instance(s)' });
+    expect(await instanceIds(w)).toEqual([w.sourceId]);
+  });
+
+  it('with a protected source (moto copies its protection): the final delete is refused and reported, cleanup keeps each protected copy with the reason and deletes the rest', async () => {
+    const w = await world('drill-c', { sourceDeletionProtection: true });
+    const drill = await runDrill(options(w, { skipRowCounts: true }), flowDeps(w).deps);
+    const copy = reportOf(drill).restoredInstance;
+    expect(drill.ok).toBe(false);
+    expect(drill.summary).toMatch(new RegExp(`^drill passed \\(RPO \\d+s, RTO \\d+s\\) but ${copy} could not be deleted \\(deletion protection is on\\)`));
+    expect(reportOf(drill)).toMatchObject({ validation: 'passed', problems: [`could not delete ${copy}: deletion protection is on`] });
+    const second = reportOf(await runDrill(options(w, { keep: true, skipRowCounts: true }), flowDeps(w).deps)).restoredInstance;
+    await emulator.clients.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: second, DeletionProtection: false, ApplyImmediately: true }));
+    const cleanup = await cleanupDrills(options(w), flowDeps(w).deps);
+    expect(cleanup).toMatchObject({ ok: true, summary: `deleted 1 drill instance(s); kept ${copy} (deletion protection is on)` });
+    expect((await instanceIds(w)).sort()).toEqual([copy, w.sourceId].sort());
+  });
+
+  it('cutover to a point before a migration and a rotation: validated with the secret\'s password, production-equivalent, alarms follow; a rollback after another rotation leaves secret and original in agreement', async () => {
+    const w = await world('drill-d', { earlierPoint: true });
+    await w.seed({ issues: 12 });
+    // a rotation after the restore point: the copy would come back with the old password
+    await w.rotateLikeTheLambda('rotated-after-the-restore-point-0123456789');
+    const { deps } = flowDeps(w);
+    const result = await runDrill(options(w, { cutover: true, restoreTime: w.earlierPoint!.at }), deps);
+    expect(result.ok, result.summary).toBe(true);
+    const report = reportOf(result);
+    const copy = report.restoredInstance;
+    expect(report.notes).toEqual([
+      `the copy is before migration(s) ${LATER_MIGRATIONS.join(', ')}: the running release must not need them (roll it back first if it does)`,
+      'workspaces: source 1, copy 0 (1 fewer)',
+      'users: source 2, copy 1 (1 fewer)',
+      'issues: source 12, copy 0 (12 fewer)',
+    ]);
+    // the app's secret points at the copy, whose engine takes the secret's password
+    const secret = await secretOf(w);
+    expect(secret).toMatchObject({ dbInstanceIdentifier: copy, host: (await describe1(copy)).Endpoint!.Address });
+    expect(await emulator.databases.acceptsPassword(copy, secret.password)).toBe(true);
+    // production-equivalent (moto keeps what the request carried; MaxAllocatedStorage it does not copy by itself)
+    expect(await describe1(copy)).toMatchObject({ MaxAllocatedStorage: 100, IAMDatabaseAuthenticationEnabled: true, CACertificateIdentifier: 'rds-ca-rsa2048-g1', EnabledCloudwatchLogsExports: ['postgresql', 'upgrade'], MultiAZ: true, DeletionProtection: true, BackupRetentionPeriod: 7 });
+    expect(await alarmsWatch(w)).toBe(copy);
+
+    // while cut over: a drill restores from the copy; a deploy leaves the data stack out
+    const whileCutOver = await runDrill(options(w, { dryRun: true }), flowDeps(w).deps);
+    expect(whileCutOver.summary).toMatch(new RegExp(`^dry run: would restore ${copy} as `));
+    await w.pushImage('r1');
+    const deploying = flowDeps(w);
+    const deployed = await deploy({ config: w.config, dryRun: false, allowDirty: false, allowStatefulReplacement: false, autoRollback: true, release: 'r1', timeouts: { deployMs: 60_000, stableMs: 60_000, smokeMs: 30_000 } }, deploying.deps);
+    expect(deployed.ok, deployed.summary).toBe(true);
+    expect(deploying.runner.calls.filter((c) => c.startsWith('npx cdk deploy'))[0]).toContain(`${w.appName}-network ${w.appName}-registry ${w.appName}-edge ${w.appName}-service ${w.appName}-observability --exclusively`);
+
+    // the rotation Lambda rotates the copy (the secret names it); then roll back
+    await w.rotateLikeTheLambda('rotated-while-cut-over-0123456789abcdef');
+    expect(await emulator.databases.acceptsPassword(w.sourceId, 'rotated-while-cut-over-0123456789abcdef')).toBe(false);
+    const back = await rollbackCutover(options(w), flowDeps(w).deps);
+    expect(back.ok, back.summary).toBe(true);
+    const after = await secretOf(w);
+    expect(after).toMatchObject({ dbInstanceIdentifier: w.sourceId, password: 'rotated-while-cut-over-0123456789abcdef' });
+    expect(await emulator.databases.acceptsPassword(w.sourceId, after.password)).toBe(true);
+    expect(await alarmsWatch(w)).toBe(w.sourceId);
+    expect(await describe1(copy)).toMatchObject({ DeletionProtection: false });
   });
 });

@@ -15,6 +15,9 @@
  * - UpdateService does not start a new deployment, so a roll re-creates the services
  *   (see cdk.ts).
  */
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
@@ -22,10 +25,11 @@ import { CreateRepositoryCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateClusterCommand, CreateServiceCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, type ContainerDefinition } from '@aws-sdk/client-ecs';
 import { CreateDBInstanceCommand, CreateDBParameterGroupCommand, CreateDBSubnetGroupCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { parseSettings, type SlipwayConfig } from '../../../../infra/config.ts';
 import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, MONITORED_DB_PARAMETER, OUTPUT_KEYS, ROLLOUT_PARAMETER, stackNames } from '../../../../infra/outputs.ts';
+import { REPO_ROOT } from '../../../../test/support/app.ts';
 import { EMULATOR_ACCOUNT, EMULATOR_REGION, emulatorClientConfig } from '../../../../test/support/moto.ts';
 import { startFakeApp, type FakeApp } from '../fake-app.ts';
 import type { Emulator } from './emulator.ts';
@@ -38,6 +42,8 @@ export interface WorldOptions {
   readonly release?: string;
   /** Extra settings for the config. */
   readonly settings?: Record<string, string>;
+  /** Keep a restorable point where the source had only the first migration (and one user). */
+  readonly earlierPoint?: boolean;
 }
 
 export interface World {
@@ -68,6 +74,10 @@ export interface World {
   registerTaskDefinitions(tag: string): Promise<Record<'api' | 'web' | 'migrate', string>>;
   /** Rolls the api and web services to a release, as the service stack's update would. */
   rollServices(tag: string): Promise<void>;
+  /** A time a restore can go back to, before the newest migration (with `earlierPoint`). */
+  readonly earlierPoint?: { readonly at: Date; readonly migrations: readonly number[] };
+  /** What the rotation Lambda does: a new password on the instance the secret names (in SQL), then in the secret. */
+  rotateLikeTheLambda(password: string): Promise<void>;
   /** Writes rows into the source database the way the app would store them. */
   seed(rows: { issues: number; comments?: number }): Promise<void>;
 }
@@ -138,8 +148,25 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
   const endpoint = (await clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: sourceId }))).DBInstances![0]!.Endpoint!;
   // The schema the running release applied, from the app's own migrations.
   const connection = emulator.databases.connection(sourceId);
-  const migrated = emulator.containers.runImage(['migrate', 'up'], { DATABASE_URL: `postgres://${connection.user}:${encodeURIComponent(MASTER_PASSWORD)}@${connection.host}:${connection.port}/${connection.database}` });
-  if ((await migrated.exited) !== 0) throw new Error(`migrate up on the source failed:\n${migrated.output()}`);
+  const migrate = async (migrationsDir?: string) => {
+    const migrated = emulator.containers.runImage(['migrate', 'up'], { DATABASE_URL: `postgres://${connection.user}:${encodeURIComponent(MASTER_PASSWORD)}@${connection.host}:${connection.port}/${connection.database}`, SLIPWAY_MIGRATIONS_DIR: migrationsDir });
+    if ((await migrated.exited) !== 0) throw new Error(`migrate up on the source failed:\n${migrated.output()}`);
+  };
+  let earlierPoint: World['earlierPoint'];
+  if (options.earlierPoint) {
+    // A point in the backups before the newest migration, with a few rows, for restores to it.
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-first-migration-'));
+    const first = readdirSync(join(REPO_ROOT, 'app/migrations')).filter((f) => f.endsWith('.sql')).sort()[0]!;
+    copyFileSync(join(REPO_ROOT, 'app/migrations', first), join(dir, first));
+    await migrate(dir);
+    rmSync(dir, { recursive: true, force: true });
+    await emulator.databases.query(sourceId, `INSERT INTO users (email) VALUES ('early@example.com')`);
+    const at = await emulator.databases.snapshot(sourceId);
+    // backups are taken at an instant; the restore time lies just after it
+    await new Promise((r) => setTimeout(r, 20));
+    earlierPoint = { at: new Date(at + 10), migrations: [Number(first.slice(0, 4))] };
+  }
+  await migrate();
 
   // Secrets: the RDS secret shape (host, port, username, password, dbname, ...).
   const secret = async (name: string, value: string) => (await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
@@ -274,8 +301,16 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
     }
   };
 
+  const rotateLikeTheLambda = async (password: string) => {
+    const current = JSON.parse((await clients.secrets.send(new GetSecretValueCommand({ SecretId: dbSecretArn }))).SecretString!) as Record<string, unknown>;
+    await emulator.databases.setPassword(String(current.host).split('.')[0]!, password);
+    await clients.secrets.send(new PutSecretValueCommand({ SecretId: dbSecretArn, SecretString: JSON.stringify({ ...current, password }) }));
+  };
+
   return {
     appName,
+    earlierPoint,
+    rotateLikeTheLambda,
     config: worldConfig(appName, options.settings),
     seed,
     emulator,
