@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { allOptions, type CommandSpec } from '../lib/cli.ts';
 import { DEPLOY_SPEC, ROLLBACK_SPEC } from '../lib/commands.ts';
-import { PREFLIGHT_SPEC } from '../lib/preflight.ts';
+import { PREFLIGHT_CHECKS, PREFLIGHT_SPEC } from '../lib/preflight.ts';
+import { createServiceLinkedRole, SERVICE_LINKED_ROLES } from '../lib/preflight-service-roles.ts';
 import { RESTORE_SPEC } from '../lib/restore/command.ts';
 import { SMOKE_SPEC } from '../lib/smoke-command.ts';
 import { TEARDOWN_SPEC } from '../lib/teardown/command.ts';
@@ -98,6 +99,23 @@ describe('runbooks and workflows', () => {
     for (const [, target] of text.matchAll(/\]\(([^)#:]+)(?:#[^)]*)?\)/g)) {
       expect(existsSync(resolve(dirname(join(ROOT, file)), target!)), `${file} links to ${target}`).toBe(true);
     }
+  });
+});
+
+describe('first-deploy runbook', () => {
+  const text = readFileSync(join(ROOT, 'runbooks/first-deploy.md'), 'utf8');
+
+  it('creates exactly the service-linked roles preflight checks, with the command preflight prints', () => {
+    const commands = [...text.matchAll(/^\s*(aws iam create-service-linked-role .+)$/gm)].map((m) => m[1]!.trim());
+    expect(commands).toEqual(SERVICE_LINKED_ROLES.map((r) => createServiceLinkedRole(r.service)));
+    for (const r of SERVICE_LINKED_ROLES) expect(text).toContain(`\`${r.role}\``);
+  });
+
+  it('shows the output of every check preflight runs, in its order', () => {
+    const block = /Expected on a ready account:\n\n\s*```text\n([\s\S]*?)```/.exec(text)![1]!;
+    const shown = [...block.matchAll(/^\s*[✓✗!-] ([^:]+):/gm)].map((m) => m[1]!);
+    expect(shown).toEqual(['settings', ...PREFLIGHT_CHECKS.map((c) => c.name), 'preflight']);
+    expect(block).toContain(`all ${PREFLIGHT_CHECKS.length + 1} checks passed`);
   });
 });
 
