@@ -159,6 +159,17 @@ export const settingsSchema = z.object({
       'is not a Secrets Manager secret ARN. Fix: use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx (a secret holding a personal access token), or unset it',
     ),
   ),
+  // OAuth sign-in: the client id is configuration; the kit keeps the client secret in Secrets
+  // Manager (created only for a provider that has a client id).
+  GITHUB_CLIENT_ID: optional(
+    text(/^[A-Za-z0-9._-]{8,100}$/, 'is not a GitHub OAuth client id. Fix: copy the Client ID of the OAuth app (e.g. Ov23liAbCdEf01234567), or unset it'),
+  ),
+  GOOGLE_CLIENT_ID: optional(
+    text(
+      /^[0-9]+-[a-z0-9]+\.apps\.googleusercontent\.com$/,
+      'is not a Google OAuth client id. Fix: copy the Client ID of the web client (NUMBER-xxxx.apps.googleusercontent.com), or unset it',
+    ),
+  ),
   COST_BUDGET_USD: optional(
     z
       .string()
@@ -432,6 +443,8 @@ export interface SlipwayConfig {
   readonly attachments: { readonly noncurrentVersionDays: number };
   /** Monthly budget in USD for the cost estimate (synth warns, preflight and deploy refuse above it). */
   readonly costBudgetUsd?: number;
+  /** OAuth sign-in clients: each given id gets a client-secret secret, injected into the api. */
+  readonly oauth: { readonly githubClientId?: string; readonly googleClientId?: string };
   /** The app's public URL, https://DOMAIN_NAME. */
   readonly appUrl: string;
   /**
@@ -578,6 +591,7 @@ function toConfig(s: Settings): SlipwayConfig {
     logRetentionDays: s.LOG_RETENTION_DAYS,
     attachments: { noncurrentVersionDays: s.ATTACHMENTS_NONCURRENT_DAYS },
     costBudgetUsd: s.COST_BUDGET_USD,
+    oauth: { githubClientId: s.GITHUB_CLIENT_ID, googleClientId: s.GOOGLE_CLIENT_ID },
     appUrl: `https://${s.DOMAIN_NAME}`,
     exampleSettings: [],
   };

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadApiConfig } from '../src/config/api.ts';
 import { configuredProviders } from '../src/config/oauth.ts';
+import { UNSET_SECRET_KEY } from '../src/config/oauth-providers.ts';
 import { problemsOf } from './support/config.ts';
 
 const DB = { DATABASE_URL: 'postgres://app:pw@db.internal:5432/slipway' };
@@ -55,5 +56,12 @@ describe('OAuth settings', () => {
       'GOOGLE_ISSUER_URL: must use https (plain http only for a server on this machine, e.g. http://127.0.0.1:8080)',
     ]);
     expect(loadApiConfig({ ...DB, ...GOOGLE, GOOGLE_ISSUER_URL: 'http://127.0.0.1:9000' }).oauth.google?.issuerUrl).toBe('http://127.0.0.1:9000');
+  });
+
+  it("production: a secret that still holds the deployment kit's placeholder leaves the provider off, without refusing to start", () => {
+    const placeholder = JSON.stringify({ [UNSET_SECRET_KEY]: 'Replace this whole value with the client secret', padding: 'k3J9x2' });
+    const config = loadApiConfig({ ...PRODUCTION, ...GITHUB, GITHUB_CLIENT_SECRET: placeholder, ...GOOGLE });
+    expect(configuredProviders(config.oauth)).toEqual(['google']);
+    expect(config.oauth.awaitingSecret).toEqual(['github']);
   });
 });

@@ -56,7 +56,10 @@ export class DataStack extends Stack {
       nodeType: config.redis.nodeType,
       replicationEnabled: config.redis.replicationEnabled,
     });
-    this.appSecrets = new AppSecrets(this, 'AppSecrets', { namePrefix: names.appSecretPrefix });
+    this.appSecrets = new AppSecrets(this, 'AppSecrets', {
+      namePrefix: names.appSecretPrefix,
+      oauthProviders: [...(config.oauth.githubClientId ? ['github' as const] : []), ...(config.oauth.googleClientId ? ['google' as const] : [])],
+    });
 
     const out = (key: string, value: string) => new CfnOutput(this, key, { value });
     out(OUTPUT_KEYS.dbInstanceIdentifier, this.database.instance.instanceIdentifier);

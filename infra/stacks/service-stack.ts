@@ -182,6 +182,8 @@ export class ServiceStack extends Stack {
         AWS_REGION: this.region,
         SENDER_EMAIL: config.email.senderEmail,
         DB_SECRET_ARN: database.secret.secretArn,
+        ...(config.oauth.githubClientId ? { GITHUB_CLIENT_ID: config.oauth.githubClientId } : {}),
+        ...(config.oauth.googleClientId ? { GOOGLE_CLIENT_ID: config.oauth.googleClientId } : {}),
       },
       secrets: {
         ...dbSecrets,
@@ -189,6 +191,8 @@ export class ServiceStack extends Stack {
         SESSION_SECRET: ecs.Secret.fromSecretsManager(appSecrets.sessionSecret),
         METRICS_TOKEN: ecs.Secret.fromSecretsManager(appSecrets.metricsToken),
         CREDENTIALS_ENCRYPTION_KEY: ecs.Secret.fromSecretsManager(appSecrets.credentialsEncryptionKey),
+        ...(appSecrets.oauthClientSecrets.github ? { GITHUB_CLIENT_SECRET: ecs.Secret.fromSecretsManager(appSecrets.oauthClientSecrets.github) } : {}),
+        ...(appSecrets.oauthClientSecrets.google ? { GOOGLE_CLIENT_SECRET: ecs.Secret.fromSecretsManager(appSecrets.oauthClientSecrets.google) } : {}),
       },
     });
 

@@ -63,6 +63,7 @@ const all = (...checks: Array<(r: ChangeReport, d: 'forward' | 'back') => void>)
 
 const IMPORTED_CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
 const CROSS_STACK = '@aws-cdk/core:defaultCrossStackReferences';
+const OAUTH_CLIENTS = { GITHUB_CLIENT_ID: 'Ov23liAbCdEf01234567', GOOGLE_CLIENT_ID: '123456789012-abc123def456.apps.googleusercontent.com' };
 
 export const SCENARIOS: readonly ReplayScenario[] = [
   {
@@ -188,6 +189,21 @@ export const SCENARIOS: readonly ReplayScenario[] = [
     from: {},
     to: { settings: { API_CPU: '1024', API_MEMORY_MIB: '2048', WEB_MAX_TASKS: '8' } },
     check: all(RULES_UNTOUCHED, untouched('AWS::ElasticLoadBalancingV2::TargetGroup')),
+  },
+  {
+    name: 'OAuth sign-in on (GITHUB_CLIENT_ID, GOOGLE_CLIENT_ID): adds the client secrets, touches nothing else stateful',
+    from: {},
+    to: { settings: OAUTH_CLIENTS },
+    oneWay: true,
+    check: all(untouched('AWS::RDS::DBInstance'), untouched('AWS::ElastiCache::ReplicationGroup')),
+  },
+  {
+    // Off is the app's business: put the placeholder back into the secret (infra/README.md).
+    name: 'removing an OAuth client id is refused: the service reads its secret, which would be orphaned',
+    from: { settings: OAUTH_CLIENTS },
+    to: {},
+    oneWay: true,
+    refusedWith: /output \S*GitHubClientSecret\S* would be removed while slipway-service reads it/,
   },
   {
     name: 'upgrade from strong references, step 1: both mechanisms',

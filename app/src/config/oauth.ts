@@ -6,7 +6,7 @@
 import type { Env, EnvCheck } from './env.ts';
 import { v } from './env.ts';
 import { isLoopbackHost } from './listen.ts';
-import { OAUTH_PROVIDER_IDS, OAUTH_PROVIDER_NAMES, type OAuthProviderId } from './oauth-providers.ts';
+import { isUnsetSecret, OAUTH_PROVIDER_IDS, OAUTH_PROVIDER_NAMES, type OAuthProviderId } from './oauth-providers.ts';
 import { isPlaceholder } from './secrets.ts';
 
 export { OAUTH_PROVIDER_IDS, type OAuthProviderId };
@@ -55,6 +55,8 @@ export interface OAuthClientSettings {
 export interface OAuthSettings {
   readonly github?: OAuthClientSettings & { readonly webUrl: string; readonly apiUrl: string };
   readonly google?: OAuthClientSettings & { readonly issuerUrl: string };
+  /** Providers with a client id whose secret still holds the deployment kit's placeholder: off until it is put in. */
+  readonly awaitingSecret: readonly OAuthProviderId[];
 }
 
 const given = (env: Env, name: string) => Boolean(env[name]?.trim());
@@ -83,7 +85,7 @@ export function oauthChecks(env: Env): EnvCheck[] {
     if (hasSecret && !hasId) {
       problems.push({ name: provider.id, message: `required with ${provider.secret}: set the client id of the same OAuth client (${provider.console}), or unset ${provider.secret} to turn ${provider.name} sign-in off` });
     }
-    if (production && hasSecret && isPlaceholder(env[provider.secret]!.trim())) {
+    if (production && hasSecret && !isUnsetSecret(env[provider.secret]) && isPlaceholder(env[provider.secret]!.trim())) {
       problems.push({ name: provider.secret, message: `is a placeholder or example value; set the client secret from ${provider.console}` });
     }
     for (const name of provider.urls) {
@@ -106,19 +108,22 @@ interface Fields {
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
 export function oauthConfig(f: Fields): OAuthSettings {
+  const ready = (id?: string, secret?: string): secret is string => Boolean(id && secret && !isUnsetSecret(secret));
   return {
-    github:
-      f.GITHUB_CLIENT_ID && f.GITHUB_CLIENT_SECRET
-        ? { clientId: f.GITHUB_CLIENT_ID, clientSecret: f.GITHUB_CLIENT_SECRET, webUrl: trimSlash(f.GITHUB_URL!), apiUrl: trimSlash(f.GITHUB_API_URL!) }
-        : undefined,
-    google:
-      f.GOOGLE_CLIENT_ID && f.GOOGLE_CLIENT_SECRET
-        ? { clientId: f.GOOGLE_CLIENT_ID, clientSecret: f.GOOGLE_CLIENT_SECRET, issuerUrl: trimSlash(f.GOOGLE_ISSUER_URL!) }
-        : undefined,
+    github: ready(f.GITHUB_CLIENT_ID, f.GITHUB_CLIENT_SECRET)
+      ? { clientId: f.GITHUB_CLIENT_ID!, clientSecret: f.GITHUB_CLIENT_SECRET!, webUrl: trimSlash(f.GITHUB_URL!), apiUrl: trimSlash(f.GITHUB_API_URL!) }
+      : undefined,
+    google: ready(f.GOOGLE_CLIENT_ID, f.GOOGLE_CLIENT_SECRET)
+      ? { clientId: f.GOOGLE_CLIENT_ID!, clientSecret: f.GOOGLE_CLIENT_SECRET!, issuerUrl: trimSlash(f.GOOGLE_ISSUER_URL!) }
+      : undefined,
+    awaitingSecret: OAUTH_PROVIDER_IDS.filter((id) => {
+      const names = OAUTH_SETTINGS[id];
+      return Boolean(f[names.id as keyof Fields]) && isUnsetSecret(f[names.secret as keyof Fields]);
+    }),
   };
 }
 
 /** The configured providers, in the order the sign-in page shows them. */
-export function configuredProviders(settings: OAuthSettings): OAuthProviderId[] {
+export function configuredProviders(settings: Pick<OAuthSettings, OAuthProviderId>): OAuthProviderId[] {
   return OAUTH_PROVIDER_IDS.filter((id) => settings[id] !== undefined);
 }

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/support/servers.ts';
+import { UNSET_SECRET_KEY } from '../../src/config/oauth-providers.ts';
 import { startApiWithLogs, signIn, type LoggedApi } from '../support/auth.ts';
 import { startOAuthServer, type TestOAuthServer } from '../support/oauth-server.ts';
 import { consentAction, RedirectBrowser, type Visit } from '../support/redirect-browser.ts';
@@ -224,6 +225,14 @@ describe('configuration', () => {
     expect(line?.providerError).toMatch(/^invalid_client/);
     expect(line?.fix).toContain('GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET');
     expect(wrong.logText()).not.toContain('f'.repeat(40));
+  });
+
+  it("a client secret still holding the kit's placeholder keeps that provider off and says what to do", async () => {
+    const pending = await startApi({ GITHUB_CLIENT_SECRET: JSON.stringify({ [UNSET_SECRET_KEY]: 'Replace this whole value', padding: 'x8Hq' }) });
+    const capabilities = await (await fetch(`${pending.url}/api/v1/capabilities`)).json();
+    expect(capabilities.signIn.providers.map((p: { id: string }) => p.id)).toEqual(['google']);
+    const line = pending.logs().find((l) => l.setting === 'GITHUB_CLIENT_SECRET');
+    expect(line?.msg).toContain("GitHub sign-in is off: GITHUB_CLIENT_SECRET still holds the deployment kit's placeholder");
   });
 
   it('logs the callback URL to register with each provider', () => {

@@ -37,6 +37,13 @@ export function registerOAuth(app: ApiInstance, deps: ApiDependencies, options: 
   for (const provider of providers.values()) {
     log.info({ provider: provider.id, redirectUri: redirectUriOf(config, provider.id) }, `${provider.name} sign-in is on; its OAuth client must allow this callback URL`);
   }
+  for (const id of config.oauth.awaitingSecret) {
+    const names = OAUTH_SETTINGS[id];
+    log.warn(
+      { provider: id, setting: names.secret },
+      `${names.name} sign-in is off: ${names.secret} still holds the deployment kit's placeholder; put the client secret from ${names.console} into its secret (see the secret-rotation runbook) and roll the api tasks`,
+    );
+  }
 
   const toSignIn = (reply: FastifyReply, id: OAuthProviderId, code: OAuthErrorCode) => {
     clearAttemptCookie(reply, config, id);
