@@ -409,11 +409,15 @@ async function runCheck(ctx: Context, check: Check): Promise<CheckResult> {
   const started = clock.now();
   let attempts = 0;
   let backoff = 500;
+  // The last thing the app itself answered: an attempt cut short by the deadline (no answer in
+  // time) must not hide why the attempts before it failed.
+  let lastAnswer: string | undefined;
   for (;;) {
     attempts += 1;
     let outcome: Outcome;
     try {
       outcome = await check.run(ctx);
+      if (outcome.kind === 'transient') lastAnswer = outcome.detail;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       outcome = isTransientNetworkError(error) ? transient(message) : fail(message);
@@ -431,7 +435,8 @@ async function runCheck(ctx: Context, check: Check): Promise<CheckResult> {
     if (outcome.kind === 'skip') return done('skip', outcome.detail);
     if (outcome.kind === 'fail') return done('fail', outcome.detail, outcome.fix);
     if (clock.now() + backoff > ctx.deadline) {
-      return { ...done('fail', `still failing at the deadline after ${attempts} attempt(s): ${outcome.detail}`), transient: true };
+      const before = lastAnswer && lastAnswer !== outcome.detail ? ` (before that: ${lastAnswer})` : '';
+      return { ...done('fail', `still failing at the deadline after ${attempts} attempt(s): ${outcome.detail}${before}`), transient: true };
     }
     await clock.sleep(backoff);
     backoff = Math.min(backoff * 2, 5_000);

@@ -118,6 +118,7 @@ describe('green gate as the Lambda runs it, against the real app', () => {
     expect(statuses[0]).toBe('IN_PROGRESS');
     expect(statuses.at(-1)).toBe('FAILED');
     expect(lines.at(-1)?.reason).toMatch(/^still failing after the 20 s budget/);
-    expect(lines.at(-1)?.failed?.[0]).toMatch(/^ready: GET \/api\/readyz, every check ok \(still failing at the deadline after \d+ attempt\(s\): not ready: redis/);
+    // The last attempt may be cut short by the deadline; the app's own answer is still named.
+    expect(lines.at(-1)?.failed?.[0]).toMatch(/^ready: GET \/api\/readyz, every check ok \(still failing at the deadline after \d+ attempt\(s\): .*not ready: redis/);
   }, 60_000);
 });

@@ -95,6 +95,13 @@ describe('smoke gate catches broken variants', () => {
     expect(ready.attempts).toBeGreaterThan(1);
   });
 
+  it('readyz 503, then no answer in time: the failure still names what the app answered', async () => {
+    const report = await gate({ readyStatus: 503, readyAnswers: 2 }, { timeoutMs: 5_000 });
+    const ready = check(report, 'ready');
+    expect(ready.status).toBe('fail');
+    expect(ready.detail).toMatch(/^still failing at the deadline after \d+ attempt\(s\): .*\(TIMEOUT\) \(before that: not ready: db \(connection refused\)\)$/);
+  });
+
   it('wrong release: fails at once without retrying', async () => {
     const report = await gate({ release: 'r-old' });
     const version = check(report, 'version');

@@ -10,6 +10,8 @@ export interface FakeAppBehaviour {
   readyStatus: 200 | 503;
   /** Readiness answers 503 this many times first, then healthy (a starting service). */
   readyFailuresFirst: number;
+  /** Readiness stops answering at all after this many answers (a dependency that hangs). */
+  readyAnswers: number;
   release: string;
   metricsToken: string;
   /** Metrics answer 200 to anyone. */
@@ -31,6 +33,7 @@ export interface FakeAppBehaviour {
 export const HEALTHY: FakeAppBehaviour = {
   readyStatus: 200,
   readyFailuresFirst: 0,
+  readyAnswers: Number.POSITIVE_INFINITY,
   release: 'r-new',
   metricsToken: 'metrics-secret-0123456789abcdef0123456789',
   metricsOpen: false,
@@ -74,6 +77,7 @@ function handler(b: FakeAppBehaviour, requests: string[]) {
       json(res, 200, { status: 'ok' });
     } else if (url.pathname === '/api/readyz') {
       readyCalls += 1;
+      if (readyCalls > b.readyAnswers) return;
       const failing = b.readyStatus === 503 || readyCalls <= b.readyFailuresFirst;
       json(res, failing ? 503 : 200, {
         status: failing ? 'unavailable' : 'ok',
