@@ -108,7 +108,7 @@ export function classify(error: unknown): HttpError | undefined {
   return undefined;
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, options: { onUnmatched?: (request: FastifyRequest, reply: FastifyReply) => void } = {}): void {
   app.setErrorHandler((error, request: FastifyRequest, reply: FastifyReply) => {
     const known = classify(error);
     if (known) {
@@ -118,7 +118,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new HttpError(500, 'internal_error', `Something went wrong on our side; quote request id ${request.id} when reporting it`));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new HttpError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    sendError(reply, new HttpError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`));
+    options.onUnmatched?.(request, reply);
+  });
 }

@@ -140,7 +140,10 @@ export function registerHealth(app: FastifyInstance, options: HealthOptions): { 
     const hide = prefix === '';
     app.get(`${prefix}/health`, { config: { telemetry: false }, schema: { ...healthSchema, hide } }, async () => ({ status: 'ok' as const }));
     for (const path of ['readyz', 'healthz']) {
-      app.get(`${prefix}/${path}`, { config: { telemetry: false }, schema: { ...readinessSchema, hide: hide || path === 'healthz' } }, async (_request, reply) => {
+      // The answer is built here, field by field, so plain JSON.stringify writes it: the first
+      // probe after start does not wait for a serializer to be generated.
+      const route = { config: { telemetry: false }, schema: { ...readinessSchema, hide: hide || path === 'healthz' }, serializerCompiler: () => JSON.stringify };
+      app.get(`${prefix}/${path}`, route, async (_request, reply) => {
         if (options.isDraining()) {
           // Answer at once: the point is to leave the load balancer quickly.
           return reply

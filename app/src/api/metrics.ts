@@ -2,7 +2,8 @@
  * Prometheus metrics: requests by method, route template (never the raw path, so cardinality
  * stays bounded) and status; latency; in-flight requests; process defaults; pool and Redis
  * gauges. `/api/metrics/red` gives the same data as a small JSON snapshot.
- * Routes marked `config: { telemetry: false }` (health, metrics) are not counted.
+ * Requests are recorded by telemetry.ts; routes marked `config: { telemetry: false }` (health,
+ * metrics) are not counted.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,16 +11,6 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 import { HttpError, sendError } from './errors.ts';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** false: not counted in request metrics nor access logs (health and metrics routes). */
-    telemetry?: boolean;
-  }
-  interface FastifyRequest {
-    startedAt?: bigint;
-  }
-}
 
 export interface MetricsOptions {
   readonly pool?: pg.Pool;
@@ -129,10 +120,6 @@ export interface RedRoute {
   p99Ms: number | null;
 }
 
-export function routeLabel(request: FastifyRequest): string {
-  return request.routeOptions.url ?? 'unmatched';
-}
-
 function sameSecret(given: string, expected: string): boolean {
   // Hash first so the comparison takes the same time whatever the lengths.
   const a = createHash('sha256').update(given).digest();
@@ -149,25 +136,6 @@ function presentedToken(request: FastifyRequest): string | undefined {
 }
 
 export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics, options: MetricsOptions): void {
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (request.routeOptions.config?.telemetry !== false) {
-      request.startedAt = process.hrtime.bigint();
-      metrics.inFlight.inc();
-    }
-    done();
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.startedAt !== undefined) {
-      metrics.inFlight.dec();
-      const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
-      const labels = { method: request.method, route: routeLabel(request), status: String(reply.statusCode) };
-      metrics.requests.inc(labels);
-      metrics.duration.observe(labels, seconds);
-      metrics.recent.observe({ method: labels.method, route: labels.route }, seconds);
-    }
-    done();
-  });
-
   const gate = (request: FastifyRequest, reply: FastifyReply): boolean => {
     if (!options.token) {
       if (options.production) {

@@ -15,7 +15,7 @@ export async function openApiDocument(): Promise<OpenAPIV3_1.Document> {
   const app = await buildApiServer(deps, (instance) => registerV1(instance, deps));
   try {
     await app.ready();
-    return app.swagger() as OpenAPIV3_1.Document;
+    return await app.openApiDocument();
   } finally {
     await app.close();
     await pool.end();

@@ -9,13 +9,14 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '../config/api.ts';
-import { safeUrl } from '../logger.ts';
 import type { MigrationFile } from '../migrate/files.ts';
 import { HttpError, classify, registerErrorHandling, sendError } from './errors.ts';
 import { registerHealth } from './health.ts';
-import { ApiMetrics, registerMetrics, routeLabel } from './metrics.ts';
+import { ApiMetrics, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { lazyChildLogger } from './request-logger.ts';
 import { serializerCompiler, validatorCompiler } from './schema.ts';
+import { registerTelemetry } from './telemetry.ts';
 
 export interface ApiDependencies {
   readonly config: ApiConfig;
@@ -34,6 +35,7 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     trustProxy: config.trustedProxies,
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
@@ -61,33 +63,20 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Collects every route registered after it; served at /api/openapi.json.
-  await registerOpenApi(app, { release: config.release });
+  registerOpenApi(app, { release: config.release });
 
-  // Hooks run on every request, health checks included: synchronous callbacks, no promise each.
+  // The one hook on every request, health checks included: synchronous, no promise.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // While draining, each answer closes its connection so no keep-alive socket outlives us.
     if (deps.lifecycle.draining) reply.header('connection', 'close');
     done();
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.routeOptions.config?.telemetry === false) return done();
-    request.log.info(
-      {
-        method: request.method,
-        url: safeUrl(request.url),
-        route: routeLabel(request),
-        status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime),
-        ip: request.ip,
-      },
-      'request',
-    );
-    done();
-  });
 
-  registerErrorHandling(app);
   const metrics = new ApiMetrics({ pool: deps.pool, redis: deps.redis });
+  // Before any route, so every route that counts gets its hooks.
+  const telemetry = registerTelemetry(app, metrics, log);
+  registerErrorHandling(app, { onUnmatched: telemetry.unmatched });
   registerMetrics(app, metrics, {
     pool: deps.pool,
     redis: deps.redis,

@@ -7,7 +7,7 @@
  * the HTTP layer turns it into a 502 without any detail a client could misuse.
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { EmailSettings } from '../config/api.ts';
 
@@ -83,19 +83,20 @@ function describe(error: unknown): string {
 
 class SmtpSender implements EmailSender {
   readonly kind = 'smtp' as const;
-  private readonly transport: Transporter;
+  /** nodemailer is loaded only when SMTP is the provider (it is a large share of the bundle). */
+  private readonly transport: Promise<Transporter>;
   private readonly from: string;
 
   constructor(settings: EmailSettings, transport?: Transporter) {
     const smtp = settings.smtp;
     this.from = settings.senderEmail ?? '';
     if (transport) {
-      this.transport = transport;
+      this.transport = Promise.resolve(transport);
       return;
     }
     if (!smtp) throw new Error('EMAIL_PROVIDER=smtp needs SMTP_HOST');
     const implicit = smtp.tls === 'implicit';
-    this.transport = nodemailer.createTransport({
+    this.transport = import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
       host: smtp.host,
       port: smtp.port,
       // Implicit TLS from the first byte (465), or a plain connection upgraded with STARTTLS,
@@ -109,12 +110,12 @@ class SmtpSender implements EmailSender {
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
       socketTimeout: 20_000,
-    });
+    }));
   }
 
   async send(message: EmailMessage): Promise<void> {
     try {
-      await this.transport.sendMail({ from: this.from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+      await (await this.transport).sendMail({ from: this.from, to: message.to, subject: message.subject, text: message.text, html: message.html });
     } catch (error) {
       throw new EmailProviderError('smtp', describe(error));
     }

@@ -34,7 +34,8 @@ const header = (sql: string) => /^(?:--[^\n]*\n?)*/.exec(sql)?.[0] ?? '';
  * `app/migrations` when running from source.
  */
 export function defaultMigrationsDir(): string {
-  const candidates = [new URL('./migrations', import.meta.url), new URL('../../migrations', import.meta.url)];
+  // Next to the bundle's entry, next to the chunk this code is in (dist/chunks/), or in the source tree.
+  const candidates = [new URL('./migrations', import.meta.url), new URL('../migrations', import.meta.url), new URL('../../migrations', import.meta.url)];
   for (const candidate of candidates) {
     const path = fileURLToPath(candidate);
     if (existsSync(path)) return path;

@@ -15,10 +15,10 @@ import { drainAndClose, type Lifecycle } from '../shutdown.ts';
 import { FALLBACK_PAGE } from './fallback-page.ts';
 import { LOOP_MESSAGE, registerApiProxy, upstreamLoopsBack } from './proxy.ts';
 
-/** The built UI: `ui/` next to the bundle in an image, or `dist/ui` in the source tree. */
+/** The built UI: `ui/` next to the bundle in an image (this code runs from dist/chunks/ there), or `dist/ui` in the source tree. */
 export function findStaticDir(configured?: string): string | undefined {
   if (configured) return existsSync(join(configured, 'index.html')) ? configured : undefined;
-  const candidates = [new URL('./ui', import.meta.url), new URL('../../../dist/ui', import.meta.url)];
+  const candidates = [new URL('./ui', import.meta.url), new URL('../ui', import.meta.url), new URL('../../../dist/ui', import.meta.url)];
   return candidates.map((c) => fileURLToPath(c)).find((dir) => existsSync(join(dir, 'index.html')));
 }
 
