@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateNetworkInterfaceCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../../test/support/app.ts';
@@ -13,6 +14,7 @@ import { emulatorClientConfig, startMoto, type MotoServer } from '../../test/sup
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '../../test/support/servers.ts';
 import { runGreenGate, type GateDeps, type GateLogLine, type GatedService, type HookEvent } from '../lib/green-gate.ts';
 import { GATE_ENV, gateDepsFromEnv, loadBalancerAddresses } from '../lib/green-gate-lambda.ts';
+import { gateRefusal } from '../lib/deploy-phases.ts';
 import { postJson, signInWithToken } from './support/sign-in.ts';
 
 const RELEASE = 'green-release-7';
@@ -101,6 +103,24 @@ describe('green gate as the Lambda runs it, against the real app', () => {
     const { deps, lines } = lambdaDeps();
     expect(await runGreenGate(gateEvent('api', port(app.apiUrl), 'green-release-8'), deps)).toEqual({ hookStatus: 'FAILED' });
     expect(lines.at(-1)).toMatchObject({ hookStatus: 'FAILED', failed: [`version: /api/version (release is "${RELEASE}", expected "green-release-8")`] });
+
+    // What the deploy reads back: the same lines in a log group, found by the filter pattern.
+    const logs = new CloudWatchLogsClient(emulatorClientConfig(moto.endpoint));
+    await logs.send(new CreateLogGroupCommand({ logGroupName: '/slipway/green-gate' }));
+    await logs.send(new CreateLogStreamCommand({ logGroupName: '/slipway/green-gate', logStreamName: 'invocation' }));
+    const start = Date.now();
+    await logs.send(new PutLogEventsCommand({
+      logGroupName: '/slipway/green-gate',
+      logStreamName: 'invocation',
+      logEvents: lines.map((l, i) => ({ timestamp: start + i, message: JSON.stringify(l) })),
+    }));
+    const deployment = gateEvent('api', 1).resourceArn;
+    expect(await gateRefusal(logs, '/slipway/green-gate', deployment, start - 1000)).toEqual({
+      deployment,
+      service: 'api',
+      failed: [`version: /api/version (release is "${RELEASE}", expected "green-release-8")`],
+      reason: 'a check failed against the green tasks; ECS rolls back before any production traffic',
+    });
   });
 
   it('Redis down: readiness 503 keeps the gate IN_PROGRESS, then FAILED when the budget is spent', async () => {
