@@ -167,7 +167,10 @@ export async function gateRefusal(logs: CloudWatchLogsClient, logGroupName: stri
   let found: GateRefusal | undefined;
   do {
     const page = await logs.send(
-      new FilterLogEventsCommand({ logGroupName, startTime: since, filterPattern: '"hookStatus" "FAILED"', nextToken }),
+      // Unquoted terms must all appear ("ERROR Exception" matches events with both):
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+      // (the emulator reads two quoted terms as one phrase, so the terms stay unquoted).
+      new FilterLogEventsCommand({ logGroupName, startTime: since, filterPattern: 'hookStatus FAILED', nextToken }),
     );
     for (const event of page.events ?? []) {
       let line: GateLogLine | undefined;

@@ -152,7 +152,7 @@ describe('gateRefusal', () => {
       failed: ['version: /api/version (release is "aaaaaaaaaaaa", expected "bbbbbbbbbbbb")'],
       reason: 'a check failed against the green tasks; ECS rolls back before any production traffic',
     });
-    expect(mock.commandCalls(FilterLogEventsCommand)[0]!.args[0].input).toMatchObject({ logGroupName: '/slipway/green-gate', startTime: T0, filterPattern: '"hookStatus" "FAILED"' });
+    expect(mock.commandCalls(FilterLogEventsCommand)[0]!.args[0].input).toMatchObject({ logGroupName: '/slipway/green-gate', startTime: T0, filterPattern: 'hookStatus FAILED' });
   });
 
   it('finds nothing when the gate did not refuse it', async () => {
