@@ -59,15 +59,24 @@ export function resourceNames(appName: string, account: string, region: string):
  * log group and the CDK-named log groups carry unique names and never collide. A test checks
  * this list against the fixed names the synthesized templates retain.
  */
-export function retainedNames(appName: string, account: string, region: string, sesDomain: string): Array<{ readonly name: string; readonly clear: string }> {
+export interface RetainedName {
+  /** What an operator reads, e.g. `secret slipway/db/master`. */
+  readonly name: string;
+  /** The CloudFormation type and the name AWS knows it by (what preflight looks up). */
+  readonly type: string;
+  readonly id: string;
+  readonly clear: string;
+}
+
+export function retainedNames(appName: string, account: string, region: string, sesDomain: string): RetainedName[] {
   const n = resourceNames(appName, account, region);
   const secrets = [n.dbSecret, n.redisAuthSecret, ...['session-secret', 'metrics-token', 'credentials-encryption-key'].map((s) => `${n.appSecretPrefix}/${s}`)];
-  const clear = (type: string, id: string) => REMOVE_COMMANDS[type]!(id, region).join(' && ');
+  const named = (label: string, type: string, id: string): RetainedName => ({ name: `${label}${id}`, type, id, clear: REMOVE_COMMANDS[type]!(id, region).join(' && ') });
   return [
-    ...[n.attachmentsBucket, n.logsBucket].map((b) => ({ name: `s3://${b}`, clear: clear('AWS::S3::Bucket', b) })),
-    ...secrets.map((s) => ({ name: `secret ${s}`, clear: clear('AWS::SecretsManager::Secret', s) })),
-    { name: `repository ${n.repository}`, clear: clear('AWS::ECR::Repository', n.repository) },
-    ...n.dbLogGroups.map((g) => ({ name: `log group ${g}`, clear: clear('AWS::Logs::LogGroup', g) })),
-    { name: `SES identity ${sesDomain}`, clear: clear('AWS::SES::EmailIdentity', sesDomain) },
+    ...[n.attachmentsBucket, n.logsBucket].map((b) => named('s3://', 'AWS::S3::Bucket', b)),
+    ...secrets.map((s) => named('secret ', 'AWS::SecretsManager::Secret', s)),
+    named('repository ', 'AWS::ECR::Repository', n.repository),
+    ...n.dbLogGroups.map((g) => named('log group ', 'AWS::Logs::LogGroup', g)),
+    named('SES identity ', 'AWS::SES::EmailIdentity', sesDomain),
   ];
 }

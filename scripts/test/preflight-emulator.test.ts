@@ -1,11 +1,17 @@
 /**
  * Preflight end to end against the AWS API emulator, through the exported flow and through
  * `npm run preflight -- --json`: identity, bootstrap, hosted zone, certificate, SES identity,
- * secrets, service-linked roles and leftovers answered by moto's own APIs and error codes.
+ * secrets, service-linked roles and the leftovers of an earlier teardown answered by moto's own
+ * APIs and error codes; the fixes preflight prints are run as printed with the AWS CLI.
  * What moto lacks (SES v2 GetAccount, Service Quotas beyond the VPC ones) must come out as a
  * warning that says it could not be read, never as a pass (support/emulator/preflight-account.ts).
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateRepositoryCommand, PutImageCommand } from '@aws-sdk/client-ecr';
+import { CreateBucketCommand, type BucketLocationConstraint, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { emulatorClientConfig, emulatorEnv, startMoto, type MotoServer } from '../../test/support/moto.ts';
@@ -19,6 +25,8 @@ import { runCli, startToolBridge, type ToolBridge } from './support/emulator/cli
 import { createAwsShapedZone, preparePreflightAccount, type AccountOptions } from './support/emulator/preflight-account.ts';
 import { fakeRunner } from './support/fake-runner.ts';
 import type { SlipwayConfig } from '../../infra/config.ts';
+import { retainedNames, type RetainedName } from '../../infra/names.ts';
+import { NO_STACK_RECORD } from '../lib/teardown/leftover-check.ts';
 
 const AWS_CLI_HINT = 'the AWS CLI was not found on PATH: apt-get install -y awscli (the test runs the commands preflight prints)';
 
@@ -55,6 +63,36 @@ async function runFlow(config: SlipwayConfig) {
   const result = await preflight(() => config, (c) => ({ config: c, clients, runner, clock: fakeClock(Date.now()), resolveNs: async () => [], env: {} }), new Reporter({ json: false, stdout: { write: (t: string) => lines.push(t) } }));
   const checks = result.document.checks as Check[];
   return { result, checks, check: (name: string) => checks.find((c) => c.name === name)!, text: lines.join('') };
+}
+
+/** Runs a command line as printed, with every `aws` in it sent to the emulator. */
+async function aws(commandLine: string) {
+  const env = { ...process.env, ...emulatorEnv(moto.endpoint), EP: moto.endpoint, AWS_PAGER: '' };
+  await promisify(execFile)('sh', ['-c', `set -e; aws() { command aws --endpoint-url "$EP" "$@"; }; ${commandLine}`], { env });
+}
+
+/** What a teardown keeps of a deployment, made directly: file versions in the logs bucket (the attachments one empty), an image, one secret in its recovery window. */
+async function leaveBehind(names: readonly RetainedName[]) {
+  const region = emulatorClientConfig(moto.endpoint).region as BucketLocationConstraint;
+  for (const n of names) {
+    if (n.type === 'AWS::S3::Bucket') {
+      await clients.s3.send(new CreateBucketCommand({ Bucket: n.id, CreateBucketConfiguration: { LocationConstraint: region } }));
+      await clients.s3.send(new PutBucketVersioningCommand({ Bucket: n.id, VersioningConfiguration: { Status: 'Enabled' } }));
+      if (n.id.includes('-logs-')) for (const body of ['one', 'two']) await clients.s3.send(new PutObjectCommand({ Bucket: n.id, Key: 'attachments/a.txt', Body: body }));
+    } else if (n.type === 'AWS::SecretsManager::Secret') {
+      await clients.secrets.send(new CreateSecretCommand({ Name: n.id, SecretString: 'k3J9x2Lm7Qp4Rt8Vw1Yz5Bc6Nd0Fg2Hj4Kl6Mn8' }));
+      if (n.id.endsWith('/db/master')) await clients.secrets.send(new DeleteSecretCommand({ SecretId: n.id, RecoveryWindowInDays: 7 }));
+    } else if (n.type === 'AWS::ECR::Repository') {
+      await clients.ecr.send(new CreateRepositoryCommand({ repositoryName: n.id }));
+      await clients.ecr.send(new PutImageCommand({ repositoryName: n.id, imageTag: 'r1', imageManifest: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 1, digest: `sha256:${'a'.repeat(64)}` }, layers: [] }) }));
+    } else if (n.type === 'AWS::Logs::LogGroup') {
+      await clients.logs.send(new CreateLogGroupCommand({ logGroupName: n.id }));
+    } else if (n.type === 'AWS::SES::EmailIdentity') {
+      await clients.ses.send(new CreateEmailIdentityCommand({ EmailIdentity: n.id }));
+    } else {
+      throw new Error(`leaveBehind: no way to make ${n.type} yet`);
+    }
+  }
 }
 
 const UNREAD_QUOTAS = QUOTAS.filter((q) => q.service !== 'vpc');
@@ -101,9 +139,25 @@ describe('preflight against the emulator', { timeout: 120_000 }, () => {
       fix: SERVICE_LINKED_ROLES.map((r) => createServiceLinkedRole(r.service)).join(' && '),
     });
     // The fix as printed, with the AWS CLI sent to the emulator.
-    const env = { ...process.env, ...emulatorEnv(moto.endpoint), EP: moto.endpoint, AWS_PAGER: '' };
-    await promisify(execFile)('sh', ['-c', `aws() { command aws --endpoint-url "$EP" "$@"; }; ${roles.fix}`], { env });
+    await aws(roles.fix!);
     expect((await runFlow(a.config)).result.summary).toBe('all 14 checks passed (2 warning(s)): ready to deploy');
+  });
+
+  it('finds every fixed name a teardown retains, a secret in its deletion window too, and the commands it prints clear them', async () => {
+    if (spawnSync('sh', ['-c', 'command -v aws']).status !== 0) throw new Error(AWS_CLI_HINT);
+    // No stack record at all (deleted over 90 days ago): only the names are left.
+    const a = await account('pf-left', { deployed: false });
+    const names = retainedNames(a.config.appName, a.config.account, a.config.region, a.config.email.sesDomain);
+    await leaveBehind(names);
+    const before = (await runFlow(a.config)).check('leftovers of an earlier teardown');
+    expect(before.status).toBe('fail');
+    expect(before.detail).toMatch(new RegExp(`^${names.length} resource\\(s\\) left by deleted pf-left stacks have the names this deploy creates`));
+    expect(before.detail).toContain(`secret pf-left/db/master (${NO_STACK_RECORD}, scheduled for deletion on `);
+    for (const n of names) expect(before.fix).toContain(n.clear);
+    // The fix as printed, with the AWS CLI sent to the emulator.
+    const commands = /^remove them if the data can go: (.*) \(a trial teardown/.exec(before.fix!)![1]!;
+    await aws(commands);
+    expect((await runFlow(a.config)).check('leftovers of an earlier teardown')).toMatchObject({ status: 'pass', detail: 'none: no pf-left stack was ever deleted here' });
   });
 
   it('npm run preflight -- --json: exit 0 and the same checks as the flow', async () => {

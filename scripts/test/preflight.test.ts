@@ -1,7 +1,10 @@
 import { ACMClient, DescribeCertificateCommand, type CertificateDetail } from '@aws-sdk/client-acm';
 import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
@@ -27,7 +30,7 @@ const clients = {
   quotas: new ServiceQuotasClient({ region: REGION }),
   cfn: new CloudFormationClient({ region: REGION }),
   iam: new IAMClient({ region: REGION }),
-  // Leftovers of an earlier teardown: only asked about when a deleted stack is found (none here).
+  // Leftovers of an earlier teardown: a fresh account has none of the names the kit retains.
   ...leftoverClients(REGION),
 };
 const m = {
@@ -40,6 +43,9 @@ const m = {
   quotas: mockClient(clients.quotas),
   cfn: mockClient(clients.cfn),
   iam: mockClient(clients.iam),
+  s3: mockClient(clients.s3),
+  ecr: mockClient(clients.ecr),
+  logs: mockClient(clients.logs),
 };
 const NS = ['ns-1.awsdns-01.org', 'ns-2.awsdns-02.co.uk'];
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
@@ -51,7 +57,12 @@ beforeEach(() => {
   m.ssm.on(GetParameterCommand, { Name: '/cdk-bootstrap/hnb659fds/version' }).resolves({ Parameter: { Value: '27' } });
   m.route53.on(GetHostedZoneCommand).resolves({ HostedZone: { Id: 'Z0123456789EXAMPLE', Name: 'example.com.', CallerReference: 'x', Config: { PrivateZone: false } }, DelegationSet: { NameServers: NS } });
   m.acm.on(DescribeCertificateCommand).resolves({ Certificate: { Status: 'ISSUED', DomainName: '*.example.com', SubjectAlternativeNames: ['*.example.com'], NotAfter: new Date('2026-09-01T00:00:00Z') } });
-  m.ses.on(GetEmailIdentityCommand).resolves({ VerifiedForSendingStatus: true, DkimAttributes: { Status: 'SUCCESS' } });
+  // A first deploy: the edge stack has not made the identity yet, nor anything else the kit names.
+  m.ses.on(GetEmailIdentityCommand).rejects(notFound('NotFoundException'));
+  m.s3.on(HeadBucketCommand).rejects(notFound('NotFound'));
+  m.ecr.on(DescribeRepositoriesCommand).rejects(notFound('RepositoryNotFoundException'));
+  m.logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [] });
+  m.secrets.on(DescribeSecretCommand).rejects(notFound('ResourceNotFoundException'));
   m.ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true });
   m.cfn.on(DescribeStacksCommand).rejects(new Error('Stack with id slipway-data does not exist'));
   m.cfn.on(ListStacksCommand).resolves({ StackSummaries: [] });

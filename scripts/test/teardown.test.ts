@@ -216,7 +216,7 @@ describe('carrying out a production teardown', () => {
     expect(a.text()).toContain('Kept. To remove any of it, once you are sure nothing in it is needed, run:\n');
     expect(a.text()).toContain([
       `  # bucket ${BUCKET} (slipway-data): repeat the delete-objects line while the bucket still has versions (it takes 1000 at a time)`,
-      `  aws s3api delete-objects --bucket ${BUCKET} --region eu-west-1 --delete "$(aws s3api list-object-versions --bucket ${BUCKET} --region eu-west-1 --max-items 1000 --query '{Objects: [Versions, DeleteMarkers][][].{Key: Key, VersionId: VersionId}}' --output json)"`,
+      `  [ "$(aws s3api list-object-versions --bucket ${BUCKET} --region eu-west-1 --no-paginate --query 'length([Versions, DeleteMarkers][][])' --output text)" = 0 ] || aws s3api delete-objects --bucket ${BUCKET} --region eu-west-1 --delete "$(aws s3api list-object-versions --bucket ${BUCKET} --region eu-west-1 --max-items 1000 --query '{Objects: [Versions, DeleteMarkers][][].{Key: Key, VersionId: VersionId}}' --output json)"`,
       `  aws s3api delete-bucket --bucket ${BUCKET} --region eu-west-1`,
       `  # secret ${SECRET} (slipway-data)`,
       `  aws secretsmanager delete-secret --secret-id ${SECRET} --force-delete-without-recovery --region eu-west-1`,

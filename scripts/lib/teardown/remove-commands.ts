@@ -20,10 +20,15 @@ type Commands = (id: string, region: string) => string[];
 export const REMOVE_COMMANDS: Readonly<Record<string, Commands>> = {
   // `aws s3 rb --force` leaves a versioned bucket's versions, so the bucket cannot go
   // (https://docs.aws.amazon.com/cli/latest/reference/s3/rb.html): every version and delete marker first.
-  'AWS::S3::Bucket': (bucket, region) => [
-    `aws s3api delete-objects --bucket ${sh(bucket)} --region ${region} --delete "$(aws s3api list-object-versions --bucket ${sh(bucket)} --region ${region} --max-items 1000 --query '{Objects: [Versions, DeleteMarkers][][].{Key: Key, VersionId: VersionId}}' --output json)"`,
-    `aws s3api delete-bucket --bucket ${sh(bucket)} --region ${region}`,
-  ],
+  // DeleteObjects refuses an empty list (MalformedXML: `Object` is required,
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html), so an empty bucket skips it.
+  'AWS::S3::Bucket': (bucket, region) => {
+    const versions = `aws s3api list-object-versions --bucket ${sh(bucket)} --region ${region}`;
+    return [
+      `[ "$(${versions} --no-paginate --query 'length([Versions, DeleteMarkers][][])' --output text)" = 0 ] || aws s3api delete-objects --bucket ${sh(bucket)} --region ${region} --delete "$(${versions} --max-items 1000 --query '{Objects: [Versions, DeleteMarkers][][].{Key: Key, VersionId: VersionId}}' --output json)"`,
+      `aws s3api delete-bucket --bucket ${sh(bucket)} --region ${region}`,
+    ];
+  },
   'AWS::ECR::Repository': (name, region) => [`aws ecr delete-repository --repository-name ${sh(name)} --force --region ${region}`],
   [RDS_SNAPSHOT]: (id, region) => [`aws rds delete-db-snapshot --db-snapshot-identifier ${sh(id)} --region ${region}`],
   [CACHE_SNAPSHOT]: (name, region) => [`aws elasticache delete-snapshot --snapshot-name ${sh(name)} --region ${region}`],

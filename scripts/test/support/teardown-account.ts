@@ -10,6 +10,8 @@ import { DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
 import { DeleteDBSnapshotCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import { DeleteBucketCommand, HeadBucketCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { DeleteResourcePolicyCommand, DeleteSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
+import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Reporter } from '../../lib/cli.ts';
 import type { TeardownDeps } from '../../lib/teardown/flow.ts';
@@ -79,6 +81,7 @@ export function makeAccount(o: AccountOptions = {}) {
   const cfn = new CloudFormationClient({ region: REGION });
   const m = {
     cfn: mockClient(cfn), rds: mockClient(c.rds), s3: mockClient(c.s3), secrets: mockClient(c.secrets), logs: mockClient(c.logs), elasticache: mockClient(c.elasticache),
+    ecr: mockClient(c.ecr), ses: mockClient(c.ses),
   };
   const find = (nameOrId: string) => stacks.find((s) => s.id === nameOrId || (s.name === nameOrId && s.status !== 'DELETE_COMPLETE'));
   const get = (nameOrId: string) => {
@@ -157,6 +160,9 @@ export function makeAccount(o: AccountOptions = {}) {
     existing.delete(id);
     return {};
   };
+  // The repository and the SES identity exist only when a test says so (preflight looks them up by name).
+  m.ecr.on(DescribeRepositoriesCommand).callsFake(({ repositoryNames }: { repositoryNames: string[] }) => (present(repositoryNames[0]!, 'RepositoryNotFoundException'), { repositories: [{ repositoryName: repositoryNames[0] }] }));
+  m.ses.on(GetEmailIdentityCommand).callsFake(({ EmailIdentity }: { EmailIdentity: string }) => (present(EmailIdentity, 'NotFoundException'), { IdentityType: 'DOMAIN' }));
   m.s3.on(HeadBucketCommand).callsFake(({ Bucket }: { Bucket: string }) => present(Bucket, 'NotFound'));
   m.s3.on(ListObjectVersionsCommand).resolves({ Versions: [] });
   m.s3.on(DeleteBucketCommand).callsFake(({ Bucket }: { Bucket: string }) => removed(Bucket, 'DeleteBucket'));

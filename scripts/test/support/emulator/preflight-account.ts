@@ -60,11 +60,12 @@ export async function preparePreflightAccount(clients: AwsClients, appName: stri
   } finally {
     certs.cleanup();
   }
-  await clients.ses.send(new CreateEmailIdentityCommand({ EmailIdentity: domain }));
   if (o.serviceLinkedRoles ?? true) {
     for (const r of SERVICE_LINKED_ROLES) await clients.iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: r.service }));
   }
   if (o.deployed ?? true) {
+    // The edge stack's identity; a fresh account has none.
+    await clients.ses.send(new CreateEmailIdentityCommand({ EmailIdentity: domain }));
     const secret = async (name: string, value: string) => (await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
     const outputs = {
       [OUTPUT_KEYS.sessionSecretArn]: await secret(`${appName}/app/session-secret`, 'k3J9x2Lm7Qp4Rt8Vw1Yz5Bc6Nd0Fg2Hj4Kl6Mn8'),
