@@ -118,6 +118,7 @@ export const settingsSchema = z.object({
   DB_ENGINE_VERSION: z.enum(['16', '17'], { error: 'is not a supported PostgreSQL major version. Fix: use 16 or 17' }),
   DB_INSTANCE_PORT: int(1150, 65535, 'use a port from 1150 to 65535, e.g. 5432'),
   DB_DELETION_PROTECTION: bool(),
+  DB_APP_LOGIN: bool(),
   REDIS_NODE_TYPE: text(
     /^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$/,
     'is not an ElastiCache node type (cache.<family>.<size>). Fix: e.g. cache.t4g.small',
@@ -196,6 +197,7 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     DB_ENGINE_VERSION: '17',
     DB_INSTANCE_PORT: '5432',
     DB_DELETION_PROTECTION: 'true',
+    DB_APP_LOGIN: 'true',
     REDIS_NODE_TYPE: 'cache.t4g.small',
     REDIS_REPLICATION_ENABLED: 'true',
     MAIL_FROM_SUBDOMAIN: 'mail',
@@ -237,6 +239,7 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     DB_ENGINE_VERSION: '17',
     DB_INSTANCE_PORT: '5432',
     DB_DELETION_PROTECTION: 'true',
+    DB_APP_LOGIN: 'true',
     REDIS_NODE_TYPE: 'cache.t4g.micro',
     REDIS_REPLICATION_ENABLED: 'false',
     MAIL_FROM_SUBDOMAIN: 'mail',
@@ -405,6 +408,8 @@ export interface SlipwayConfig {
     readonly engineVersion: '16' | '17';
     readonly port: number;
     readonly deletionProtection: boolean;
+    /** The api signs in with a login of its own (data access only), not the master user. */
+    readonly appLogin: boolean;
   };
   readonly redis: { readonly nodeType: string; readonly replicationEnabled: boolean };
   readonly services: {
@@ -564,6 +569,7 @@ function toConfig(s: Settings): SlipwayConfig {
       engineVersion: s.DB_ENGINE_VERSION,
       port: s.DB_INSTANCE_PORT,
       deletionProtection: s.DB_DELETION_PROTECTION,
+      appLogin: s.DB_APP_LOGIN,
     },
     redis: { nodeType: s.REDIS_NODE_TYPE, replicationEnabled: s.REDIS_REPLICATION_ENABLED },
     services: {

@@ -14,6 +14,8 @@ export interface ResourceNames {
   /** RDS log groups, named by RDS after the instance. */
   readonly dbLogGroups: readonly string[];
   readonly dbSecret: string;
+  /** The api's own database login (DB_APP_LOGIN). */
+  readonly dbAppSecret: string;
   readonly redisReplicationGroupId: string;
   readonly redisAuthSecret: string;
   /** Prefix of the app's own secrets (`<prefix>/session-secret`, ...). */
@@ -37,6 +39,7 @@ export function resourceNames(appName: string, account: string, region: string):
     dbInstanceIdentifier,
     dbLogGroups: ['postgresql', 'upgrade'].map((kind) => `/aws/rds/instance/${dbInstanceIdentifier}/${kind}`),
     dbSecret: `${appName}/db/master`,
+    dbAppSecret: `${appName}/db/app`,
     redisReplicationGroupId: `${appName}-redis`,
     redisAuthSecret: `${appName}/redis/auth-token`,
     appSecretPrefix: `${appName}/app`,

@@ -53,6 +53,8 @@ export const OUTPUT_KEYS = {
   dbEndpointAddress: 'DbEndpointAddress',
   dbPort: 'DbPort',
   dbSecretArn: 'DbSecretArn',
+  /** The api's own login (DB_APP_LOGIN): absent when the api signs in as the master user. */
+  dbAppSecretArn: 'DbAppSecretArn',
   dbSecurityGroupId: 'DbSecurityGroupId',
   dbSubnetGroupName: 'DbSubnetGroupName',
   dbParameterGroupName: 'DbParameterGroupName',
@@ -103,6 +105,7 @@ export const OUTPUT_STACK: Readonly<Record<OutputName, StackKey>> = {
   dbEndpointAddress: 'data',
   dbPort: 'data',
   dbSecretArn: 'data',
+  dbAppSecretArn: 'data',
   dbSecurityGroupId: 'data',
   dbSubnetGroupName: 'data',
   dbParameterGroupName: 'data',

@@ -44,7 +44,22 @@ export interface DatabaseProps {
    * @default 'slipway'
    */
   readonly databaseName?: string;
+  /**
+   * Name of the generated secret of the api's own login (`APP_LOGIN_USERNAME`), rotated like the
+   * master secret; migrate creates the role in the database with its password.
+   * @default - no second login: the api signs in as the master user
+   */
+  readonly appSecretName?: string;
 }
+
+/** The api's database login: data access only; migrate (the master user, the owner) creates it. */
+export const APP_LOGIN_USERNAME = 'slipway_app';
+
+/**
+ * What aws-cdk-lib's DatabaseSecret leaves out of generated passwords (its default), also for the
+ * passwords the app login's rotation generates: none of them needs quoting anywhere.
+ */
+const PASSWORD_EXCLUDE_CHARACTERS = " %+~`#$&*()|[]{}:;<>?!'/@\"\\";
 
 /**
  * RDS for PostgreSQL in isolated subnets: encrypted gp3, TLS-only, backups with
@@ -53,6 +68,8 @@ export interface DatabaseProps {
 export class Database extends Construct implements ec2.IConnectable {
   readonly instance: rds.DatabaseInstance;
   readonly secret: secretsmanager.ISecret;
+  /** The api's own login (`appSecretName`), attached to the instance (host, port, engine). */
+  readonly appSecret?: secretsmanager.ISecret;
   readonly subnetGroup: rds.SubnetGroup;
   readonly parameterGroup: rds.ParameterGroup;
   readonly securityGroup: ec2.SecurityGroup;
@@ -141,6 +158,8 @@ export class Database extends Construct implements ec2.IConnectable {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     });
 
+    if (props.appSecretName) this.appSecret = this.addAppLogin(props.appSecretName, databaseName, props.rotationDays ?? 30, props.vpc);
+
     this.connections = this.instance.connections;
     if (!props.multiAz) {
       acknowledge(
@@ -156,5 +175,35 @@ export class Database extends Construct implements ec2.IConnectable {
         'PostgreSQL keeps port 5432 by default (DB_INSTANCE_PORT changes it): the instance is in isolated subnets and its security group admits only the app tasks',
       );
     }
+  }
+
+  /**
+   * The api's login: a generated secret like the master's, attached to the instance so it holds
+   * host, port and engine, and rotated by the single-user strategy (the login changes its own
+   * password; the api reads the new one from the secret and retries once after 28P01).
+   * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotation-strategy.html
+   * The first rotation waits for the schedule: migrate creates the role on the first deploy of
+   * the service stack, after this stack.
+   */
+  private addAppLogin(secretName: string, databaseName: string, rotationDays: number, vpc: ec2.IVpc): secretsmanager.ISecret {
+    const secret = new rds.DatabaseSecret(this, 'AppSecret', {
+      username: APP_LOGIN_USERNAME,
+      dbname: databaseName,
+      secretName,
+      excludeCharacters: PASSWORD_EXCLUDE_CHARACTERS,
+    });
+    secret.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const attached = secret.attach(this.instance);
+    new secretsmanager.SecretRotation(this, 'AppRotation', {
+      application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+      secret: attached,
+      target: this.instance,
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      automaticallyAfter: Duration.days(rotationDays),
+      excludeCharacters: PASSWORD_EXCLUDE_CHARACTERS,
+      rotateImmediatelyOnUpdate: false,
+    });
+    return attached;
   }
 }

@@ -48,6 +48,7 @@ export class DataStack extends Stack {
       deletionProtection: config.database.deletionProtection,
       port: config.database.port,
       logRetention: config.logRetentionDays,
+      ...(config.database.appLogin ? { appSecretName: names.dbAppSecret } : {}),
     });
     this.redis = new RedisCache(this, 'Redis', {
       vpc,
@@ -66,6 +67,7 @@ export class DataStack extends Stack {
     out(OUTPUT_KEYS.dbEndpointAddress, this.database.instance.dbInstanceEndpointAddress);
     out(OUTPUT_KEYS.dbPort, Token.asString(this.database.instance.dbInstanceEndpointPort));
     out(OUTPUT_KEYS.dbSecretArn, this.database.secret.secretArn);
+    if (this.database.appSecret) out(OUTPUT_KEYS.dbAppSecretArn, this.database.appSecret.secretArn);
     out(OUTPUT_KEYS.dbSecurityGroupId, this.database.securityGroup.securityGroupId);
     out(OUTPUT_KEYS.dbSubnetGroupName, this.database.subnetGroup.subnetGroupName);
     out(OUTPUT_KEYS.dbParameterGroupName, this.database.parameterGroup.bindToInstance({}).parameterGroupName);

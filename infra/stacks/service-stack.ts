@@ -11,6 +11,7 @@ import type { SlipwayConfig } from '../config.ts';
 import { ApiPermissions } from '../constructs/api-permissions.ts';
 import { AppService } from '../constructs/app-service.ts';
 import { GreenGateHook } from '../constructs/blue-green-hook.ts';
+import { databaseLogins } from '../constructs/database-logins.ts';
 import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
 import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
@@ -122,15 +123,9 @@ export class ServiceStack extends Stack {
       });
     }
 
-    // The DB_* fields are injected at task start; DB_SECRET_ARN lets the api and migrate read
-    // the password again while running, so a rotation of the master secret needs no restart.
-    const dbSecrets = {
-      DB_HOST: ecs.Secret.fromSecretsManager(database.secret, 'host'),
-      DB_PORT: ecs.Secret.fromSecretsManager(database.secret, 'port'),
-      DB_USER: ecs.Secret.fromSecretsManager(database.secret, 'username'),
-      DB_PASSWORD: ecs.Secret.fromSecretsManager(database.secret, 'password'),
-      DB_NAME: ecs.Secret.fromSecretsManager(database.secret, 'dbname'),
-    };
+    // The api signs in with its own login (data access only), migrate as the owner; each reads
+    // its password again while running, so a rotation needs no restart.
+    const logins = databaseLogins(database.secret, database.appSecret);
     // verify-full: the tasks check the RDS certificate and its host name against the CA bundle
     // in the image, so a man in the middle cannot pose as the database.
     const databaseTls = { DB_SSL: 'verify-full', DB_SSL_CA_FILE: IMAGE_RDS_CA_BUNDLE };
@@ -181,12 +176,12 @@ export class ServiceStack extends Stack {
         S3_BUCKET: attachments.bucket.bucketName,
         AWS_REGION: this.region,
         SENDER_EMAIL: config.email.senderEmail,
-        DB_SECRET_ARN: database.secret.secretArn,
+        ...logins.api.environment,
         ...(config.oauth.githubClientId ? { GITHUB_CLIENT_ID: config.oauth.githubClientId } : {}),
         ...(config.oauth.googleClientId ? { GOOGLE_CLIENT_ID: config.oauth.googleClientId } : {}),
       },
       secrets: {
-        ...dbSecrets,
+        ...logins.api.secrets,
         REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(redis.authToken),
         SESSION_SECRET: ecs.Secret.fromSecretsManager(appSecrets.sessionSecret),
         METRICS_TOKEN: ecs.Secret.fromSecretsManager(appSecrets.metricsToken),
@@ -247,9 +242,9 @@ export class ServiceStack extends Stack {
         MIGRATE_CONNECT_TIMEOUT_SECONDS: '60',
         LOG_LEVEL: 'info',
         SLIPWAY_RELEASE: release,
-        DB_SECRET_ARN: database.secret.secretArn,
+        ...logins.migrate.environment,
       },
-      secrets: dbSecrets,
+      secrets: logins.migrate.secrets,
       logRetention: config.logRetentionDays,
     });
 
@@ -260,9 +255,9 @@ export class ServiceStack extends Stack {
     const tasksToDatabase = this.allowIngress('TasksToDatabase', database.securityGroup, this.migrate.securityGroup, dbPort, 'one-off tasks to PostgreSQL');
     this.allowIngress('ApiToRedis', redis.securityGroup, this.api.securityGroup, REDIS_PORT, 'api to Redis');
 
-    // Only the database secret: the app reads its password field itself (DB_SECRET_ARN).
-    database.secret.grantRead(this.api.taskDefinition.taskRole);
-    database.secret.grantRead(this.migrate.taskDefinition.taskRole);
+    // Only the secrets each process reads itself: the api its login's, migrate the owner's and
+    // the api login's (whose password it sets).
+    logins.grantRead({ api: this.api.taskDefinition.taskRole, migrate: this.migrate.taskDefinition.taskRole });
 
     new ApiPermissions(this, 'ApiPermissions', {
       role: this.api.taskDefinition.taskRole,

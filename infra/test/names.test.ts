@@ -48,7 +48,7 @@ const RULES: Record<string, (n: ResourceNames) => Array<[string, boolean]>> = {
   // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html
   'CloudFormation stack': (n) => n.stacks.map((s) => [s, /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/.test(s)]),
   // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
-  'Secrets Manager secret': (n) => [n.dbSecret, n.redisAuthSecret, `${n.appSecretPrefix}/credentials-encryption-key`].map((s) => [s, /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(s)]),
+  'Secrets Manager secret': (n) => [n.dbSecret, n.dbAppSecret, n.redisAuthSecret, `${n.appSecretPrefix}/credentials-encryption-key`].map((s) => [s, /^[A-Za-z0-9/_+=.@-]{1,512}$/.test(s)]),
   // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html, API_RegisterTaskDefinition.html
   'ECS cluster and task family': (n) => [n.cluster, n.migrateFamily].map((s) => [s, /^[A-Za-z0-9_-]{1,255}$/.test(s)]),
   // https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html

@@ -12,6 +12,7 @@
  */
 import { expect } from 'vitest';
 import type { ChangeReport } from '../policies/change-safety.ts';
+import { isStatefulType } from '../policies/stateful-resources.ts';
 
 export interface ReplaySide {
   /** Settings over the example settings. */
@@ -159,6 +160,23 @@ export const SCENARIOS: readonly ReplayScenario[] = [
     from: {},
     to: { settings: { WAF_MODE: 'count' } },
     check: updatedInPlace('AWS::WAFv2::WebACL'),
+  },
+  {
+    name: 'a login of its own for the api (DB_APP_LOGIN false -> true): a second secret and its rotation, nothing stateful replaced',
+    from: { settings: { DB_APP_LOGIN: 'false' } },
+    to: {},
+    oneWay: true,
+    check: all(untouched('AWS::RDS::DBInstance'), (report) => {
+      const stateful = report.changes.filter((c) => isStatefulType(c.type));
+      expect(stateful.map((c) => `${c.logicalId} ${c.impact}`)).toEqual(['DatabaseAppSecret2E50FD00 create']);
+    }),
+  },
+  {
+    name: 'the api login off again (DB_APP_LOGIN true -> false) is refused: its secret would be orphaned',
+    from: {},
+    to: { settings: { DB_APP_LOGIN: 'false' } },
+    oneWay: true,
+    refusedWith: /AWS::SecretsManager::Secret DatabaseAppSecret2E50FD00 would leave the stack \(orphaned\)/,
   },
   {
     name: 'log retention (LOG_RETENTION_DAYS 90 -> 30 and back)',

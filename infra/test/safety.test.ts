@@ -16,6 +16,8 @@ const PINNED: Record<StackKey, string[]> = {
     'AppSecretsMetricsToken3E1355FB',
     'AppSecretsSessionSecretB25E20F4',
     'AttachmentsBucket134755D7',
+    // The api's own login (DB_APP_LOGIN); the master secret is DatabaseSecret.
+    'DatabaseAppSecret2E50FD00',
     'DatabaseInstanceAA8A5FDE',
     'DatabaseParametersB8AC9B07',
     'DatabasePostgresqlLogs0EEFD61B',

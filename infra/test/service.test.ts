@@ -285,8 +285,8 @@ describe('task definitions', () => {
     expect(valueFrom.DB_NAME).toContain(':dbname::');
   });
 
-  it('give migrate only the database secrets and its timeout', () => {
-    expect(secretNamesOf('migrate')).toEqual(['DB_HOST', 'DB_NAME', 'DB_PASSWORD', 'DB_PORT', 'DB_USER']);
+  it('give migrate only the database secrets (the owner\'s login, and the name of the api login) and its timeout', () => {
+    expect(secretNamesOf('migrate')).toEqual(['DB_APP_USER', 'DB_HOST', 'DB_NAME', 'DB_PASSWORD', 'DB_PORT', 'DB_USER']);
     expect(envOf('migrate')).toMatchObject({ DB_SSL: 'verify-full', DB_SSL_CA_FILE: '/app/certs/rds-ca-bundle.pem', MIGRATE_CONNECT_TIMEOUT_SECONDS: '60' });
     expect(taskDefinitionOf('migrate').resource.Properties.Family).toBe('slipway-migrate');
   });
@@ -450,25 +450,7 @@ describe('least privilege', () => {
     expect(secretResources).toHaveLength(5);
     expect(secretResources.every((r: string) => r.includes('"StackName":"slipway-data"') && !r.includes('*'))).toBe(true);
   });
-
-  it('gives api and migrate DB_SECRET_ARN and lets their task roles read only that secret', () => {
-    const dbSecretArn = envOf('api').DB_SECRET_ARN;
-    expect(dbSecretArn).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'slipway-data', OutputName: expect.stringMatching(/DatabaseSecret/) }) });
-    expect(envOf('migrate').DB_SECRET_ARN).toEqual(dbSecretArn);
-    // The same secret ECS injects DB_PASSWORD from.
-    const passwordFrom = containerOf('api').Secrets.find((s: { Name: string }) => s.Name === 'DB_PASSWORD').ValueFrom;
-    expect(JSON.stringify(passwordFrom)).toContain(JSON.stringify(dbSecretArn));
-    const secretStatementsOf = (role: string) =>
-      onlyResource(service(), 'AWS::IAM::Policy', { Roles: [{ Ref: Match.stringLikeRegexp(`^${role}TaskDefinitionTaskRole`) }] })
-        .resource.Properties.PolicyDocument.Statement.filter((s: { Action: string | string[] }) => JSON.stringify(s.Action).includes('secretsmanager:'));
-    for (const role of ['Api', 'Migrate']) {
-      expect(secretStatementsOf(role)).toEqual([
-        { Effect: 'Allow', Action: expect.arrayContaining(['secretsmanager:GetSecretValue']), Resource: dbSecretArn },
-      ]);
-    }
-    expect(secretStatementsOf('Web')).toEqual([]);
-    expect(envOf('web').DB_SECRET_ARN).toBeUndefined();
-  });
+  // Which secret each task signs in with, and reads: database-logins.test.ts.
 });
 
 describe('security groups', () => {
