@@ -10,6 +10,7 @@ import { formatDuration, oneLine, type CommandResult } from './cli.ts';
 import { guardBudget } from './cost/budget.ts';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { refusalOf, reportPhases, watchDeployments, watchTargetFor } from './deploy-phases.ts';
+import { summarizeDeploy, type SummaryDeps } from './deploy-summary.ts';
 import { describeRunning, type RunningRelease } from './ecs.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
@@ -39,7 +40,7 @@ export interface DeployOptions {
   readonly timeouts: Timeouts;
 }
 
-export type DeployDeps = ReleaseDeps & {
+export type DeployDeps = ReleaseDeps & Omit<SummaryDeps, 'reporter'> & {
   /** Reads the green gate's verdicts. @default - a refusal is reported without its checks */
   readonly logs?: CloudWatchLogsClient;
 };
@@ -241,6 +242,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
     const serviceTemplate = await keepServiceTemplate(deps, outputs, names.service, tag);
     await record(deps, prefix, attempt, { outcome: 'live', smoke: 'passed', serviceTemplate }, report);
     await markReplaced(deps.ssm, prefix, history, { release: tag, startedAt: new Date(startedAt).toISOString() });
+    doc.nextSteps = (await summarizeDeploy(config, outputs, tag, o.smokeToken, deps)).nextSteps;
     return { ok: true, summary: `${tag} is live: smoke gate passed in ${formatDuration(clock.now() - startedAt)} (migration ${migrationOf(report.version) ?? 'unknown'})`, document: doc };
   }
   const whatFailed = report
