@@ -16,6 +16,7 @@ import { gate, smokeOptionsFor } from './gate.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
 import { listReleases, liveStack, markReplaced, migrationOf, recordRelease, type ReleaseRecord, type StoredRelease } from './releases.ts';
 import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
+import { clearFailedCreates } from './failed-create.ts';
 import { restartServices } from './restart.ts';
 import { readCutover } from './restore/cutover-record.ts';
 import { runOrThrow } from './runner.ts';
@@ -133,6 +134,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   }
   doc.release = tag;
   await assertStackIdle(deps.cfn, names.service);
+  doc.failedCreatesCleared = await clearFailedCreates(deps, { appName: config.appName, region: config.region, dryRun: o.dryRun, timeoutMs: o.timeouts.deployMs });
   const running = await currentImageTag(deps.cfn, config.appName);
   const history = await listReleases(deps.ssm, prefix, (name, reason) => reporter.step('warn', 'unreadable release record', `${name}: ${reason}`));
   // Where a failed gate comes back to: what served last by the history, never this release
