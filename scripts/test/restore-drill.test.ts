@@ -10,7 +10,7 @@ import { assertDeletable } from '../lib/restore/deletion.ts';
 import { drillNames, randomSuffix, RDS_IDENTIFIER } from '../lib/restore/identifiers.ts';
 import { runDrill } from '../lib/restore/drill.ts';
 import type { DrillOptions } from '../lib/restore/options.ts';
-import { DRILL_TAGS, makeRestoreWorld, SOURCE, type RestoreScenario } from './support/restore-world.ts';
+import { APP_SECRET_ARN, DRILL_TAGS, makeRestoreWorld, SOURCE, type RestoreScenario } from './support/restore-world.ts';
 import { testConfig } from './support/world.ts';
 
 const RESTORED = 'slipway-restore-20260302100000-k3f9';
@@ -231,7 +231,7 @@ describe('cutover and rollback', () => {
     setup();
     const result = await runDrill(options({ cutover: true }), world.deps);
     expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
-    expect(world.order.filter((o) => !o.startsWith('ecs:'))).toEqual([`rds:modify ${RESTORED}`, 'ssm:put', 'secret:put', `rds:modify ${RESTORED}`]);
+    expect(world.order.filter((o) => !o.startsWith('ecs:'))).toEqual([`rds:modify ${RESTORED}`, 'ssm:put', 'secret:put', 'cdk:restart', `rds:modify ${RESTORED}`]);
     expect(world.modifications.at(-1)).toEqual({ DBInstanceIdentifier: RESTORED, DeletionProtection: true, ApplyImmediately: true });
     expect(world.secret()).toMatchObject({ host: `${RESTORED}.db.internal`, port: 5432, dbInstanceIdentifier: RESTORED, password: 'pw' });
     expect(JSON.parse(world.params.get('/slipway/restore/cutover')!)).toMatchObject({ previousHost: 'source.db.internal', previousInstance: SOURCE, restoredInstance: RESTORED });
@@ -312,7 +312,7 @@ describe('cutover and rollback', () => {
     world.order.length = 0;
     await rollbackCutover(options(), world.deps);
     expect(world.modifications).toContainEqual({ DBInstanceIdentifier: SOURCE, ApplyImmediately: true, MasterUserPassword: 'rotated-while-cut-over' });
-    expect(world.order).toEqual([`rds:modify ${SOURCE}`, 'secret:put', `rds:modify ${RESTORED}`]);
+    expect(world.order).toEqual([`rds:modify ${SOURCE}`, 'secret:put', 'cdk:restart', `rds:modify ${RESTORED}`]);
     expect(world.modifications.at(-1)).toEqual({ DBInstanceIdentifier: RESTORED, DeletionProtection: false, ApplyImmediately: true });
     expect(world.secret()).toMatchObject({ host: 'source.db.internal', password: 'rotated-while-cut-over' });
   });
@@ -362,6 +362,97 @@ describe('cutover and rollback', () => {
     await expect(runDrill(options({ cutover: true }), world.deps)).rejects.toThrow(
       `the app is already cut over to ${RESTORED} (drill ${DRILL}). Fix: npm run restore-drill -- --rollback first`,
     );
+  });
+});
+
+describe('cutover and rollback with the api\'s own login', () => {
+  const COPY_HOST = `${RESTORED}.db.internal`;
+  const appRoleFix = 'the app is rolled back to the original';
+
+  it('cutover repoints both secrets, then sets up the api login on the copy with the migrate task, then restarts', async () => {
+    setup({ appLogin: true });
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
+    expect(world.order.filter((o) => o !== 'ecs:run')).toEqual([`rds:modify ${RESTORED}`, 'ssm:put', 'secret:put', 'secret:put app', 'ecs:run migrate app-role', 'cdk:restart', `rds:modify ${RESTORED}`]);
+    expect(world.secret()).toMatchObject({ host: COPY_HOST, port: 5432, dbInstanceIdentifier: RESTORED, password: 'pw' });
+    expect(world.appSecret()).toEqual({ engine: 'postgres', host: COPY_HOST, port: 5432, username: 'slipway_app', password: 'app-pw', dbname: 'slipway', dbInstanceIdentifier: RESTORED });
+    // the deployed migrate task (not the drill's copy of it), once both secrets name the copy
+    expect(world.appRoleRuns).toEqual([{ taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate:7', masterHost: COPY_HOST, loginHost: COPY_HOST }]);
+    expect(world.out.join('')).toContain(`✓ api login: migrate app-role on ${RESTORED}: api login slipway_app: exists; password set from ${APP_SECRET_ARN}`);
+  });
+
+  it('the copy\'s master password comes from the master secret only, never the api login\'s', async () => {
+    setup({ appLogin: true });
+    await runDrill(options({ cutover: true }), world.deps);
+    expect(world.modifications.filter((m) => 'MasterUserPassword' in m)).toEqual([expect.objectContaining({ DBInstanceIdentifier: RESTORED, MasterUserPassword: 'pw' })]);
+  });
+
+  it('rollback points both secrets back, sets up the api login on the original after its master password, then restarts', async () => {
+    setup({ appLogin: true });
+    await runDrill(options({ cutover: true }), world.deps);
+    world.order.length = 0;
+    const back = await rollbackCutover(options(), world.deps);
+    expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
+    expect(world.order).toEqual([`rds:modify ${SOURCE}`, 'secret:put', 'secret:put app', 'ecs:run migrate app-role', 'cdk:restart', `rds:modify ${RESTORED}`]);
+    expect(world.appSecret()).toMatchObject({ host: 'source.db.internal', port: 5432, dbInstanceIdentifier: SOURCE, password: 'app-pw' });
+    expect(world.appRoleRuns.at(-1)).toMatchObject({ masterHost: 'source.db.internal', loginHost: 'source.db.internal' });
+  });
+
+  it('a cutover whose api login step exits 1 stops before the restart, says why and how to fix it, and is rolled back', async () => {
+    setup({ appLogin: true, appRoleFailsOn: 'copy' });
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    const failure = `migrate app-role on ${RESTORED} exited 1 (Essential container in task exited); last log line: the api login "slipway_app" cannot sign in to the database: no pg_hba.conf entry. Fix: check that the role may log in and that the server admits it (pg_hba.conf)`;
+    expect(result).toMatchObject({ ok: false, summary: `cutover to ${RESTORED} failed (${failure}); rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
+    expect(world.out.join('')).toContain(`✗ api login: ${failure}`);
+    expect(world.out.join('')).toContain(appRoleFix);
+    // no task was restarted onto the copy: the only restart and gate are the rollback's
+    expect(world.gates.map((g) => g.host)).toEqual(['source.db.internal']);
+    expect([world.secret().host, world.appSecret().host]).toEqual(['source.db.internal', 'source.db.internal']);
+    expect(world.appRoleRuns.map((r) => r.masterHost)).toEqual([COPY_HOST, 'source.db.internal']);
+    expect(world.modifications.filter((m) => m.DeletionProtection === true)).toEqual([]);
+  });
+
+  it('a cutover whose api login task never starts says what ECS answered and is rolled back', async () => {
+    setup({ appLogin: true, appRoleNotStartedOn: 'copy' });
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain(`cutover to ${RESTORED} failed (migrate app-role on ${RESTORED} did not run: ECS could not start the api login task: RESOURCE:ENI); rolled back to source.db.internal`);
+    expect(world.gates.map((g) => g.host)).toEqual(['source.db.internal']);
+    expect(world.appSecret()).toMatchObject({ host: 'source.db.internal' });
+  });
+
+  it('a rollback whose api login step fails keeps the record, restarts nothing, and can be run again', async () => {
+    setup({ appLogin: true });
+    await runDrill(options({ cutover: true }), world.deps);
+    world.scenario.appRoleFailsOn = 'original';
+    const restartsBefore = world.restarts.length;
+    const back = await rollbackCutover(options(), world.deps);
+    expect(back.ok).toBe(false);
+    expect(back.summary).toBe(
+      `rolled the secrets back to source.db.internal but the api login could not be set up there (migrate app-role on ${SOURCE} exited 1 (Essential container in task exited); last log line: the api login "slipway_app" cannot sign in to the database: no pg_hba.conf entry. Fix: check that the role may log in and that the server admits it (pg_hba.conf)); the services were not restarted: fix it and run npm run restore-drill -- --rollback again`,
+    );
+    expect(world.restarts.length).toBe(restartsBefore);
+    expect(world.params.has('/slipway/restore/cutover')).toBe(true);
+    world.scenario.appRoleFailsOn = undefined;
+    const again = await rollbackCutover(options(), world.deps);
+    expect(again).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
+  });
+
+  it('without an api login output the step is skipped and says so', async () => {
+    setup({ appLogin: false });
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result.ok, result.summary).toBe(true);
+    expect(world.appRoleRuns).toEqual([]);
+    expect(world.out.join('')).toContain('· api login: skipped: the data stack has no DbAppSecretArn output, so the api signs in as the master user');
+  });
+
+  it('refuses to cut over while a rotation of the api login\'s secret is half done', async () => {
+    setup({ appLogin: true });
+    world.setRotationPending('login');
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toContain(`a rotation of ${APP_SECRET_ARN} is in progress (a version is staged AWSPENDING). Fix: wait until it finishes`);
+    expect(world.secretWrites).toEqual([]);
   });
 });
 

@@ -1,7 +1,9 @@
 /**
- * Cutover and its rollback: the tasks read DB_HOST/DB_PORT from the database secret at start,
- * so the secret is repointed and the services are restarted through CDK (a new RolloutId on
- * the running release, which the next cdk deploy keeps), then gated.
+ * Cutover and its rollback: the tasks read DB_HOST/DB_PORT from the database secrets at start
+ * (migrate the master's, the api its own login's), so both are repointed, the api login is
+ * given its secret's password on the instance they name now (`migrate app-role`), and the
+ * services are restarted through CDK (a new RolloutId on the running release, which the next
+ * cdk deploy keeps), then gated.
  */
 import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -12,7 +14,8 @@ import { restartServices } from '../restart.ts';
 import { StackOutputs } from '../stacks.ts';
 import { pointAlarmsAt } from './alarms.ts';
 import { cutoverParameter, readCutover, type CutoverRecord } from './cutover-record.ts';
-import { assertNoRotationRunning, databaseSecrets, masterPasswordChange, pointSecretsAt, readDbSecret } from './database-secrets.ts';
+import { keepAppLogin } from './app-login.ts';
+import { assertNoRotationRunning, databaseSecrets, masterPasswordChange, masterSecret, pointSecretsAt, readDbSecret } from './database-secrets.ts';
 import { modifyAndWait } from './modify-instance.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 
@@ -32,6 +35,9 @@ async function restartAndGate(deps: RestoreDeps, o: Pick<DrillOptions, 'config' 
   return { ok: report.ok, detail: report.ok ? 'smoke gate passed' : report.failed.join('; '), running: describeRunning(outcome.running) };
 }
 
+/** The step name: one secret, or the master's and the api login's. */
+const secretsStep = (list: readonly unknown[]) => (list.length > 1 ? 'database secrets' : 'database secret');
+
 export async function cutoverTo(
   deps: RestoreDeps,
   o: DrillOptions,
@@ -41,7 +47,7 @@ export async function cutoverTo(
   const { reporter } = deps;
   const secretsInUse = await databaseSecrets(outputs);
   await assertNoRotationRunning(deps.secrets, secretsInUse);
-  const secretArn = secretsInUse[0]!.arn;
+  const secretArn = masterSecret(secretsInUse).arn;
   const before = await readDbSecret(deps.secrets, secretArn);
   if (!before.host) throw new Error(`the database secret ${secretArn} has no host field`);
   const record: CutoverRecord = {
@@ -58,8 +64,10 @@ export async function cutoverTo(
   await deps.ssm.send(new PutParameterCommand({ Name: cutoverParameter(o.config.appName), Value: JSON.stringify(record), Type: 'String', Overwrite: true }));
   reporter.step('pass', 'cutover recorded', `previous endpoint ${record.previousHost}:${record.previousPort} kept in ${cutoverParameter(o.config.appName)}`);
   await pointSecretsAt(deps.secrets, secretsInUse, { host: to.host, port: to.port, instance: to.restoredInstance });
-  reporter.step('pass', 'database secret', `now points at ${to.host}:${to.port}`);
-  const result = await restartAndGate(deps, o, outputs);
+  reporter.step('pass', secretsStep(secretsInUse), `now point${secretsInUse.length > 1 ? '' : 's'} at ${to.host}:${to.port}`);
+  // Before any task signs in to the copy: it holds the api login's password of its restore point.
+  const login = await keepAppLogin(deps, outputs, secretsInUse, to.restoredInstance, o.timeouts.validateMs, 'the app is rolled back to the original; read the migrate task\'s log above (the master secret must sign in to the copy, the task must read the api login\'s secret), fix that, then cut over again');
+  const result = login.ok ? await restartAndGate(deps, o, outputs) : { ok: false, detail: login.detail, running: 'unchanged' };
   if (result.ok) {
     reporter.step('pass', 'cutover', `${result.detail}; ${result.running}`);
     // The copy is production now: protect it like the stack protects the original.
@@ -77,7 +85,7 @@ export async function rollbackCutover(o: Pick<DrillOptions, 'config' | 'timeouts
   const record = await readCutover(deps.ssm, o.config.appName);
   if (!record) throw new Error(`no cutover is recorded under ${cutoverParameter(o.config.appName)}: nothing to roll back`);
   const outputs = new StackOutputs(deps.cfn, o.config.appName);
-  deps.reporter.line(`Plan: point the app back at ${record.previousHost}:${record.previousPort} (${record.previousInstance ?? 'the previous instance'}), restart the services, smoke-gate; ${record.restoredInstance} is kept for --cleanup`);
+  deps.reporter.line(`Plan: point the app back at ${record.previousHost}:${record.previousPort} (${record.previousInstance ?? 'the previous instance'}) with the secrets' current passwords, restart the services, smoke-gate; ${record.restoredInstance} is kept for --cleanup`);
   if (o.dryRun) return { ok: true, summary: `dry run: would roll back the cutover to ${record.restoredInstance}; nothing was changed`, document: { cutover: record } };
   const secretsInUse = await databaseSecrets(outputs);
   await assertNoRotationRunning(deps.secrets, secretsInUse);
@@ -87,7 +95,12 @@ export async function rollbackCutover(o: Pick<DrillOptions, 'config' | 'timeouts
   await modifyAndWait(deps.rds, original, await masterPasswordChange(deps.secrets, secretsInUse), { clock: deps.clock, timeoutMs: o.timeouts.stableMs, progress: (l) => deps.reporter.line(l) });
   deps.reporter.step('pass', 'master password', `${original} has the database secret's current password`);
   await pointSecretsAt(deps.secrets, secretsInUse, { host: record.previousHost, port: record.previousPort, instance: record.previousInstance });
-  deps.reporter.step('pass', 'database secret', `points at ${record.previousHost}:${record.previousPort} again`);
+  deps.reporter.step('pass', secretsStep(secretsInUse), `point${secretsInUse.length > 1 ? '' : 's'} at ${record.previousHost}:${record.previousPort} again`);
+  // Rotations while cut over changed the api login's password on the copy only.
+  const login = await keepAppLogin(deps, outputs, secretsInUse, original, o.timeouts.validateMs, 'read the migrate task\'s log above, fix the cause, then run npm run restore-drill -- --rollback again (each step is safe to repeat)');
+  if (!login.ok) {
+    return { ok: false, summary: `rolled the secrets back to ${record.previousHost} but the api login could not be set up there (${login.detail}); the services were not restarted: fix it and run npm run restore-drill -- --rollback again`, document: { cutover: record } };
+  }
   const result = await restartAndGate(deps, o, outputs);
   if (!result.ok) {
     return { ok: false, summary: `rolled the secret back to ${record.previousHost} but the services are not healthy (${result.detail}); running now: ${result.running}`, document: { cutover: record } };

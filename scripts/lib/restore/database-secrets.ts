@@ -1,8 +1,9 @@
 /**
  * The secrets the tasks read their database connection from (DB_HOST/DB_PORT at start, the
- * password through DB_SECRET_ARN), and keeping them in agreement with the instance in use.
- * Today that is the master secret, whose password RDS sets (ModifyDBInstance); a login of the
- * app's own would be one more entry here, its password set in SQL instead.
+ * password through DB_SECRET_ARN), and keeping them in agreement with the instance in use:
+ * the master secret (migrate), whose password RDS sets (ModifyDBInstance), and, with
+ * DB_APP_LOGIN, the api's own login, a role in the database whose password `migrate app-role`
+ * sets in SQL.
  */
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { StackOutputs } from '../stacks.ts';
@@ -17,12 +18,24 @@ export interface SecretShape {
 
 export interface DatabaseSecret {
   readonly arn: string;
-  /** `master`: RDS's master user; its password is part of the instance. */
-  readonly kind: 'master';
+  /**
+   * `master`: RDS's master user; its password is part of the instance. `login`: the api's own
+   * login, a role inside the database (a restored copy has the password of its restore point).
+   */
+  readonly kind: 'master' | 'login';
 }
 
+/** The master secret first, then the api login's when the data stack has one (DbAppSecretArn). */
 export async function databaseSecrets(outputs: StackOutputs): Promise<DatabaseSecret[]> {
-  return [{ arn: await outputs.get('dbSecretArn'), kind: 'master' }];
+  const master: DatabaseSecret = { arn: await outputs.get('dbSecretArn'), kind: 'master' };
+  const login = await outputs.find('dbAppSecretArn');
+  return login ? [master, { arn: login, kind: 'login' }] : [master];
+}
+
+export function masterSecret(list: readonly DatabaseSecret[]): DatabaseSecret {
+  const master = list.find((s) => s.kind === 'master');
+  if (!master) throw new Error('no master database secret among the database secrets');
+  return master;
 }
 
 export async function readDbSecret(secrets: SecretsManagerClient, arn: string): Promise<SecretShape> {

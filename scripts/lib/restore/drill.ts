@@ -20,7 +20,7 @@ import { modifyAndWait } from './modify-instance.ts';
 import { markdownReport, storeReport, type DrillReport } from './report.ts';
 import { assertInWindow, restoreWindow } from './restore-window.ts';
 import { compareSnapshots, snapshotFrom, type Comparison, type ComparisonMode } from './compare.ts';
-import { deregisterDrillTaskDefinition, registerDrillTaskDefinition, runProbe, type ProbeTarget } from './validate.ts';
+import { deregisterDrillTaskDefinition, probeTarget, registerDrillTaskDefinition, runProbe } from './validate.ts';
 
 /** Names no instance has yet (a rerun within the same second draws another random part). */
 async function freeDrillNames(deps: RestoreDeps, appName: string, at: number): Promise<DrillNames> {
@@ -70,7 +70,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   reporter.line(`  3. validate from inside the VPC: migrate status${o.skipRowCounts ? '' : ' and row counts'} compared with the source (${mode.kind === 'drill' ? `same migrations, row drift allowed: ${o.maxRowDrift}` : 'migrations an earlier state of the source\'s; row differences reported, not gated'})`);
   reporter.line(`     (restorable window: ${window.earliest.toISOString()}${window.earliestFrom === 'estimated' ? ' (estimated from the retention period)' : ''} to ${latest.toISOString()})`);
   reporter.line('  4. write the report (RPO, RTO) to the attachments bucket under drills/');
-  reporter.line(`  5. ${o.cutover ? 'cut the app over to the restored instance and smoke-gate it' : o.keep ? 'keep the restored instance (--keep)' : 'delete the restored instance (no final snapshot)'}`);
+  reporter.line(`  5. ${o.cutover ? 'cut the app over to the restored instance (the database secrets, the api login\'s password on it), restart and smoke-gate it' : o.keep ? 'keep the restored instance (--keep)' : 'delete the restored instance (no final snapshot)'}`);
   if (o.dryRun) return { ok: true, summary: `dry run: would restore ${sourceId} as ${restoredId}; nothing was changed`, document: { drillId, sourceInstance: sourceId, restoredInstance: restoredId, dryRun: true } };
 
   const report: DrillReport = {
@@ -202,16 +202,9 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   }
 
   async function validate(endpoint: { host: string; port: number }): Promise<Comparison> {
-    const cluster = await outputs.get('clusterName');
     const family = await outputs.get('migrateTaskFamily');
-    const containerName = await outputs.get('migrateContainerName');
-    const target: ProbeTarget = {
-      cluster,
-      containerName,
-      subnets: await outputs.list('taskSubnetIds'),
-      securityGroups: [await outputs.get('taskSecurityGroupId')],
-    };
-    const drillTd = await registerDrillTaskDefinition(deps.ecs, family, containerName, endpoint, drillId);
+    const target = await probeTarget(outputs);
+    const drillTd = await registerDrillTaskDefinition(deps.ecs, family, target.containerName, endpoint, drillId);
     try {
       const probeDeps = { ecs: deps.ecs, logs: deps.logs, clock, progress: (l: string) => reporter.line(l) };
       const probe = (td: string, command: string[]) => runProbe(probeDeps, target, td, drillTd.source, command, o.timeouts.validateMs);

@@ -15,6 +15,7 @@ import {
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import type { StackOutputs } from '../stacks.ts';
 import { waitFor, type Clock } from '../wait.ts';
 
 export interface ProbeTarget {
@@ -22,6 +23,16 @@ export interface ProbeTarget {
   readonly subnets: readonly string[];
   readonly securityGroups: readonly string[];
   readonly containerName: string;
+}
+
+/** Where the one-off tasks run: the migrate task's cluster, subnets and security group. */
+export async function probeTarget(outputs: StackOutputs): Promise<ProbeTarget> {
+  return {
+    cluster: await outputs.get('clusterName'),
+    containerName: await outputs.get('migrateContainerName'),
+    subnets: await outputs.list('taskSubnetIds'),
+    securityGroups: [await outputs.get('taskSecurityGroupId')],
+  };
 }
 
 export interface ProbeResult {
@@ -103,6 +114,8 @@ export async function runProbe(
   logsFrom: TaskDefinition,
   command: readonly string[],
   timeoutMs: number,
+  /** What the task is, for messages. */
+  what = 'validation task',
 ): Promise<ProbeResult> {
   const started = await deps.ecs.send(
     new RunTaskCommand({
@@ -118,9 +131,9 @@ export async function runProbe(
     }),
   );
   const taskArn = started.tasks?.[0]?.taskArn;
-  if (!taskArn) throw new Error(`ECS could not start the validation task: ${(started.failures ?? []).map((f) => f.reason).join(', ') || 'no reason given'}`);
+  if (!taskArn) throw new Error(`ECS could not start the ${what}: ${(started.failures ?? []).map((f) => f.reason).join(', ') || 'no reason given'}`);
   const stopped = await waitFor<Task>({
-    what: `validation task ${command.join(' ')}`,
+    what: `${what} ${command.join(' ')}`,
     timeoutMs,
     intervalMs: 10_000,
     clock: deps.clock,

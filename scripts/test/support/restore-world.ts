@@ -48,7 +48,15 @@ export interface RestoreScenario {
   registerFails?: boolean;
   /** Migrations `migrate status` reports as applied on each side. */
   migrations: { source: number[]; restored: number[] };
+  /** The data stack has the api's own login (the DbAppSecretArn output and its secret). */
+  appLogin: boolean;
+  /** `migrate app-role` exits 1 while the master secret names this instance (the restored copy or the original). */
+  appRoleFailsOn?: 'copy' | 'original';
+  /** ECS cannot start the `migrate app-role` task (RunTask answers a failure) while the master secret names this instance. */
+  appRoleNotStartedOn?: 'copy' | 'original';
 }
+
+export const APP_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-GhIjKl';
 
 export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   const scenario: RestoreScenario = {
@@ -60,6 +68,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     deleteRefused: false,
     reportsRestoreWindow: true,
     migrations: { source: [1, 2, 3], restored: [1, 2, 3] },
+    appLogin: false,
     ...overrides,
   };
   const clock = fakeClock(Date.parse('2026-03-02T10:00:00Z'));
@@ -98,7 +107,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
 
   const deleted: string[] = [];
   const order: string[] = [];
-  let rotationPending = false;
+  let rotationPending: 'master' | 'login' | false = false;
   const restoreRequests: unknown[] = [];
   mocks.rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
     if (!input.DBInstanceIdentifier) return { DBInstances: [...instances.values()] };
@@ -153,6 +162,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
       DbSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',
       AttachmentsBucketName: 'slipway-attachments-123',
       MetricsTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:metrics-AbCdEf',
+      ...(scenario.appLogin ? { DbAppSecretArn: APP_SECRET_ARN } : {}),
     },
     'slipway-service': {
       AppUrl: 'https://tracker.example.com',
@@ -174,7 +184,8 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   // ECS validation tasks: the task id says which database and command it ran.
   const registered: unknown[] = [];
   const deregistered: string[] = [];
-  const tasks = new Map<string, { db: 'source' | 'restored'; command: string }>();
+  const tasks = new Map<string, { db: 'source' | 'restored'; command: string; exitCode?: number }>();
+  const secretNames = () => (dbSecret.host === 'source.db.internal' ? 'original' : 'copy');
   mocks.ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => ({
     taskDefinition: {
       family: 'slipway-migrate',
@@ -208,11 +219,20 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     return {};
   });
   let taskCounter = 0;
+  /** Each `migrate app-role` task: its task definition and the hosts the two secrets named as it started. */
+  const appRoleRuns: Array<{ taskDefinition: string; masterHost: unknown; loginHost: unknown }> = [];
   mocks.ecs.on(RunTaskCommand).callsFake((input: { taskDefinition: string; overrides: { containerOverrides: Array<{ command: string[] }> } }) => {
+    const command = input.overrides.containerOverrides[0]!.command.join(' ');
+    if (command === 'migrate app-role') {
+      order.push('ecs:run migrate app-role');
+      appRoleRuns.push({ taskDefinition: input.taskDefinition, masterHost: dbSecret.host, loginHost: appSecret.host });
+      if (scenario.appRoleNotStartedOn === secretNames()) return { tasks: [], failures: [{ arn: 'arn:aws:ecs:eu-west-1:123456789012:container-instance/x', reason: 'RESOURCE:ENI' }] };
+    } else {
+      order.push('ecs:run');
+    }
     taskCounter += 1;
-    order.push('ecs:run');
     const id = `task${taskCounter}`;
-    tasks.set(id, { db: input.taskDefinition.includes('restore-drill') ? 'restored' : 'source', command: input.overrides.containerOverrides[0]!.command.join(' ') });
+    tasks.set(id, { db: input.taskDefinition.includes('restore-drill') ? 'restored' : 'source', command, ...(command === 'migrate app-role' ? { exitCode: scenario.appRoleFailsOn === secretNames() ? 1 : 0 } : {}) });
     return { tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/slipway/${id}` }] };
   });
   const polled = new Map<string, number>();
@@ -222,12 +242,19 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     const n = (polled.get(id) ?? 0) + 1;
     polled.set(id, n);
     const t = tasks.get(id)!;
-    const exitCode = t.command === 'stats' && scenario.noStats ? 2 : 0;
-    return { tasks: [{ taskArn: arn, lastStatus: n >= 2 ? 'STOPPED' : 'RUNNING', containers: [{ name: 'migrate', exitCode: n >= 2 ? exitCode : undefined }] }] };
+    const exitCode = t.command === 'stats' && scenario.noStats ? 2 : (t.exitCode ?? 0);
+    const stoppedReason = n >= 2 ? `Essential container in task exited` : undefined;
+    return { tasks: [{ taskArn: arn, lastStatus: n >= 2 ? 'STOPPED' : 'RUNNING', stoppedReason, containers: [{ name: 'migrate', exitCode: n >= 2 ? exitCode : undefined }] }] };
   });
   mocks.logs.on(GetLogEventsCommand).callsFake((input: { logStreamName: string }) => {
     const id = input.logStreamName.split('/').pop()!;
     const t = tasks.get(id)!;
+    if (t.command === 'migrate app-role') {
+      const message = t.exitCode === 0
+        ? JSON.stringify({ level: 30, appRole: 'slipway_app', msg: 'api login slipway_app: exists; password set from ' + APP_SECRET_ARN + '; data access to schema public granted; no DDL, no role management' })
+        : JSON.stringify({ level: 50, msg: 'the api login "slipway_app" cannot sign in to the database: no pg_hba.conf entry. Fix: check that the role may log in and that the server admits it (pg_hba.conf)' });
+      return { events: [{ message, timestamp: 2 }] };
+    }
     const message =
       t.command === 'migrate status'
         ? JSON.stringify({ level: 30, applied: scenario.migrations[t.db].map((version) => ({ version })), pending: [], upToDate: true, msg: `migrations: ${scenario.migrations[t.db].length} applied, 0 pending` })
@@ -243,12 +270,14 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     return {};
   });
   let dbSecret: Record<string, unknown> = { engine: 'postgres', host: 'source.db.internal', port: 5432, username: 'slipway', password: 'pw', dbname: 'slipway', dbInstanceIdentifier: SOURCE };
+  // The api login's secret, attached to the same instance (what the rotation and the kit keep).
+  let appSecret: Record<string, unknown> = { engine: 'postgres', host: 'source.db.internal', port: 5432, username: 'slipway_app', password: 'app-pw', dbname: 'slipway', dbInstanceIdentifier: SOURCE };
   const secretWrites: Array<Record<string, unknown>> = [];
   mocks.secrets.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) =>
-    input.SecretId.includes(':db-') ? { SecretString: JSON.stringify(dbSecret) } : { SecretString: 'metrics-token' },
+    input.SecretId.includes(':db-') ? { SecretString: JSON.stringify(dbSecret) } : input.SecretId === APP_SECRET_ARN ? { SecretString: JSON.stringify(appSecret) } : { SecretString: 'metrics-token' },
   );
-  mocks.secrets.on(DescribeSecretCommand).callsFake(() => ({
-    VersionIdsToStages: { v1: ['AWSCURRENT'], ...(rotationPending ? { v2: ['AWSPENDING'] } : {}) },
+  mocks.secrets.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => ({
+    VersionIdsToStages: { v1: ['AWSCURRENT'], ...(rotationPending === (input.SecretId === APP_SECRET_ARN ? 'login' : 'master') ? { v2: ['AWSPENDING'] } : {}) },
   }));
   const params = new Map<string, string>();
   mocks.ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
@@ -265,10 +294,16 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     params.delete(input.Name);
     return {};
   });
-  mocks.secrets.on(PutSecretValueCommand).callsFake((input: { SecretString: string }) => {
-    order.push('secret:put');
-    dbSecret = JSON.parse(input.SecretString) as Record<string, unknown>;
-    secretWrites.push(dbSecret);
+  mocks.secrets.on(PutSecretValueCommand).callsFake((input: { SecretId: string; SecretString: string }) => {
+    const value = JSON.parse(input.SecretString) as Record<string, unknown>;
+    if (input.SecretId === APP_SECRET_ARN) {
+      order.push('secret:put app');
+      appSecret = value;
+    } else {
+      order.push('secret:put');
+      dbSecret = value;
+    }
+    secretWrites.push(value);
     return {};
   });
   const restarts: string[] = [];
@@ -288,6 +323,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     {
       match: /^npx cdk deploy slipway-service --exclusively/,
       respond: (line) => {
+        order.push('cdk:restart');
         restarts.push(line.replace(/^.*?--parameters /, '--parameters ').replace(/ --require-approval.*$/, ''));
         return { stdout: 'deployed' };
       },
@@ -310,14 +346,17 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   let drawn = 0;
   const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
   const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix, assemblyDir };
-  return { deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
+  return { scenario, deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
     /** What the rotation Lambda does to the secret (the instance side is not modelled here). */
     rotate: (password: string) => {
       dbSecret = { ...dbSecret, password };
     },
-    setRotationPending: (pending: boolean) => {
-      rotationPending = pending;
+    /** A rotation half done, of the master secret (true) or the api login's. */
+    setRotationPending: (pending: boolean | 'login') => {
+      rotationPending = pending === true ? 'master' : pending;
     },
+    appSecret: () => appSecret,
+    appRoleRuns,
   };
 }
 
