@@ -31,6 +31,11 @@ export async function seedWorkspace(db: pg.Pool, user: BenchUser, slug: string, 
   );
   const workspaceId = rows[0]!.id;
   await db.query(`INSERT INTO workspace_members (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, [workspaceId, user.id]);
+  // A bulk load goes faster through the trigram index's pending list, merged once at the end
+  // (about three times faster than updating the index row by row); the searches measured
+  // afterwards then see the index as production keeps it: direct updates, nothing pending.
+  const trigram = (await db.query(`SELECT to_regclass('issues_title_trgm_idx') IS NOT NULL AS present`)).rows[0]?.present === true;
+  if (trigram) await db.query('ALTER INDEX issues_title_trgm_idx SET (fastupdate = on)');
   // In batches, so no single statement holds a million-row transaction's memory.
   const batch = 100_000;
   for (let from = 1; from <= issues; from += batch) {
@@ -46,6 +51,10 @@ export async function seedWorkspace(db: pg.Pool, user: BenchUser, slug: string, 
          FROM generate_series($2::int, least($2::int + ${batch - 1}, $3::int)) AS n`,
       [workspaceId, from, issues, user.id, Math.max(1, Math.floor(issues / RARE_MATCHES))],
     );
+  }
+  if (trigram) {
+    await db.query(`SELECT gin_clean_pending_list('issues_title_trgm_idx')`);
+    await db.query('ALTER INDEX issues_title_trgm_idx SET (fastupdate = off)');
   }
   await db.query('ANALYZE issues');
   return workspaceId;

@@ -44,6 +44,22 @@ describe('migrations that require an extension', () => {
     expect(indexes.rows[0]?.indexdef).toContain('USING gin (title gin_trgm_ops)');
   });
 
+  it('write new titles straight into the trigram index, with nothing left pending', async () => {
+    const url = await server.createDatabase('trgmdirect');
+    const output = await migrate(url);
+    expect(output).toContain('applied 0004_issue_title_trigram_direct_updates.sql');
+    const options = await withClient(url, (c) => c.query(`SELECT reloptions FROM pg_class WHERE relname = 'issues_title_trgm_idx'`));
+    expect(options.rows[0]?.reloptions).toEqual(['fastupdate=off']);
+    // pgstattuple (contrib, like pg_trgm) reads the index's pending list.
+    const pending = await withClient(url, async (c) => {
+      await c.query('CREATE EXTENSION IF NOT EXISTS pgstattuple');
+      const { rows } = await c.query<{ id: string }>(`INSERT INTO workspaces (slug, name, issue_key, next_issue_number) VALUES ('bulk', 'Bulk', 'BLK', 301) RETURNING id`);
+      await c.query(`INSERT INTO issues (workspace_id, number, title) SELECT $1, n, 'Imported issue ' || n FROM generate_series(1, 300) AS n`, [rows[0]!.id]);
+      return (await c.query(`SELECT pending_pages, pending_tuples FROM pgstatginindex('issues_title_trgm_idx')`)).rows[0];
+    });
+    expect(pending).toEqual({ pending_pages: 0, pending_tuples: '0' });
+  });
+
   it('are recorded without running where the extension is missing, and the reason is reported', async () => {
     writeFileSync(join(dir, '0001_base.sql'), 'CREATE TABLE things (id int);\n');
     // Running this would fail: the extension and the function do not exist.
