@@ -30,10 +30,15 @@ export function createLogger(options: { level: string; name: string; destination
 
 const SENSITIVE_QUERY = /^(token|code|state|key|secret|password|signature|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
 
+/** Whether a query string may hold a sensitive parameter: a cheap test before parsing it. */
+const MAYBE_SENSITIVE = /(?:^|[?&;])(?:token|code|state|key|secret|password|signature|x-amz-)/i;
+
 /** The path with the values of sensitive query parameters replaced. */
 export function safeUrl(url: string): string {
   const q = url.indexOf('?');
   if (q === -1) return url;
+  // Most query strings (?limit=50&status=open) name nothing sensitive: keep them as sent.
+  if (!MAYBE_SENSITIVE.test(url.slice(q)) && !url.includes('%', q)) return url;
   const params = new URLSearchParams(url.slice(q + 1));
   for (const key of [...params.keys()]) if (SENSITIVE_QUERY.test(key)) params.set(key, '[redacted]');
   return `${url.slice(0, q)}?${params.toString()}`;

@@ -36,3 +36,11 @@ describe('isoTimestamp', () => {
     });
   }
 });
+
+describe('isoTimestamp on text PostgreSQL does not print in UTC', () => {
+  it('takes the general path for offsets, BC years and years past 9999', () => {
+    for (const text of ['2026-12-01 23:00:00+01', '2026-12-01 23:00:00.5-03:30', '0044-03-15 12:00:00+00 BC', '12026-12-01 23:00:00+00']) {
+      expect(isoTimestamp(text), text).toBe((pg.types.getTypeParser(1184, 'text') as (v: string) => Date)(text).toISOString());
+    }
+  });
+});
