@@ -1,6 +1,7 @@
 /**
  * The restore drill against the AWS API emulator: every AWS call is real HTTP to moto, the
- * validation tasks run the app's own `migrate status` and `stats` against real PostgreSQL.
+ * one-off tasks run the app's own `migrate status`, `stats` and `migrate app-role` against
+ * real PostgreSQL (a server per RDS instance, so each has roles of its own).
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
@@ -11,6 +12,7 @@ import { cleanupDrills } from '../lib/restore/cleanup.ts';
 import { rollbackCutover } from '../lib/restore/cutover.ts';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { readdirSync } from 'node:fs';
+import pg from 'pg';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../test/support/app.ts';
@@ -18,7 +20,7 @@ import { runDrill } from '../lib/restore/drill.ts';
 import type { DrillOptions } from '../lib/restore/options.ts';
 import { startEmulator, type Emulator } from './support/emulator/emulator.ts';
 import { flowDeps } from './support/emulator/flow.ts';
-import { buildWorld, type World } from './support/emulator/world.ts';
+import { APP_LOGIN_PASSWORD, APP_LOGIN_USER, buildWorld, type World } from './support/emulator/world.ts';
 
 let emulator: Emulator;
 beforeAll(async () => {
@@ -54,6 +56,18 @@ function options(w: World, o: Partial<DrillOptions> = {}): DrillOptions {
 
 const describe1 = async (id: string) => (await emulator.clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances![0]!;
 const secretOf = async (w: World) => JSON.parse((await emulator.clients.secrets.send(new GetSecretValueCommand({ SecretId: w.dbSecretArn }))).SecretString!) as { host: string; password: string; dbInstanceIdentifier: string };
+const appSecretOf = async (w: World) => JSON.parse((await emulator.clients.secrets.send(new GetSecretValueCommand({ SecretId: w.dbAppSecretArn }))).SecretString!) as { host: string; password: string; username: string; dbInstanceIdentifier: string };
+/** Signs in to the instance's engine as `user` over TCP and counts the issues it may read. */
+async function countIssuesAs(instance: string, user: string, password: string): Promise<number> {
+  const { host, port, database } = emulator.databases.connection(instance);
+  const client = new pg.Client({ host, port, database, user, password });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM issues')).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
 const alarmsWatch = async (w: World) =>
   (await emulator.clients.cfn.send(new DescribeStacksCommand({ StackName: stackNames(w.appName).observability }))).Stacks![0]!.Parameters!.find((p) => p.ParameterKey === 'MonitoredDbInstanceId')!.ParameterValue;
 type Report = { restoredInstance: string; drillId: string; validation: string; problems: string[]; notes?: string[]; rows: Array<{ table: string; source: number; restored: number }> };
@@ -166,5 +180,38 @@ describe('restore drill against the emulator', { timeout: 240_000 }, () => {
     expect(await emulator.databases.acceptsPassword(w.sourceId, after.password)).toBe(true);
     expect(await alarmsWatch(w)).toBe(w.sourceId);
     expect(await describe1(copy)).toMatchObject({ DeletionProtection: false });
+  });
+
+  it('with the api\'s own login: cutover and rollback move both secrets and the real migrate app-role gives the login its secret\'s current password on the copy, then on the original after a rotation while cut over', async () => {
+    const w = await world('drill-e', { appLogin: true });
+    await w.seed({ issues: 5 });
+    expect(await emulator.databases.acceptsPassword(w.sourceId, APP_LOGIN_PASSWORD, APP_LOGIN_USER)).toBe(true);
+    // a restore point, then a rotation of the api login: the copy comes back with the old password
+    const restorePoint = await emulator.databases.snapshot(w.sourceId);
+    await new Promise((r) => setTimeout(r, 20));
+    await w.rotateAppLoginLikeTheLambda('app-login-rotated-after-the-restore-point-0123');
+    const result = await runDrill(options(w, { cutover: true, restoreTime: new Date(restorePoint + 10) }), flowDeps(w).deps);
+    expect(result.ok, result.summary).toBe(true);
+    const copy = reportOf(result).restoredInstance;
+    const copyHost = (await describe1(copy)).Endpoint!.Address;
+    expect(await secretOf(w)).toMatchObject({ host: copyHost, dbInstanceIdentifier: copy });
+    const login = await appSecretOf(w);
+    expect(login).toMatchObject({ host: copyHost, dbInstanceIdentifier: copy, username: APP_LOGIN_USER, password: 'app-login-rotated-after-the-restore-point-0123' });
+    // the migrate task ran the app's real command against the copy, after both secrets named it
+    expect([...emulator.containers.ran.values()].filter((r) => r.command === 'migrate app-role').map((r) => `${r.dbHost} ${r.exitCode}`)).toEqual([`${copyHost} 0`]);
+    // the api login signs in to the copy with its secret's password and reads the restored rows
+    expect(await emulator.databases.acceptsPassword(copy, login.password, APP_LOGIN_USER)).toBe(true);
+    expect(await countIssuesAs(copy, APP_LOGIN_USER, login.password)).toBe(5);
+
+    // the single-user rotation while cut over changes the login on the copy only
+    await w.rotateAppLoginLikeTheLambda('app-login-rotated-while-cut-over-0123456789');
+    expect(await emulator.databases.acceptsPassword(w.sourceId, 'app-login-rotated-while-cut-over-0123456789', APP_LOGIN_USER)).toBe(false);
+    const back = await rollbackCutover(options(w), flowDeps(w).deps);
+    expect(back.ok, back.summary).toBe(true);
+    expect(await secretOf(w)).toMatchObject({ host: (await describe1(w.sourceId)).Endpoint!.Address, dbInstanceIdentifier: w.sourceId });
+    const after = await appSecretOf(w);
+    expect(after).toMatchObject({ host: (await describe1(w.sourceId)).Endpoint!.Address, dbInstanceIdentifier: w.sourceId, password: 'app-login-rotated-while-cut-over-0123456789' });
+    expect(await emulator.databases.acceptsPassword(w.sourceId, after.password, APP_LOGIN_USER)).toBe(true);
+    expect(await countIssuesAs(w.sourceId, APP_LOGIN_USER, after.password)).toBe(5);
   });
 });

@@ -26,6 +26,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A PostgreSQL client or server program (psql, pg_dumpall, ...) of the installed version. */
+export function postgresProgram(name: string): string {
+  return join(postgresBinDir(), name);
+}
+
 function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
@@ -53,6 +58,10 @@ export interface TestPostgres {
   readonly port: number;
   /** URL of the default `postgres` database as the superuser `slipway`. */
   readonly url: string;
+  /** The server's Unix socket directory: a local connection there needs no password. */
+  readonly socketDir: string;
+  /** The data directory (copy it while the server is stopped to start others like it). */
+  readonly dataDir: string;
   /** Creates an empty database and returns its URL. */
   createDatabase(prefix?: string): Promise<string>;
   /** Stops the server (fast shutdown) but keeps its data, so `start()` brings it back. */
@@ -72,6 +81,11 @@ export interface PostgresOptions {
    * one, and roles created later need their own. @default trust (no passwords)
    */
   readonly superuserPassword?: string;
+  /**
+   * Start from a copy of this data directory (of a stopped server) instead of running initdb,
+   * which is several times slower; its roles, passwords and authentication settings come along.
+   */
+  readonly copyOf?: string;
 }
 
 export async function startPostgres(options: PostgresOptions = {}): Promise<TestPostgres> {
@@ -89,7 +103,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
     if (owner) chownSync(pwfile, owner.uid, owner.gid);
     auth.splice(0, auth.length, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
   }
-  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'slipway', '-E', 'UTF8', '--no-sync', ...auth]);
+  if (options.copyOf) run('cp', ['-a', options.copyOf, dataDir]);
+  else run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'slipway', '-E', 'UTF8', '--no-sync', ...auth]);
   let tlsOptions = '';
   if (options.tls) {
     // The server refuses a key file that others may read.
@@ -113,6 +128,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
   return {
     port,
     url,
+    socketDir: dir,
+    dataDir,
     async createDatabase(prefix = 't') {
       const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${databaseCounter++}`.toLowerCase();
       const client = new pg.Client({ connectionString: url });

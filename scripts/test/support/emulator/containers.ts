@@ -84,7 +84,8 @@ export class Containers {
     const instance = dbHost?.split('.')[0];
     if (instance && this.databases.has(instance)) {
       const target = this.databases.connection(instance);
-      Object.assign(env, { DB_HOST: target.host, DB_PORT: String(target.port), DB_USER: target.user, DB_NAME: target.database });
+      // Only where the engine listens: users and passwords are the instance's own, as in RDS.
+      Object.assign(env, { DB_HOST: target.host, DB_PORT: String(target.port), DB_NAME: target.database });
     } else {
       // A host no engine serves: refuse on loopback instead of resolving an AWS name.
       Object.assign(env, { DB_HOST: '127.0.0.1', DB_PORT: '9' });

@@ -1,12 +1,14 @@
 /**
- * The database engines behind moto's RDS instances: one real PostgreSQL server (SCRAM
- * passwords on TCP, like RDS) holds one database and one login role per instance. It learns
- * what the RDS API changes (a new master password, a point-in-time copy) from the calls moto
- * answered, and keeps each instance's password history and data snapshots so a restore to a
- * time gets the data and the password the source had then.
+ * The database engines behind moto's RDS instances: one real PostgreSQL server per instance
+ * (SCRAM passwords on TCP, like RDS), so each has roles of its own, as an RDS instance does:
+ * the master user `slipway` and any login the app creates (the api's). It learns what the RDS
+ * API changes (a new master password, a point-in-time copy) from the calls moto answered. A
+ * snapshot is a dump of the whole server (roles with their passwords, the data), so a restore
+ * to a time brings back the data and every password as they were then.
  */
+import { spawnSync } from 'node:child_process';
 import pg from 'pg';
-import type { TestPostgres } from '../../../../test/support/servers.ts';
+import { postgresProgram, startPostgres, type TestPostgres } from '../../../../test/support/servers.ts';
 
 interface Versioned<T> {
   readonly at: number;
@@ -14,25 +16,32 @@ interface Versioned<T> {
 }
 
 interface InstanceData {
-  readonly id: string;
+  readonly server: TestPostgres;
   readonly database: string;
-  readonly role: string;
-  readonly passwords: Array<Versioned<string>>;
-  /** Databases holding the instance's data as it was at `at` (for point-in-time restores). */
+  /** Dumps of the whole server as it was at `at` (for point-in-time restores). */
   readonly snapshots: Array<Versioned<string>>;
 }
 
-const ident = (id: string) => `rds_${id.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
+/** The master user of every instance (the kit's and the worlds' MasterUsername). */
+export const MASTER_USER = 'slipway';
+const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export class Databases {
   private readonly instances = new Map<string, InstanceData>();
-  private counter = 0;
+  /** A stopped, freshly initialized server whose data directory each new instance copies. */
+  private template?: Promise<TestPostgres>;
 
-  constructor(readonly server: TestPostgres) {}
+  private get(id: string): InstanceData {
+    const found = this.instances.get(id.toLowerCase());
+    if (!found) throw new Error(`no database engine for RDS instance ${id}`);
+    return found;
+  }
 
-  private async admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: this.server.url });
+  /** A superuser connection over the instance's socket (trust: no password, whatever the master's is now). */
+  private async admin<T>(id: string, fn: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
+    const instance = this.get(id);
+    const client = new pg.Client({ host: instance.server.socketDir, port: instance.server.port, user: MASTER_USER, database: database ?? instance.database });
     await client.connect();
     try {
       return await fn(client);
@@ -41,64 +50,79 @@ export class Databases {
     }
   }
 
-  private get(id: string): InstanceData {
-    const found = this.instances.get(id.toLowerCase());
-    if (!found) throw new Error(`no database engine for RDS instance ${id}`);
-    return found;
+  private psql(server: TestPostgres, args: string[], input?: string): string {
+    const out = spawnSync(postgresProgram(args[0]!), [...args.slice(1), '-h', server.socketDir, '-p', String(server.port), '-U', MASTER_USER], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (out.status !== 0) throw new Error(`${args[0]} failed: ${out.stderr}`);
+    return out.stdout;
   }
 
   has(id: string): boolean {
     return this.instances.has(id.toLowerCase());
   }
 
-  /** A new instance: an empty database and its master login. */
-  async create(id: string, password: string, template?: string): Promise<void> {
-    const key = id.toLowerCase();
-    const database = `${ident(key)}_${this.counter++}`;
-    const role = `${ident(key)}_${this.counter++}`;
-    await this.admin(async (c) => {
-      await c.query(`CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD ${quoteLiteral(password)}`);
-      await c.query(`CREATE DATABASE ${database}${template ? ` TEMPLATE ${template}` : ''} OWNER ${role}`);
+  /** A new instance: an empty database and its master login, or the server `dump` holds. */
+  async create(id: string, password: string, database = 'postgres', dump?: string): Promise<void> {
+    this.template ??= startPostgres({ superuserPassword: 'emulator-template' }).then(async (t) => {
+      await t.stop();
+      return t;
     });
-    this.instances.set(key, { id: key, database, role, passwords: [{ at: Date.now(), value: password }], snapshots: [] });
+    const server = await startPostgres({ copyOf: (await this.template).dataDir });
+    this.instances.set(id.toLowerCase(), { server, database, snapshots: [] });
+    if (dump) {
+      // The dump's CREATE ROLE of the master user fails (it exists); its ALTER ROLE sets the
+      // password of the restore point, as RDS's copy has.
+      this.psql(server, ['psql', '-X', '-q', '-d', 'postgres', '-f', '-'], dump);
+    } else {
+      await this.admin(id, async (c) => {
+        await c.query(`ALTER ROLE ${MASTER_USER} PASSWORD ${quoteLiteral(password)}`);
+        if (database !== 'postgres') await c.query(`CREATE DATABASE ${quoteIdent(database)}`);
+      }, 'postgres');
+    }
   }
 
-  /** What RDS does on ModifyDBInstance --master-user-password (and the rotation Lambda in SQL). */
-  async setPassword(id: string, password: string): Promise<void> {
-    const instance = this.get(id);
-    await this.admin((c) => c.query(`ALTER ROLE ${instance.role} PASSWORD ${quoteLiteral(password)}`));
-    instance.passwords.push({ at: Date.now(), value: password });
+  /** What RDS does on ModifyDBInstance --master-user-password, and a rotation Lambda in SQL (any login). */
+  async setPassword(id: string, password: string, role = MASTER_USER): Promise<void> {
+    await this.admin(id, (c) => c.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD ${quoteLiteral(password)}`), 'postgres');
   }
 
-  /** Keeps the instance's data as it is now, as a point a later restore can go back to. */
+  private dump(id: string): string {
+    return this.psql(this.get(id).server, ['pg_dumpall', '--no-sync']);
+  }
+
+  /** Keeps the instance's roles and data as they are now, as a point a later restore can go back to. */
   async snapshot(id: string): Promise<number> {
     const instance = this.get(id);
-    const name = `${instance.database}_at_${this.counter++}`;
-    await this.admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${instance.database}`));
+    const value = this.dump(id);
     const at = Date.now();
-    instance.snapshots.push({ at, value: name });
+    instance.snapshots.push({ at, value });
     return at;
   }
 
-  /** A point-in-time copy: the source's data and master password as they were at `time` (latest: now). */
+  /** A point-in-time copy: the source's roles, passwords and data as they were at `time` (latest: now). */
   async restore(sourceId: string, targetId: string, time?: Date): Promise<void> {
     const source = this.get(sourceId);
-    const at = time?.getTime() ?? Date.now();
-    const base = time ? [...source.snapshots].reverse().find((s) => s.at <= at)?.value : source.database;
-    if (!base) throw new Error(`no data of ${sourceId} as early as ${time?.toISOString()}: take a snapshot() before that time`);
-    const password = [...source.passwords].reverse().find((p) => p.at <= at)?.value ?? source.passwords[0]!.value;
-    await this.create(targetId, password, base);
+    const at = time?.getTime();
+    const dump = at === undefined ? this.dump(sourceId) : [...source.snapshots].reverse().find((s) => s.at <= at)?.value;
+    if (!dump) throw new Error(`no data of ${sourceId} as early as ${time?.toISOString()}: take a snapshot() before that time`);
+    await this.create(targetId, '', source.database, dump);
   }
 
-  /** Connection settings for a task that names this instance (user and database are the engine's). */
+  /** What RDS does once DeleteDBInstance is accepted. */
+  async drop(id: string): Promise<void> {
+    const instance = this.instances.get(id.toLowerCase());
+    this.instances.delete(id.toLowerCase());
+    await instance?.server.destroy();
+  }
+
+  /** Connection settings for a task that names this instance. */
   connection(id: string): { host: string; port: number; user: string; database: string } {
     const instance = this.get(id);
-    return { host: '127.0.0.1', port: this.server.port, user: instance.role, database: instance.database };
+    return { host: '127.0.0.1', port: instance.server.port, user: MASTER_USER, database: instance.database };
   }
 
-  /** Signs in with a password, as the app would: true when the engine accepts it. */
-  async acceptsPassword(id: string, password: string): Promise<boolean> {
-    const { host, port, user, database } = this.connection(id);
+  /** Signs in over TCP as `user` (default: the master user), as the app would: true when the engine accepts the password. */
+  async acceptsPassword(id: string, password: string, user = MASTER_USER): Promise<boolean> {
+    const { host, port, database } = this.connection(id);
     const client = new pg.Client({ host, port, user, database, password });
     client.on('error', () => undefined);
     try {
@@ -112,17 +136,13 @@ export class Databases {
     }
   }
 
-  /** Runs SQL on the instance's data (seeding rows, reading what a restore brought back). */
+  /** Runs SQL on the instance's data as the master user (seeding rows, reading what a restore brought back). */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(id: string, sql: string, params: unknown[] = []): Promise<R[]> {
-    const instance = this.get(id);
-    const url = new URL(this.server.url);
-    url.pathname = `/${instance.database}`;
-    const client = new pg.Client({ connectionString: url.href });
-    await client.connect();
-    try {
-      return (await client.query<R>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
+    return this.admin(id, async (c) => (await c.query<R>(sql, params)).rows);
+  }
+
+  async destroy(): Promise<void> {
+    for (const id of [...this.instances.keys()]) await this.drop(id);
+    if (this.template) await (await this.template).destroy();
   }
 }

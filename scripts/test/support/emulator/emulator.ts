@@ -1,6 +1,6 @@
 /**
  * The emulated AWS account for the operator flows: moto (the AWS APIs) behind a proxy that
- * adds the data plane moto lacks (databases, containers), and SDK clients pointed at it.
+ * adds the data plane moto lacks (a PostgreSQL server per RDS instance, containers), and SDK clients pointed at it.
  * One per test file; worlds are kept apart by APP_NAME.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +11,6 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { buildBundle } from '../../../../app/build.ts';
 import { emulatorClientConfig, startMoto, type MotoServer } from '../../../../test/support/moto.ts';
 import { startMotoProxy, type MotoProxy } from '../../../../test/support/moto-proxy.ts';
-import { startPostgres, type TestPostgres } from '../../../../test/support/servers.ts';
 import { makeClients, type AwsClients } from '../../../lib/aws.ts';
 import type { Clock } from '../../../lib/wait.ts';
 import { Containers } from './containers.ts';
@@ -22,7 +21,6 @@ export interface Emulator {
   readonly proxy: MotoProxy;
   /** What the flows and the CLIs talk to (the proxy in front of moto). */
   readonly endpoint: string;
-  readonly postgres: TestPostgres;
   readonly databases: Databases;
   readonly containers: Containers;
   /** Real SDK v3 clients, every call real HTTP to the emulator. */
@@ -34,8 +32,7 @@ export async function startEmulator(): Promise<Emulator> {
   // Services reach their desired count (moto starts no tasks for them otherwise).
   const moto = await startMoto({ env: { MOTO_ECS_SERVICE_RUNNING: '2' } });
   const proxy = await startMotoProxy(moto.endpoint);
-  const postgres = await startPostgres({ superuserPassword: 'emulator-superuser' });
-  const databases = new Databases(postgres);
+  const databases = new Databases();
   // The tasks run what the image runs: the bundled app (built once per emulator).
   const dist = mkdtempSync(join(tmpdir(), 'slipway-image-'));
   await buildBundle(dist);
@@ -43,11 +40,14 @@ export async function startEmulator(): Promise<Emulator> {
 
   // RDS control-plane calls that change what the engine serves.
   proxy.on('rds', 'CreateDBInstance', async ({ input }) => {
-    await databases.create(String(input.DBInstanceIdentifier), String(input.MasterUserPassword ?? ''));
+    await databases.create(String(input.DBInstanceIdentifier), String(input.MasterUserPassword ?? ''), input.DBName ? String(input.DBName) : undefined);
   });
   proxy.on('rds', 'RestoreDBInstanceToPointInTime', async ({ input }) => {
     const time = input.RestoreTime ? new Date(String(input.RestoreTime)) : undefined;
     await databases.restore(String(input.SourceDBInstanceIdentifier), String(input.TargetDBInstanceIdentifier), time);
+  });
+  proxy.on('rds', 'DeleteDBInstance', async ({ input, status }) => {
+    if (status === 200) await databases.drop(String(input.DBInstanceIdentifier));
   });
   proxy.on('rds', 'ModifyDBInstance', async ({ input }) => {
     if (input.MasterUserPassword !== undefined) await databases.setPassword(String(input.DBInstanceIdentifier), String(input.MasterUserPassword));
@@ -59,14 +59,13 @@ export async function startEmulator(): Promise<Emulator> {
     moto,
     proxy,
     endpoint: proxy.endpoint,
-    postgres,
     databases,
     containers,
     clients,
     async stop() {
       await proxy.close();
       await moto.stop();
-      await postgres.destroy();
+      await databases.destroy();
       rmSync(dist, { recursive: true, force: true });
     },
   };

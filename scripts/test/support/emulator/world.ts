@@ -30,7 +30,7 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { parseSettings, type SlipwayConfig } from '../../../../infra/config.ts';
 import { CONTAINER_NAMES, IMAGE_TAG_PARAMETER, MONITORED_DB_PARAMETER, OUTPUT_KEYS, ROLLOUT_PARAMETER, stackNames } from '../../../../infra/outputs.ts';
 import { REPO_ROOT } from '../../../../test/support/app.ts';
-import { EMULATOR_ACCOUNT, EMULATOR_REGION, emulatorClientConfig } from '../../../../test/support/moto.ts';
+import { EMULATOR_ACCOUNT, EMULATOR_REGION, emulatorClientConfig, emulatorEnv } from '../../../../test/support/moto.ts';
 import { startFakeApp, type FakeApp } from '../fake-app.ts';
 import type { Emulator } from './emulator.ts';
 
@@ -44,6 +44,8 @@ export interface WorldOptions {
   readonly settings?: Record<string, string>;
   /** Keep a restorable point where the source had only the first migration (and one user). */
   readonly earlierPoint?: boolean;
+  /** The api's own login (DB_APP_LOGIN): its secret, the DbAppSecretArn output, the role on the source. */
+  readonly appLogin?: boolean;
 }
 
 export interface World {
@@ -53,6 +55,8 @@ export interface World {
   readonly app: FakeApp;
   readonly sourceId: string;
   readonly dbSecretArn: string;
+  /** The api login's secret (with `appLogin`). */
+  readonly dbAppSecretArn?: string;
   readonly bucket: string;
   readonly repositoryName: string;
   readonly cluster: string;
@@ -78,11 +82,15 @@ export interface World {
   readonly earlierPoint?: { readonly at: Date; readonly migrations: readonly number[] };
   /** What the rotation Lambda does: a new password on the instance the secret names (in SQL), then in the secret. */
   rotateLikeTheLambda(password: string): Promise<void>;
+  /** The api login's single-user rotation: the login gets a new password on the instance its secret names, then the secret. */
+  rotateAppLoginLikeTheLambda(password: string): Promise<void>;
   /** Writes rows into the source database the way the app would store them. */
   seed(rows: { issues: number; comments?: number }): Promise<void>;
 }
 
 export const MASTER_PASSWORD = 'initial-master-password-0123456789';
+export const APP_LOGIN_USER = 'slipway_app';
+export const APP_LOGIN_PASSWORD = 'initial-app-login-password-0123456789';
 export const METRICS_TOKEN = 'metrics-secret-0123456789abcdef0123456789';
 const MANIFEST = (tag: string) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 1, digest: `sha256:${Buffer.from(tag).toString('hex').padEnd(64, '0').slice(0, 64)}` }, layers: [] });
 
@@ -146,10 +154,17 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
     PubliclyAccessible: false, CopyTagsToSnapshot: true,
   }));
   const endpoint = (await clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: sourceId }))).DBInstances![0]!.Endpoint!;
-  // The schema the running release applied, from the app's own migrations.
+  // Secrets: the RDS secret shape (host, port, username, password, dbname, ...).
+  const secret = async (name: string, value: string) => (await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
+  const rdsSecret = (username: string, password: string) => JSON.stringify({ engine: 'postgres', host: endpoint.Address, port: endpoint.Port, username, password, dbname: 'slipway', dbInstanceIdentifier: sourceId });
+  const dbSecretArn = await secret(`${appName}/db/master`, rdsSecret('slipway', MASTER_PASSWORD));
+  const dbAppSecretArn = options.appLogin ? await secret(`${appName}/db/app`, rdsSecret(APP_LOGIN_USER, APP_LOGIN_PASSWORD)) : undefined;
+  // The schema the running release applied, from the app's own migrations (and, with the api
+  // login, the role its migrate keeps, with the secret's password).
   const connection = emulator.databases.connection(sourceId);
+  const appLoginEnv = dbAppSecretArn ? { DB_APP_USER: APP_LOGIN_USER, DB_APP_SECRET_ARN: dbAppSecretArn, ...emulatorEnv(emulator.moto.endpoint) } : {};
   const migrate = async (migrationsDir?: string) => {
-    const migrated = emulator.containers.runImage(['migrate', 'up'], { DATABASE_URL: `postgres://${connection.user}:${encodeURIComponent(MASTER_PASSWORD)}@${connection.host}:${connection.port}/${connection.database}`, SLIPWAY_MIGRATIONS_DIR: migrationsDir });
+    const migrated = emulator.containers.runImage(['migrate', 'up'], { DATABASE_URL: `postgres://${connection.user}:${encodeURIComponent(MASTER_PASSWORD)}@${connection.host}:${connection.port}/${connection.database}`, SLIPWAY_MIGRATIONS_DIR: migrationsDir, ...appLoginEnv });
     if ((await migrated.exited) !== 0) throw new Error(`migrate up on the source failed:\n${migrated.output()}`);
   };
   let earlierPoint: World['earlierPoint'];
@@ -168,9 +183,6 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
   }
   await migrate();
 
-  // Secrets: the RDS secret shape (host, port, username, password, dbname, ...).
-  const secret = async (name: string, value: string) => (await clients.secrets.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
-  const dbSecretArn = await secret(`${appName}/db/master`, JSON.stringify({ engine: 'postgres', host: endpoint.Address, port: endpoint.Port, username: 'slipway', password: MASTER_PASSWORD, dbname: 'slipway', dbInstanceIdentifier: sourceId }));
   const metricsArn = await secret(`${appName}/metrics-token`, METRICS_TOKEN);
   const sessionArn = await secret(`${appName}/session-secret`, 'S'.repeat(16) + 'k3J9x2Lm7Qp4Rt8Vw1Yz5Bc6Nd0Fg2Hj');
   const credentialsArn = await secret(`${appName}/credentials-key`, 'K'.repeat(16) + 'q8W3e5R7t9Y1u2I4o6P8a0S2d4F6g8H0');
@@ -191,10 +203,20 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
   await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   const logGroup = (name: string) => `/${appName}/${name}`;
   for (const name of Object.values(CONTAINER_NAMES)) await clients.logs.send(new CreateLogGroupCommand({ logGroupName: logGroup(name) }));
-  const dbSecrets = ['host', 'port', 'username', 'password', 'dbname'].map((key) => ({
+  const dbSecretsOf = (arn: string) => ['host', 'port', 'username', 'password', 'dbname'].map((key) => ({
     name: { host: 'DB_HOST', port: 'DB_PORT', username: 'DB_USER', password: 'DB_PASSWORD', dbname: 'DB_NAME' }[key]!,
-    valueFrom: `${dbSecretArn}:${key}::`,
+    valueFrom: `${arn}:${key}::`,
   }));
+  // As the kit's database logins: the api signs in with its own login, migrate as the owner and keeps that login.
+  const login = (name: string) => {
+    if (name === 'web') return { environment: [], secrets: [] };
+    if (!dbAppSecretArn) return { environment: [{ name: 'DB_SECRET_ARN', value: dbSecretArn }], secrets: dbSecretsOf(dbSecretArn) };
+    if (name === 'api') return { environment: [{ name: 'DB_SECRET_ARN', value: dbAppSecretArn }], secrets: dbSecretsOf(dbAppSecretArn) };
+    return {
+      environment: [{ name: 'DB_SECRET_ARN', value: dbSecretArn }, { name: 'DB_APP_SECRET_ARN', value: dbAppSecretArn }],
+      secrets: [...dbSecretsOf(dbSecretArn), { name: 'DB_APP_USER', valueFrom: `${dbAppSecretArn}:username::` }],
+    };
+  };
   const registerTaskDefinitions = async (tag: string) => {
     const arns: Record<string, string> = {};
     for (const name of Object.values(CONTAINER_NAMES)) {
@@ -204,8 +226,8 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
         memory: 512,
         essential: true,
         ...(name === 'migrate' ? { command: ['migrate', 'up'] } : name === 'web' ? { command: ['web'] } : {}),
-        environment: [{ name: 'DB_SSL', value: 'require' }, { name: 'DB_SECRET_ARN', value: dbSecretArn }, { name: 'SLIPWAY_RELEASE', value: tag }],
-        secrets: name === 'web' ? [] : dbSecrets,
+        environment: [{ name: 'DB_SSL', value: 'require' }, ...login(name).environment, { name: 'SLIPWAY_RELEASE', value: tag }],
+        secrets: login(name).secrets,
         logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroup(name), 'awslogs-stream-prefix': name, 'awslogs-region': EMULATOR_REGION } },
       };
       const out = await clients.ecs.send(new RegisterTaskDefinitionCommand({
@@ -277,7 +299,7 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
   const stacks: Array<[string, string, Array<{ ParameterKey: string; ParameterValue: string }>?]> = [
     [names.network, stackTemplate(`/${appName}/emulator/network`, { [o.vpcId]: vpc, [o.privateSubnetIds]: subnets.join(',') })],
     [names.data, stackTemplate(`/${appName}/emulator/data`, {
-      [o.dbInstanceIdentifier]: sourceId, [o.dbEndpointAddress]: endpoint.Address, [o.dbPort]: String(endpoint.Port), [o.dbSecretArn]: dbSecretArn,
+      [o.dbInstanceIdentifier]: sourceId, [o.dbEndpointAddress]: endpoint.Address, [o.dbPort]: String(endpoint.Port), [o.dbSecretArn]: dbSecretArn, ...(dbAppSecretArn ? { [o.dbAppSecretArn]: dbAppSecretArn } : {}),
       [o.dbSecurityGroupId]: dbSg, [o.dbSubnetGroupName]: subnetGroup, [o.dbParameterGroupName]: parameterGroup,
       [o.sessionSecretArn]: sessionArn, [o.metricsTokenSecretArn]: metricsArn, [o.credentialsKeySecretArn]: credentialsArn, [o.attachmentsBucketName]: bucket,
     })],
@@ -307,10 +329,19 @@ export async function buildWorld(emulator: Emulator, options: WorldOptions): Pro
     await clients.secrets.send(new PutSecretValueCommand({ SecretId: dbSecretArn, SecretString: JSON.stringify({ ...current, password }) }));
   };
 
+  const rotateAppLoginLikeTheLambda = async (password: string) => {
+    if (!dbAppSecretArn) throw new Error('this world has no api login: build it with appLogin');
+    const current = JSON.parse((await clients.secrets.send(new GetSecretValueCommand({ SecretId: dbAppSecretArn }))).SecretString!) as Record<string, unknown>;
+    await emulator.databases.setPassword(String(current.host).split('.')[0]!, password, String(current.username));
+    await clients.secrets.send(new PutSecretValueCommand({ SecretId: dbAppSecretArn, SecretString: JSON.stringify({ ...current, password }) }));
+  };
+
   return {
     appName,
     earlierPoint,
     rotateLikeTheLambda,
+    rotateAppLoginLikeTheLambda,
+    dbAppSecretArn,
     config: worldConfig(appName, options.settings),
     seed,
     emulator,
