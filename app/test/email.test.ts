@@ -271,5 +271,7 @@ describe('no provider', () => {
     const line = api.logs().find((l) => l.msg === 'email not sent (EMAIL_PROVIDER=log)') as { email: { to: string; text: string } };
     expect(line.email.to).toBe('logged@example.com');
     expect(line.email.text).toContain('https://tracker.example.org/auth/verify?token=');
+    // The one place a credential reaches the log is announced there at start.
+    expect(api.logs().filter((l) => l.level === 'warn' && String(l.msg).startsWith('EMAIL_PROVIDER=log writes every email to this log, sign-in links (credentials) included'))).toHaveLength(1);
   });
 });

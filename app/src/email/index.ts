@@ -56,6 +56,9 @@ export interface EmailSenderOptions {
   readonly smtpTransport?: Transporter;
 }
 
+// Sign-in and invitations each build a sender from the same settings: warn once per log.
+const warnedLogs = new WeakSet<Logger>();
+
 export function createEmailSender(settings: EmailSettings, options: EmailSenderOptions): EmailSender | undefined {
   const kind = selectEmailProvider(settings);
   switch (kind) {
@@ -64,6 +67,12 @@ export function createEmailSender(settings: EmailSettings, options: EmailSenderO
     case 'ses':
       return new SesSender(settings, options.sesClient);
     case 'log':
+      // A mail sink for tests and rehearsals: the sign-in links it writes are credentials, the
+      // one exception to "credentials are never logged", so it says so where the logs go.
+      if (!warnedLogs.has(options.log)) {
+        warnedLogs.add(options.log);
+        options.log.warn('EMAIL_PROVIDER=log writes every email to this log, sign-in links (credentials) included: use smtp or ses for real users');
+      }
       return new LogSender(options.log);
     default:
       return undefined;
