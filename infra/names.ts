@@ -71,9 +71,32 @@ export interface RetainedName {
   readonly clear: string;
 }
 
-export function retainedNames(appName: string, account: string, region: string, sesDomain: string): RetainedName[] {
+/** The optional resources the settings add (DB_APP_LOGIN, GITHUB_CLIENT_ID / GOOGLE_CLIENT_ID). */
+export interface OptionalNamed {
+  readonly appLogin: boolean;
+  readonly oauthProviders: readonly string[];
+}
+
+/** The secret holding an OAuth provider's client secret, under the app secret prefix. */
+export const oauthClientSecretName = (appSecretPrefix: string, provider: string): string => `${appSecretPrefix}/${provider}-client-secret`;
+
+/** What the settings add, from the parsed config. */
+export function optionalNamed(config: { readonly database: { readonly appLogin: boolean }; readonly oauth: { readonly githubClientId?: string; readonly googleClientId?: string } }): OptionalNamed {
+  return {
+    appLogin: config.database.appLogin,
+    oauthProviders: [...(config.oauth.githubClientId ? ['github'] : []), ...(config.oauth.googleClientId ? ['google'] : [])],
+  };
+}
+
+export function retainedNames(appName: string, account: string, region: string, sesDomain: string, optional: OptionalNamed = { appLogin: true, oauthProviders: [] }): RetainedName[] {
   const n = resourceNames(appName, account, region);
-  const secrets = [n.dbSecret, n.redisAuthSecret, ...['session-secret', 'metrics-token', 'credentials-encryption-key'].map((s) => `${n.appSecretPrefix}/${s}`)];
+  const secrets = [
+    n.dbSecret,
+    ...(optional.appLogin ? [n.dbAppSecret] : []),
+    n.redisAuthSecret,
+    ...['session-secret', 'metrics-token', 'credentials-encryption-key'].map((s) => `${n.appSecretPrefix}/${s}`),
+    ...optional.oauthProviders.map((p) => oauthClientSecretName(n.appSecretPrefix, p)),
+  ];
   const named = (label: string, type: string, id: string): RetainedName => ({ name: `${label}${id}`, type, id, clear: REMOVE_COMMANDS[type]!(id, region).join(' && ') });
   return [
     ...[n.attachmentsBucket, n.logsBucket].map((b) => named('s3://', 'AWS::S3::Bucket', b)),

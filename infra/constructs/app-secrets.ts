@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { OAUTH_PROVIDER_NAMES, UNSET_SECRET_KEY, type OAuthProviderId } from '../../app/src/config/oauth-providers.ts';
+import { oauthClientSecretName } from '../names.ts';
 import { acknowledge } from '../policies/acknowledge.ts';
 
 export interface AppSecretsProps {
@@ -71,7 +72,7 @@ export class AppSecrets extends Construct {
   private oauthClientSecret(namePrefix: string, provider: OAuthProviderId): secretsmanager.Secret {
     const name = OAUTH_PROVIDER_NAMES[provider];
     const secret = new secretsmanager.Secret(this, OAUTH_SECRET_IDS[provider], {
-      secretName: `${namePrefix}/${provider}-client-secret`,
+      secretName: oauthClientSecretName(namePrefix, provider),
       description: `Client secret of the ${name} OAuth client (${provider.toUpperCase()}_CLIENT_SECRET); put the value from ${name} here`,
       removalPolicy: RemovalPolicy.RETAIN,
       generateSecretString: {

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseSettings } from '../config.ts';
-import { resourceNames, retainedNames, type ResourceNames } from '../names.ts';
+import { optionalNamed, resourceNames, retainedNames, type ResourceNames } from '../names.ts';
 import { EXAMPLE_SETTINGS } from './support.ts';
 
 const noDoubleHyphen = (s: string) => !s.includes('--');
@@ -103,12 +103,22 @@ describe('APP_NAME', () => {
 });
 
 describe('retainedNames', () => {
+  it('follows the settings: no api login secret without DB_APP_LOGIN, a client secret per OAuth provider', () => {
+    const secrets = (o: Parameters<typeof optionalNamed>[0]) =>
+      retainedNames('slipway', '123456789012', 'eu-west-1', 'tracker.example.com', optionalNamed(o)).filter((n) => n.type === 'AWS::SecretsManager::Secret').map((n) => n.id);
+    expect(secrets({ database: { appLogin: false }, oauth: { githubClientId: 'Iv1.abc' } })).toEqual([
+      'slipway/db/master', 'slipway/redis/auth-token', 'slipway/app/session-secret', 'slipway/app/metrics-token', 'slipway/app/credentials-encryption-key', 'slipway/app/github-client-secret',
+    ]);
+    expect(secrets({ database: { appLogin: true }, oauth: { googleClientId: 'x.apps.googleusercontent.com' } })).toContain('slipway/app/google-client-secret');
+  });
+
   it('lists every fixed name a teardown keeps, with the command that clears it', () => {
     const names = retainedNames('slipway', '123456789012', 'eu-west-1', 'tracker.example.com');
     expect(names.map((n) => n.name)).toEqual([
       's3://slipway-attachments-123456789012-eu-west-1',
       's3://slipway-logs-123456789012-eu-west-1',
       'secret slipway/db/master',
+      'secret slipway/db/app',
       'secret slipway/redis/auth-token',
       'secret slipway/app/session-secret',
       'secret slipway/app/metrics-token',

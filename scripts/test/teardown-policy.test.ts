@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthApp, type SynthesizedApp } from '../../infra/test/support.ts';
 import type { CfnTemplate } from '../lib/cost/assembly.ts';
-import { retainedNames } from '../../infra/names.ts';
+import { optionalNamed, retainedNames } from '../../infra/names.ts';
 import { KINDS, kindOf } from '../lib/teardown/catalogue.ts';
 import { costThatStops } from '../lib/teardown/cost.ts';
 import type { StackRecord } from '../lib/teardown/inventory.ts';
@@ -111,14 +111,14 @@ describe('on the kit\'s synthesized templates', () => {
     const blocking = stacks.flatMap((s) => retainedBy(s).filter((l) => l.blocksDeploy).map((l) => l.logicalId)).sort();
     expect(blocking).toEqual([
       'AccessLogsBucketCD784A59', 'AppSecretsCredentialsEncryptionKeyDE22B80C', 'AppSecretsMetricsToken3E1355FB', 'AppSecretsSessionSecretB25E20F4',
-      'AttachmentsBucket134755D7', 'DatabasePostgresqlLogs0EEFD61B', 'DatabaseSecret3B817195', 'DatabaseUpgradeLogsA548C373',
+      'AttachmentsBucket134755D7', 'DatabaseAppSecret2E50FD00', 'DatabasePostgresqlLogs0EEFD61B', 'DatabaseSecret3B817195', 'DatabaseUpgradeLogsA548C373',
       'EmailIdentityCD6BD173', 'RedisAuthToken9E34F6A5', 'RegistryRepositoryC6C96DCD',
     ]);
   });
 
   it('infra/names.ts retainedNames() lists exactly the fixed names the templates retain, with teardown\'s commands', () => {
     const { config } = synth;
-    const offline = retainedNames(config.appName, config.account, config.region, config.email.sesDomain);
+    const offline = retainedNames(config.appName, config.account, config.region, config.email.sesDomain, optionalNamed(config));
     const named = stacks.flatMap((s) => retainedBy(s).filter((l) => l.blocksDeploy).map((l) => {
       const r = s.template.Resources![l.logicalId]!;
       return String(r.Properties![l.kind!.nameProperty!]);

@@ -6,7 +6,7 @@
  * is deployed, the fixed names the kit retains (infra/names.ts retainedNames) are also looked up
  * directly: a bucket, repository, log group or SES identity outlives the record of its stack.
  */
-import { retainedNames } from '../../../infra/names.ts';
+import { optionalNamed, retainedNames } from '../../../infra/names.ts';
 import type { SlipwayConfig } from '../../../infra/config.ts';
 import type { PreflightCheck } from '../preflight-check.ts';
 import { kindOf } from './catalogue.ts';
@@ -30,7 +30,7 @@ const sameResource = (l: Leftover, type: string, name: string) =>
 /** The kit's fixed names that exist without a deployed stack, and that the stack records did not explain. */
 async function fixedNamesInTheWay(config: SlipwayConfig, clients: LeftoverClients, known: readonly Leftover[]): Promise<Leftover[]> {
   const found: Leftover[] = [];
-  for (const r of retainedNames(config.appName, config.account, config.region, config.email.sesDomain)) {
+  for (const r of retainedNames(config.appName, config.account, config.region, config.email.sesDomain, optionalNamed(config))) {
     const kind = kindOf(r.type)!;
     if (known.some((l) => sameResource(l, r.type, r.id))) continue;
     const presence = await kind.presence(r.id, clients);
