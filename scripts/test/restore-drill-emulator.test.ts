@@ -186,19 +186,24 @@ describe('restore drill against the emulator', { timeout: 240_000 }, () => {
     const w = await world('drill-e', { appLogin: true });
     await w.seed({ issues: 5 });
     expect(await emulator.databases.acceptsPassword(w.sourceId, APP_LOGIN_PASSWORD, APP_LOGIN_USER)).toBe(true);
-    // a restore point, then a rotation of the api login: the copy comes back with the old password
-    const restorePoint = await emulator.databases.snapshot(w.sourceId);
-    await new Promise((r) => setTimeout(r, 20));
-    await w.rotateAppLoginLikeTheLambda('app-login-rotated-after-the-restore-point-0123');
-    const result = await runDrill(options(w, { cutover: true, restoreTime: new Date(restorePoint + 10) }), flowDeps(w).deps);
+    // A rotation of the api login completes after the validation, as the cutover begins (when it
+    // records the way back): the copy's login has the password the validation gave it, no longer the secret's.
+    let rotated = false;
+    emulator.proxy.on('ssm', 'PutParameter', async ({ input }) => {
+      if (input.Name !== `/${w.appName}/restore/cutover` || rotated) return;
+      rotated = true;
+      await w.rotateAppLoginLikeTheLambda('app-login-rotated-as-the-cutover-began-0123');
+    });
+    const result = await runDrill(options(w, { cutover: true }), flowDeps(w).deps);
     expect(result.ok, result.summary).toBe(true);
+    expect(rotated).toBe(true);
     const copy = reportOf(result).restoredInstance;
     const copyHost = (await describe1(copy)).Endpoint!.Address;
     expect(await secretOf(w)).toMatchObject({ host: copyHost, dbInstanceIdentifier: copy });
     const login = await appSecretOf(w);
-    expect(login).toMatchObject({ host: copyHost, dbInstanceIdentifier: copy, username: APP_LOGIN_USER, password: 'app-login-rotated-after-the-restore-point-0123' });
-    // the migrate task ran the app's real command against the copy, after both secrets named it
-    expect([...emulator.containers.ran.values()].filter((r) => r.command === 'migrate app-role').map((r) => `${r.dbHost} ${r.exitCode}`)).toEqual([`${copyHost} 0`]);
+    expect(login).toMatchObject({ host: copyHost, dbInstanceIdentifier: copy, username: APP_LOGIN_USER, password: 'app-login-rotated-as-the-cutover-began-0123' });
+    // the app's real command ran on the copy twice: in the validation, and once both secrets named it
+    expect([...emulator.containers.ran.values()].filter((r) => r.command === 'migrate app-role').map((r) => `${r.dbHost} ${r.exitCode}`)).toEqual([`${copyHost} 0`, `${copyHost} 0`]);
     // the api login signs in to the copy with its secret's password and reads the restored rows
     expect(await emulator.databases.acceptsPassword(copy, login.password, APP_LOGIN_USER)).toBe(true);
     expect(await countIssuesAs(copy, APP_LOGIN_USER, login.password)).toBe(5);

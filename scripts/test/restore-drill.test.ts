@@ -373,12 +373,38 @@ describe('cutover and rollback with the api\'s own login', () => {
     setup({ appLogin: true });
     const result = await runDrill(options({ cutover: true }), world.deps);
     expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
-    expect(world.order.filter((o) => o !== 'ecs:run')).toEqual([`rds:modify ${RESTORED}`, 'ssm:put', 'secret:put', 'secret:put app', 'ecs:run migrate app-role', 'cdk:restart', `rds:modify ${RESTORED}`]);
+    // once in the validation (the drill's task definition, pointed at the copy), once after the secrets moved
+    expect(world.order.filter((o) => o !== 'ecs:run')).toEqual([`rds:modify ${RESTORED}`, 'ecs:run migrate app-role', 'ssm:put', 'secret:put', 'secret:put app', 'ecs:run migrate app-role', 'cdk:restart', `rds:modify ${RESTORED}`]);
     expect(world.secret()).toMatchObject({ host: COPY_HOST, port: 5432, dbInstanceIdentifier: RESTORED, password: 'pw' });
     expect(world.appSecret()).toEqual({ engine: 'postgres', host: COPY_HOST, port: 5432, username: 'slipway_app', password: 'app-pw', dbname: 'slipway', dbInstanceIdentifier: RESTORED });
     // the deployed migrate task (not the drill's copy of it), once both secrets name the copy
-    expect(world.appRoleRuns).toEqual([{ taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate:7', masterHost: COPY_HOST, loginHost: COPY_HOST }]);
+    expect(world.appRoleRuns.at(-1)).toEqual({ taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate:7', masterHost: COPY_HOST, loginHost: COPY_HOST });
     expect(world.out.join('')).toContain(`✓ api login: migrate app-role on ${RESTORED}: api login slipway_app: exists; password set from ${APP_SECRET_ARN}`);
+  });
+
+  it('a drill sets up the api login on the copy with the drill\'s task definition, which points at the copy', async () => {
+    setup({ appLogin: true });
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok, result.summary).toBe(true);
+    expect([...world.tasks.values()].map((t) => `${t.db} ${t.command}`)).toEqual(['restored migrate status', 'restored stats', 'restored migrate app-role', 'source migrate status', 'source stats']);
+    expect(world.appRoleRuns).toEqual([{ taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-migrate-restore-drill:1', masterHost: 'source.db.internal', loginHost: 'source.db.internal' }]);
+    expect(world.out.join('')).toContain("and the api login given its secret's password on the copy and checked (migrate app-role)");
+  });
+
+  it('a drill whose api login cannot be set up on the copy fails validation with the reason and keeps the copy', async () => {
+    setup({ appLogin: true, appRoleFailsOn: 'drill-copy' });
+    const result = await runDrill(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `validation of ${RESTORED} failed (the api login: migrate app-role on ${RESTORED} exited 1 (Essential container in task exited); last log line: the api login "slipway_app" cannot sign in to the database: no pg_hba.conf entry. Fix: check that the role may log in and that the server admits it (pg_hba.conf)); the instance is KEPT for inspection: delete it with npm run restore-drill -- --cleanup`,
+    );
+    expect(world.deleted).toEqual([]);
+  });
+
+  it('a drill without an api login runs no app-role task', async () => {
+    setup({ appLogin: false });
+    await runDrill(options(), world.deps);
+    expect([...world.tasks.values()].map((t) => t.command)).not.toContain('migrate app-role');
   });
 
   it('the copy\'s master password comes from the master secret only, never the api login\'s', async () => {
@@ -408,7 +434,7 @@ describe('cutover and rollback with the api\'s own login', () => {
     // no task was restarted onto the copy: the only restart and gate are the rollback's
     expect(world.gates.map((g) => g.host)).toEqual(['source.db.internal']);
     expect([world.secret().host, world.appSecret().host]).toEqual(['source.db.internal', 'source.db.internal']);
-    expect(world.appRoleRuns.map((r) => r.masterHost)).toEqual([COPY_HOST, 'source.db.internal']);
+    expect(world.appRoleRuns.slice(1).map((r) => r.masterHost)).toEqual([COPY_HOST, 'source.db.internal']);
     expect(world.modifications.filter((m) => m.DeletionProtection === true)).toEqual([]);
   });
 

@@ -23,6 +23,13 @@ function lastLine(result: ProbeResult): string | undefined {
   return typeof msg === 'string' ? msg : undefined;
 }
 
+/** Why a `migrate app-role` task on `instance` failed (exit code, stopped reason, last log line), or undefined when it exited 0. */
+export function appRoleFailure(result: ProbeResult, instance: string): string | undefined {
+  if (result.exitCode === 0) return undefined;
+  const stopped = result.stoppedReason ? ` (${result.stoppedReason})` : '';
+  return `${APP_ROLE_COMMAND.join(' ')} on ${instance} exited ${result.exitCode ?? 'without an exit code'}${stopped}; last log line: ${lastLine(result) ?? 'none'}`;
+}
+
 /**
  * Runs `migrate app-role` against `instance` (where the secrets point now) and requires exit 0.
  * `fix` is what the operator does when it fails. Skipped, and said so, without an api login.
@@ -47,13 +54,13 @@ export async function keepAppLogin(
     if (!td) throw new Error(`task definition ${family} not found`);
     const probeDeps = { ecs: deps.ecs, logs: deps.logs, clock: deps.clock, progress: (l: string) => deps.reporter.line(l) };
     const result = await runProbe(probeDeps, await probeTarget(outputs), td.taskDefinitionArn ?? family, td, APP_ROLE_COMMAND, timeoutMs, 'api login task');
-    const last = lastLine(result);
-    if (result.exitCode === 0) {
+    const failed = appRoleFailure(result, instance);
+    if (!failed) {
+      const last = lastLine(result);
       deps.reporter.step('pass', STEP, `${command} on ${instance}${last ? `: ${last}` : ''}`);
       return { ok: true };
     }
-    const stopped = result.stoppedReason ? ` (${result.stoppedReason})` : '';
-    detail = `${command} on ${instance} exited ${result.exitCode ?? 'without an exit code'}${stopped}; last log line: ${last ?? 'none'}`;
+    detail = failed;
   } catch (error) {
     detail = `${command} on ${instance} did not run: ${oneLine(error)}`;
   }

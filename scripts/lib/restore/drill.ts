@@ -15,7 +15,8 @@ import { drillNames, randomSuffix, type DrillNames } from './identifiers.ts';
 import { APP_TAG, describeInstance, DRILL_TAG, listDrillInstances, SOURCE_TAG } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 import { afterRestoreSettings, restoreSettings } from './copy-settings.ts';
-import { databaseSecrets, masterPasswordChange } from './database-secrets.ts';
+import { APP_ROLE_COMMAND, appRoleFailure } from './app-login.ts';
+import { databaseSecrets, masterPasswordChange, type DatabaseSecret } from './database-secrets.ts';
 import { modifyAndWait } from './modify-instance.ts';
 import { markdownReport, storeReport, type DrillReport } from './report.ts';
 import { assertInWindow, restoreWindow } from './restore-window.ts';
@@ -69,6 +70,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   reporter.line(`  2. wait up to ${formatDuration(o.timeouts.availableMs)} until it is available`);
   reporter.line(`  3. validate from inside the VPC: migrate status${o.skipRowCounts ? '' : ' and row counts'} compared with the source (${mode.kind === 'drill' ? `same migrations, row drift allowed: ${o.maxRowDrift}` : 'migrations an earlier state of the source\'s; row differences reported, not gated'})`);
   reporter.line(`     (restorable window: ${window.earliest.toISOString()}${window.earliestFrom === 'estimated' ? ' (estimated from the retention period)' : ''} to ${latest.toISOString()})`);
+  if (await outputs.find('dbAppSecretArn')) reporter.line("     and the api login given its secret's password on the copy and checked (migrate app-role)");
   reporter.line('  4. write the report (RPO, RTO) to the attachments bucket under drills/');
   reporter.line(`  5. ${o.cutover ? 'cut the app over to the restored instance (the database secrets, the api login\'s password on it), restart and smoke-gate it' : o.keep ? 'keep the restored instance (--keep)' : 'delete the restored instance (no final snapshot)'}`);
   if (o.dryRun) return { ok: true, summary: `dry run: would restore ${sourceId} as ${restoredId}; nothing was changed`, document: { drillId, sourceInstance: sourceId, restoredInstance: restoredId, dryRun: true } };
@@ -169,7 +171,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
     reporter.step('pass', 'copy set up', `master password from the database secret${changes.EnablePerformanceInsights ? '; Performance Insights on' : ''}`);
 
     // 3. Validate from inside the VPC.
-    const comparison = await validate(endpoint);
+    const comparison = await validate(endpoint, secretsInUse);
     report.rows = [...comparison.rows];
     report.problems.push(...comparison.problems);
     report.notes = [...(comparison.notes ?? [])];
@@ -201,7 +203,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
     return finish(true, `drill passed: ${measured}; ${restoredId} deleted`);
   }
 
-  async function validate(endpoint: { host: string; port: number }): Promise<Comparison> {
+  async function validate(endpoint: { host: string; port: number }, secretsInUse: readonly DatabaseSecret[]): Promise<Comparison> {
     const family = await outputs.get('migrateTaskFamily');
     const target = await probeTarget(outputs);
     const drillTd = await registerDrillTaskDefinition(deps.ecs, family, target.containerName, endpoint, drillId);
@@ -210,9 +212,14 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
       const probe = (td: string, command: string[]) => runProbe(probeDeps, target, td, drillTd.source, command, o.timeouts.validateMs);
       const restoredStatus = await probe(drillTd.arn, ['migrate', 'status']);
       const restoredStats = o.skipRowCounts ? undefined : await probe(drillTd.arn, ['stats']);
+      // With the api's own login: prove it can be given its secret's password on the copy and
+      // sign in with its grants, as a cutover will need (the copy's is the restore point's).
+      const login = secretsInUse.some((s) => s.kind === 'login') ? await probe(drillTd.arn, [...APP_ROLE_COMMAND]) : undefined;
       const sourceStatus = await probe(family, ['migrate', 'status']);
       const sourceStats = o.skipRowCounts ? undefined : await probe(family, ['stats']);
-      return compareSnapshots(snapshotFrom(sourceStatus, sourceStats, 'source'), snapshotFrom(restoredStatus, restoredStats, 'restored'), mode);
+      const comparison = compareSnapshots(snapshotFrom(sourceStatus, sourceStats, 'source'), snapshotFrom(restoredStatus, restoredStats, 'restored'), mode);
+      const loginFailure = login && appRoleFailure(login, restoredId);
+      return loginFailure ? { ...comparison, ok: false, problems: [...comparison.problems, `the api login: ${loginFailure}`] } : comparison;
     } catch (error) {
       return { ok: false, problems: [`validation could not run: ${(error as Error).message}`], rows: [] };
     } finally {

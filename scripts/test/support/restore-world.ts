@@ -50,10 +50,13 @@ export interface RestoreScenario {
   migrations: { source: number[]; restored: number[] };
   /** The data stack has the api's own login (the DbAppSecretArn output and its secret). */
   appLogin: boolean;
-  /** `migrate app-role` exits 1 while the master secret names this instance (the restored copy or the original). */
-  appRoleFailsOn?: 'copy' | 'original';
-  /** ECS cannot start the `migrate app-role` task (RunTask answers a failure) while the master secret names this instance. */
-  appRoleNotStartedOn?: 'copy' | 'original';
+  /**
+   * `migrate app-role` exits 1 where it runs: in the drill's validation (`drill-copy`), or as the
+   * deployed migrate task while the master secret names the restored copy or the original.
+   */
+  appRoleFailsOn?: 'drill-copy' | 'copy' | 'original';
+  /** ECS cannot start the `migrate app-role` task (RunTask answers a failure) there. */
+  appRoleNotStartedOn?: 'drill-copy' | 'copy' | 'original';
 }
 
 export const APP_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-GhIjKl';
@@ -185,7 +188,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   const registered: unknown[] = [];
   const deregistered: string[] = [];
   const tasks = new Map<string, { db: 'source' | 'restored'; command: string; exitCode?: number }>();
-  const secretNames = () => (dbSecret.host === 'source.db.internal' ? 'original' : 'copy');
+  const appRoleOn = (taskDefinition: string) => (taskDefinition.includes('restore-drill') ? 'drill-copy' : dbSecret.host === 'source.db.internal' ? 'original' : 'copy');
   mocks.ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => ({
     taskDefinition: {
       family: 'slipway-migrate',
@@ -226,13 +229,13 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     if (command === 'migrate app-role') {
       order.push('ecs:run migrate app-role');
       appRoleRuns.push({ taskDefinition: input.taskDefinition, masterHost: dbSecret.host, loginHost: appSecret.host });
-      if (scenario.appRoleNotStartedOn === secretNames()) return { tasks: [], failures: [{ arn: 'arn:aws:ecs:eu-west-1:123456789012:container-instance/x', reason: 'RESOURCE:ENI' }] };
+      if (scenario.appRoleNotStartedOn === appRoleOn(input.taskDefinition)) return { tasks: [], failures: [{ arn: 'arn:aws:ecs:eu-west-1:123456789012:container-instance/x', reason: 'RESOURCE:ENI' }] };
     } else {
       order.push('ecs:run');
     }
     taskCounter += 1;
     const id = `task${taskCounter}`;
-    tasks.set(id, { db: input.taskDefinition.includes('restore-drill') ? 'restored' : 'source', command, ...(command === 'migrate app-role' ? { exitCode: scenario.appRoleFailsOn === secretNames() ? 1 : 0 } : {}) });
+    tasks.set(id, { db: input.taskDefinition.includes('restore-drill') ? 'restored' : 'source', command, ...(command === 'migrate app-role' ? { exitCode: scenario.appRoleFailsOn === appRoleOn(input.taskDefinition) ? 1 : 0 } : {}) });
     return { tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/slipway/${id}` }] };
   });
   const polled = new Map<string, number>();
