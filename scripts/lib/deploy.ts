@@ -14,7 +14,7 @@ import { summarizeDeploy, type SummaryDeps } from './deploy-summary.ts';
 import { describeRunning, type RunningRelease } from './ecs.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
-import { listReleases, liveStack, markReplaced, migrationOf, recordRelease, type ReleaseRecord, type StoredRelease } from './releases.ts';
+import { distinctStart, listReleases, liveStack, markReplaced, migrationOf, recordRelease, type ReleaseRecord, type StoredRelease } from './releases.ts';
 import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
 import { clearFailedCreates } from './failed-create.ts';
 import { restartServices } from './restart.ts';
@@ -114,7 +114,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   const { config } = o;
   const names = stackNames(config.appName);
   const prefix = releaseHistoryPrefix(config.appName);
-  const startedAt = clock.now();
+  let startedAt = clock.now();
   const doc: Record<string, unknown> = { dryRun: o.dryRun };
 
   // 1. Preconditions: what are we deploying, from where, over what.
@@ -137,6 +137,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   doc.failedCreatesCleared = await clearFailedCreates(deps, { appName: config.appName, region: config.region, dryRun: o.dryRun, timeoutMs: o.timeouts.deployMs });
   const running = await currentImageTag(deps.cfn, config.appName);
   const history = await listReleases(deps.ssm, prefix, (name, reason) => reporter.step('warn', 'unreadable release record', `${name}: ${reason}`));
+  startedAt = distinctStart(history, prefix, tag, startedAt);
   // Where a failed gate comes back to: what served last by the history, never this release
   // (an interrupted deploy may already have set the stack to it).
   const previous = previousRelease(history, running, tag);

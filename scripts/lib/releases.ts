@@ -56,6 +56,18 @@ export function releaseParameterName(prefix: string, record: Pick<ReleaseRecord,
   return `${prefix.replace(/\/$/, '')}/${compactTime(record.startedAt)}-${safeTag}`;
 }
 
+/**
+ * A start time whose record name no earlier attempt has: names have second resolution, so a
+ * rerun of the same release within the second of the attempt it follows would overwrite that
+ * attempt's record (and with it the mark that it was interrupted).
+ */
+export function distinctStart(history: readonly StoredRelease[], prefix: string, release: string, startedAt: number): number {
+  const taken = new Set(history.map((h) => h.parameterName));
+  let t = startedAt;
+  while (taken.has(releaseParameterName(prefix, { release, startedAt: new Date(t).toISOString() }))) t += 1000;
+  return t;
+}
+
 /** SSM standard parameters hold 4 KB: long smoke failure lists are cut to fit. */
 export function serializeRecord(record: ReleaseRecord): string {
   const copy: ReleaseRecord = { ...record, smokeFailures: [...record.smokeFailures] };

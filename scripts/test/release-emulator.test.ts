@@ -10,6 +10,7 @@ import { stackNames } from '../../infra/outputs.ts';
 import { deploy, type DeployOptions } from '../lib/deploy.ts';
 import { listReleases } from '../lib/releases.ts';
 import { listHistory, rollback, type RollbackOptions } from '../lib/rollback.ts';
+import type { Clock } from '../lib/wait.ts';
 import { startEmulator, type Emulator } from './support/emulator/emulator.ts';
 import { flowDeps } from './support/emulator/flow.ts';
 import { buildWorld, type World } from './support/emulator/world.ts';
@@ -31,6 +32,19 @@ const deployOptions = (w: World, release: string, o: Partial<DeployOptions> = {}
 const rollbackOptions = (w: World, o: Partial<RollbackOptions> = {}): RollbackOptions => ({
   config: w.config, dryRun: false, allowStatefulReplacement: false, timeouts, ...o,
 });
+
+/** The emulator clock (sleeps skipped), starting at `start` instead of now. */
+function clockFrom(start: number): Clock {
+  const real = Date.now();
+  let skipped = 0;
+  return {
+    now: () => start + (Date.now() - real) + skipped,
+    sleep: async (ms) => {
+      skipped += ms;
+      await new Promise((r) => setTimeout(r, 5));
+    },
+  };
+}
 
 async function serviceStack(w: World) {
   const stack = (await emulator.clients.cfn.send(new DescribeStacksCommand({ StackName: stackNames(w.appName).service }))).Stacks![0]!;
@@ -97,7 +111,10 @@ describe('releases against the emulator', { timeout: 300_000 }, () => {
     // rb is broken, and its first run dies right after cdk deploy (the operator's laptop sleeps)
     w.badReleases.add('rb');
     w.checkout.templateVersion = 'v2';
+    // Both runs start within one second (the record names have second resolution).
+    const second = Math.floor(Date.now() / 1000) * 1000;
     const interrupted = flowDeps(w);
+    Object.assign(interrupted.deps, { clock: clockFrom(second + 100) });
     const run = interrupted.runner.run.bind(interrupted.runner);
     interrupted.runner.run = async (command, args, options) => {
       const result = await run(command, args, options);
@@ -110,6 +127,7 @@ describe('releases against the emulator', { timeout: 300_000 }, () => {
 
     // the rerun finds rb failing its gate: back to ra, not to rb, which "runs now"
     const { deps, text } = flowDeps(w);
+    Object.assign(deps, { clock: clockFrom(second + 200) });
     const rerun = await deploy(deployOptions(w, 'rb'), deps);
     expect(rerun.ok).toBe(false);
     expect(rerun.summary, text()).toContain('rolled back to ra and its gate passed');
