@@ -47,6 +47,7 @@ export function addSlipwayStacks(app: App, config: SlipwayConfig): SlipwayStacks
     vpc: network.vpc,
     data,
     repository: registry.repository,
+    repositoryUri: registry.repositoryUri,
     // Literals where the settings know the value (an imported certificate, the SES domain),
     // so the service template changes with them; a created certificate's ARN comes from the
     // edge stack's named output. See "Cross-stack references" in infra/README.md.

@@ -10,13 +10,13 @@ const GiB = 1024 ** 3;
 
 /** What the alarms watch. */
 export interface AlarmTargets {
-  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly clusterName: string;
   /**
    * Services by short name (`api`, `web`) with their target groups: the primary and the
    * alternate one, since blue/green releases move production between them.
    */
-  readonly services: Readonly<Record<string, { serviceName: string; targetGroups: readonly elbv2.IApplicationTargetGroup[] }>>;
+  readonly services: Readonly<Record<string, { serviceName: string; targetGroups: readonly elbv2.ApplicationTargetGroup[] }>>;
   readonly database: rds.IDatabaseInstance;
   readonly databaseInstanceClass: string;
   readonly databaseAllocatedStorageGiB: number;
@@ -91,9 +91,21 @@ export function appAlarmSpecs(t: AlarmTargets): Record<string, AlarmSpec> {
     },
   };
 
+  // The load balancer's own LoadBalancerFullName, not the one the target group's metrics derive
+  // by splitting the listener ARN: across stacks that split runs over a weak reference, which
+  // cfn-lint cannot type. Dimensions per
+  // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+  const targetGroupMetric = (tg: elbv2.ApplicationTargetGroup, metricName: string, props: cloudwatch.MetricOptions) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/ApplicationELB',
+      metricName,
+      dimensionsMap: { LoadBalancer: t.loadBalancer.loadBalancerFullName, TargetGroup: tg.targetGroupFullName },
+      ...props,
+    });
+
   for (const [name, svc] of Object.entries(t.services)) {
     // Over every target group: whichever serves production now.
-    const across = (expression: (ids: string[]) => string, metric: (tg: elbv2.IApplicationTargetGroup) => cloudwatch.IMetric, label: string, period: Duration) => {
+    const across = (expression: (ids: string[]) => string, metric: (tg: elbv2.ApplicationTargetGroup) => cloudwatch.IMetric, label: string, period: Duration) => {
       const usingMetrics = Object.fromEntries(svc.targetGroups.map((tg, i) => [`tg${i + 1}`, metric(tg)]));
       return new cloudwatch.MathExpression({ expression: expression(Object.keys(usingMetrics)), usingMetrics, label, period });
     };
@@ -101,7 +113,7 @@ export function appAlarmSpecs(t: AlarmTargets): Record<string, AlarmSpec> {
       description: `The ${name} tasks answered 5xx more than 25 times in 5 minutes. Check the ${name} logs.`,
       metric: across(
         (ids) => ids.map((id) => `FILL(${id}, 0)`).join(' + '),
-        (tg) => tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: FIVE_MINUTES }),
+        (tg) => targetGroupMetric(tg, elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: FIVE_MINUTES }),
         `${name} target 5xx`,
         FIVE_MINUTES,
       ),
@@ -112,7 +124,7 @@ export function appAlarmSpecs(t: AlarmTargets): Record<string, AlarmSpec> {
       description: `A ${name} target has failed health checks for 3 minutes.`,
       metric: across(
         (ids) => `MAX([${ids.map((id) => `FILL(${id}, 0)`).join(', ')}])`,
-        (tg) => tg.metrics.unhealthyHostCount({ statistic: 'Maximum', period: ONE_MINUTE }),
+        (tg) => targetGroupMetric(tg, 'UnHealthyHostCount', { statistic: 'Maximum', period: ONE_MINUTE }),
         `${name} unhealthy targets`,
         ONE_MINUTE,
       ),

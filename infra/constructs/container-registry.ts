@@ -15,6 +15,8 @@ export interface ContainerRegistryProps {
  */
 export class ContainerRegistry extends Construct {
   readonly repository: ecr.Repository;
+  /** `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`, from the repository's RepositoryUri attribute. */
+  readonly repositoryUri: string;
 
   constructor(scope: Construct, id: string, props: ContainerRegistryProps) {
     super(scope, id);
@@ -29,5 +31,6 @@ export class ContainerRegistry extends Construct {
         { description: `Keep the last ${props.keepImages} releases`, tagStatus: ecr.TagStatus.ANY, maxImageCount: props.keepImages, rulePriority: 2 },
       ],
     });
+    this.repositoryUri = (this.repository.node.defaultChild as ecr.CfnRepository).attrRepositoryUri;
   }
 }

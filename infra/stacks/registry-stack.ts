@@ -13,14 +13,17 @@ export interface RegistryStackProps extends StackProps {
 /** The image repository, in its own stack so images can be pushed before services exist. */
 export class RegistryStack extends Stack {
   readonly repository: ecr.Repository;
+  readonly repositoryUri: string;
 
   constructor(scope: Construct, id: string, props: RegistryStackProps) {
     super(scope, id, props);
-    this.repository = new ContainerRegistry(this, 'Registry', {
+    const registry = new ContainerRegistry(this, 'Registry', {
       repositoryName: resourceNames(props.config.appName, props.config.account, props.config.region).repository,
       keepImages: props.config.release.keepReleases,
-    }).repository;
-    new CfnOutput(this, OUTPUT_KEYS.repositoryUri, { value: this.repository.repositoryUri });
+    });
+    this.repository = registry.repository;
+    this.repositoryUri = registry.repositoryUri;
+    new CfnOutput(this, OUTPUT_KEYS.repositoryUri, { value: this.repositoryUri });
     new CfnOutput(this, OUTPUT_KEYS.repositoryName, { value: this.repository.repositoryName });
   }
 }

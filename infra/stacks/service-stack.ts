@@ -14,6 +14,7 @@ import { GreenGateHook } from '../constructs/blue-green-hook.ts';
 import { databaseLogins } from '../constructs/database-logins.ts';
 import { PublicLoadBalancer } from '../constructs/load-balancer.ts';
 import { MigrateBeforeRoll } from '../constructs/migrate-before-roll.ts';
+import { ReleaseImage } from '../constructs/release-image.ts';
 import { MigrateTask } from '../constructs/migrate-task.ts';
 import { WebFirewall, wafLogGroup } from '../constructs/web-firewall.ts';
 import { resourceNames } from '../names.ts';
@@ -32,6 +33,8 @@ export interface ServiceStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
   readonly data: Pick<DataStack, 'database' | 'redis' | 'attachments' | 'logs' | 'appSecrets'>;
   readonly repository: ecr.IRepository;
+  /** The repository's URI (its RepositoryUri attribute). */
+  readonly repositoryUri: string;
   /**
    * ARN of the listener's certificate: the imported one, or the edge stack's `CertificateArn`
    * output read by Fn::GetStackOutput (a weak reference, so it may change without a deadlock).
@@ -79,7 +82,7 @@ export class ServiceStack extends Stack {
       description: 'Change to roll the api and web tasks without a new release (they re-read their secrets)',
       allowedPattern: '^[A-Za-z0-9_.:-]{1,64}$',
     });
-    const image = ecs.ContainerImage.fromEcrRepository(props.repository, release);
+    const image = new ReleaseImage(props.repository, props.repositoryUri, release);
     const cpuArchitecture =
       config.services.cpuArchitecture === 'ARM64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64;
 
