@@ -74,9 +74,10 @@ export async function alarmSubscriptionStep(config: SlipwayConfig, outputs: Stac
 
 export async function sandboxStep(config: SlipwayConfig, ses: SESv2Client | undefined): Promise<NextStep> {
   if (!ses) return step('SES sandbox', 'unknown', 'not checked (no SES client): npm run preflight says whether the account can mail anyone');
-  const outcome = sandboxOutcome(await readSandboxStatus(ses), config);
+  const status = await readSandboxStatus(ses);
+  const outcome = sandboxOutcome(status, config);
   const detail = outcome.fix ? `${outcome.detail}. Next: ${outcome.fix}` : outcome.detail;
-  return step('SES sandbox', outcome.status === 'pass' ? 'done' : outcome.status === 'warn' && outcome.detail.startsWith('could not read') ? 'unknown' : 'open', detail);
+  return step('SES sandbox', status.state === 'production' ? 'done' : status.state === 'unknown' ? 'unknown' : 'open', detail);
 }
 
 interface Capabilities {

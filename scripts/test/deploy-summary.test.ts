@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { emulatorClientConfig, startMoto, type MotoServer } from '../../test/support/moto.ts';
 import { Reporter } from '../lib/cli.ts';
 import { deploy } from '../lib/deploy.ts';
-import { alarmSubscriptionStep, signInStep, smokeTokenStep, summarizeDeploy } from '../lib/deploy-summary.ts';
+import { alarmSubscriptionStep, sandboxStep, signInStep, smokeTokenStep, summarizeDeploy } from '../lib/deploy-summary.ts';
 import { httpRequest } from '../lib/http.ts';
 import { StackOutputs } from '../lib/stacks.ts';
 import { makeWorld, REGION, testConfig } from './support/world.ts';
@@ -57,6 +57,16 @@ describe('the alarm subscription', () => {
     expect(await alarmSubscriptionStep(config, outputs(), sns)).toMatchObject({ state: 'open', detail: `ops@example.com is not subscribed to ${TOPIC}: check ALARM_EMAIL and run npm run deploy again` });
     m.sns.on(ListSubscriptionsByTopicCommand).rejects(Object.assign(new Error('not authorized to perform: SNS:ListSubscriptionsByTopic'), { name: 'AuthorizationErrorException' }));
     expect(await alarmSubscriptionStep(config, outputs(), sns)).toMatchObject({ state: 'unknown', detail: `could not list the subscriptions of ${TOPIC} (not authorized to perform: SNS:ListSubscriptionsByTopic): make sure the confirmation mail SNS sent to ops@example.com was followed` });
+  });
+});
+
+describe('the SES sandbox', () => {
+  it('production access is done, the sandbox is open, an unreadable status could not be checked', async () => {
+    expect((await sandboxStep(config, ses)).state).toBe('done');
+    m.ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false });
+    expect((await sandboxStep(config, ses)).state).toBe('open');
+    m.ses.on(GetAccountCommand).rejects(Object.assign(new Error('User is not authorized to perform: ses:GetAccount'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
+    expect(await sandboxStep(config, ses)).toMatchObject({ state: 'unknown', detail: expect.stringMatching(/^could not read whether the account is in the SES sandbox/) });
   });
 });
 
