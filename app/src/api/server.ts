@@ -3,7 +3,6 @@
  * product routes. Everything lives under /api so the load balancer and the web proxy can
  * forward paths unchanged.
  */
-import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -12,6 +11,7 @@ import type { ApiConfig } from '../config/api.ts';
 import type { MigrationFile } from '../migrate/files.ts';
 import { HttpError, classify, registerErrorHandling, sendError } from './errors.ts';
 import { registerHealth } from './health.ts';
+import { createLivenessServer, requestIdOf } from './liveness-server.ts';
 import { ApiMetrics, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { lazyChildLogger } from './request-logger.ts';
@@ -28,21 +28,18 @@ export interface ApiDependencies {
   readonly lifecycle: { draining: boolean };
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
-
 export async function buildApiServer(deps: ApiDependencies, routes?: (app: FastifyInstance) => Promise<void>): Promise<FastifyInstance> {
   const { config, log } = deps;
+  let closing = false;
   const app = Fastify({
+    serverFactory: (handler, options) => createLivenessServer(handler, options, { isDraining: () => deps.lifecycle.draining, isClosing: () => closing }),
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLogger,
     trustProxy: config.trustedProxies,
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
-    genReqId: (request) => {
-      const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdOf,
     // Idle keep-alive sockets close on shutdown; requests in flight are allowed to finish.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -60,6 +57,10 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
     },
   });
 
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Collects every route registered after it; served at /api/openapi.json.
