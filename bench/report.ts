@@ -13,17 +13,27 @@ export interface Target {
   readonly target: string;
   readonly measured: number;
   readonly bound: string;
-  readonly met: boolean;
+  /** null: a reading, not a target (printed as "-"). */
+  readonly met: boolean | null;
 }
+
+/** The scenario name of the node floor anchor (bare-pg.ts). */
+export const NODE_FLOOR = 'node floor: bare node:http + pg, the API\'s SELECT';
 
 const find = (figures: Figure[], scenario: string) => figures.find((f) => f.scenario === scenario);
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : NaN);
 
 export function targetsOf(figures: Figure[], coldStart: { medianMs: number; bareMedianMs: number }, small: number, large: number): Target[] {
   const targets: Target[] = [];
-  const add = (target: string, measured: number, bound: string, met: boolean) => targets.push({ target, measured, bound, met });
-  const list = ratio(find(figures, `list ${small}: first page of 50`)?.rps, find(figures, `list ${small}: pgbench, the API's SELECT`)?.rps);
+  const add = (target: string, measured: number, bound: string, met: boolean | null) => targets.push({ target, measured, bound, met });
+  const page = find(figures, `list ${small}: first page of 50`)?.rps;
+  const pgbenchRps = find(figures, `list ${small}: pgbench, the API's SELECT`)?.rps;
+  const floor = find(figures, `list ${small}: ${NODE_FLOOR}`)?.rps;
+  const list = ratio(page, pgbenchRps);
   add('list first page ÷ pgbench same SELECT (req/s)', list, '≥ 0.4', list >= 0.4);
+  // What bounds the line above: no node process reaches pgbench here, however little it does.
+  add('node floor (bare node:http + pg, same SELECT) ÷ pgbench (req/s)', ratio(floor, pgbenchRps), 'the most any node server reaches', null);
+  add('list first page ÷ node floor (req/s)', ratio(page, floor), 'our share of what node can do', null);
   const health = ratio(find(figures, 'health: GET /api/health')?.rps, find(figures, 'health: bare node:http')?.rps);
   add('GET /api/health ÷ bare node:http (req/s)', health, '≥ 0.8', health >= 0.8);
   for (const [name, bound] of [
@@ -38,7 +48,7 @@ export function targetsOf(figures: Figure[], coldStart: { medianMs: number; bare
     }
   }
   add('cold start to readyz 200 (ms)', coldStart.medianMs, '< 500', coldStart.medianMs < 500);
-  add('cold start ÷ bare node:http start (same machine, same moment)', ratio(coldStart.medianMs, coldStart.bareMedianMs), 'for reading the ms', true);
+  add('cold start ÷ bare node:http start (same machine, same moment)', ratio(coldStart.medianMs, coldStart.bareMedianMs), 'for reading the ms', null);
   return targets;
 }
 
@@ -51,7 +61,7 @@ export function printReport(figures: Figure[], targets: Target[], info: { bundle
     '',
     '| target | measured | bound | met |',
     '| --- | ---: | --- | --- |',
-    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.bound} | ${t.met ? 'yes' : 'no'} |`),
+    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.bound} | ${t.met === null ? '-' : t.met ? 'yes' : 'no'} |`),
     '',
     `bundle ${info.bundle}: ${(info.bundleBytes / 1_048_576).toFixed(1)} MiB; cold start ${info.coldStartMs} ms (bare node:http ${info.bareStartMs} ms)`,
     '',

@@ -18,7 +18,7 @@ import { listIssuesStatement } from '../app/src/api/v1/workspaces/issue-queries.
 import { freePort, startPostgres, startRedis } from '../test/support/servers.ts';
 import { measureColdStart } from './cold-start.ts';
 import { pgbench } from './pgbench.ts';
-import { printReport, targetsOf, type Figure } from './report.ts';
+import { NODE_FLOOR, printReport, targetsOf, type Figure } from './report.ts';
 import { COMMON_TERM, RARE_TERM, seedUser, seedWorkspace, type BenchUser } from './seed.ts';
 import { wrk, type WrkResult } from './wrk.ts';
 
@@ -143,6 +143,15 @@ async function main(): Promise<void> {
         const access = { id: workspaceId, userId: user.id, issueKey: key };
         const { text, values } = listIssuesStatement(access as Parameters<typeof listIssuesStatement>[0], { limit: 50 });
         record(`list ${size}: pgbench, the API's SELECT`, await pgbench({ databaseUrl, text, values, clients: CONNECTIONS, seconds }));
+        const floorPort = await freePort();
+        const floor = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-pg.ts', import.meta.url)), String(floorPort)], {
+          env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, BARE_PG_STATEMENT: JSON.stringify({ text, values }) },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        children.push(floor);
+        await waitFor(`http://127.0.0.1:${floorPort}/`, floor);
+        await load(`list ${size}: ${NODE_FLOOR}`, `http://127.0.0.1:${floorPort}/`, {});
+        await stop(floor);
       }
       await load(`list ${size}: first page of 50`, `${issues}?limit=50`, auth);
       await load(`search ${size}: common term`, `${issues}?q=${COMMON_TERM}&limit=50`, auth);
