@@ -62,6 +62,8 @@ export interface TestPostgres {
   readonly socketDir: string;
   /** The data directory (copy it while the server is stopped to start others like it). */
   readonly dataDir: string;
+  /** The server's log (what `log_statement` and friends write). */
+  readonly logFile: string;
   /** Creates an empty database and returns its URL. */
   createDatabase(prefix?: string): Promise<string>;
   /** Stops the server (fast shutdown) but keeps its data, so `start()` brings it back. */
@@ -130,6 +132,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
     url,
     socketDir: dir,
     dataDir,
+    logFile,
     async createDatabase(prefix = 't') {
       const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${databaseCounter++}`.toLowerCase();
       const client = new pg.Client({ connectionString: url });

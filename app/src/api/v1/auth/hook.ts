@@ -13,7 +13,7 @@ import { HttpError, unauthenticated } from '../../errors.ts';
 import type { AccessRow } from '../workspaces/access.ts';
 import { SLUG_PATTERN } from '../workspaces/schemas.ts';
 import { hasSessionCookie, sessionCookieValues } from './cookies.ts';
-import { authenticateSession, authenticateToken } from './credentials.ts';
+import { authenticateSession, authenticateToken, type CompanionRead } from './credentials.ts';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -21,10 +21,18 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Set on routes under /api/v1/workspaces/:slug: authentication also reads the membership. */
     workspaceScoped?: boolean;
+    /**
+     * A workspace-scoped read that authentication runs in its own statement (one round trip
+     * for credential, membership and data). Returns undefined when this request cannot be
+     * answered that way (its input is invalid, say); the route then reads as usual.
+     */
+    companionRead?: (request: FastifyRequest) => CompanionRead | undefined;
   }
   interface FastifyRequest {
     /** The membership found with the credential (workspace-scoped routes only). */
     membership?: AccessRow | null;
+    /** The rows of the route's companion read, when authentication ran it for a member. */
+    companionRows?: unknown[][];
   }
 }
 
@@ -51,6 +59,12 @@ export function requestOrigin(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** The route's companion read for this request, where it has one and the workspace is named. */
+function companionOf(request: FastifyRequest, slug: string | undefined): CompanionRead | undefined {
+  const read = request.routeOptions.config?.companionRead;
+  return read && slug !== undefined ? read(request) : undefined;
+}
+
 function originAllowed(config: ApiConfig, origin: string): boolean {
   return config.allowedOrigins.includes(origin.replace(/\/+$/, ''));
 }
@@ -62,17 +76,21 @@ export function registerAuthHook(app: FastifyInstance, deps: { config: ApiConfig
     if (typeof authorization === 'string' && authorization.trim() !== '') {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
       if (!match) throw unauthenticated('Send Authorization: Bearer pat_… (a personal access token)');
-      const found = await authenticateToken(pool, match[1]!, scopedSlug(request));
+      const slug = scopedSlug(request);
+      const found = await authenticateToken(pool, match[1]!, slug, companionOf(request, slug));
       if (!found) throw unauthenticated('The access token is not valid or has been revoked');
       request.user = found.user;
       request.membership = found.membership;
+      request.companionRows = found.companionRows;
       return;
     }
 
     const unsafe = UNSAFE_METHODS.has(request.method);
     const origin = unsafe ? requestOrigin(request) : undefined;
     if (hasSessionCookie(request)) {
-      const found = await authenticateSession(pool, sessionCookieValues(request), scopedSlug(request));
+      const slug = scopedSlug(request);
+      // A write checks its origin first; only reads take the companion.
+      const found = await authenticateSession(pool, sessionCookieValues(request), slug, unsafe ? undefined : companionOf(request, slug));
       if (found) {
         if (unsafe && (origin === undefined || !originAllowed(config, origin))) {
           throw new HttpError(
@@ -85,6 +103,7 @@ export function registerAuthHook(app: FastifyInstance, deps: { config: ApiConfig
         }
         request.user = found.user;
         request.membership = found.membership;
+        request.companionRows = found.companionRows;
         return;
       }
     }

@@ -2,7 +2,9 @@
  * `/api/v1/workspaces/:slug/issues`: list (newest first, filtered, searched, keyset pages),
  * create, read by `42` or `ENG-42`, edit, close/reopen, delete (author or admin).
  */
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { CompanionRead } from '../auth/credentials.ts';
 import { forbidden } from '../../errors.ts';
 import { ERROR_RESPONSES, noContent } from '../../schema.ts';
 import { issueJson, issuePageJson, PRIORITIES, STATUSES } from '../json.ts';
@@ -16,7 +18,11 @@ import {
   encodeCursor,
   invalid,
   isMember,
+  issueRowsOf,
   listIssues,
+  ME,
+  pageOf,
+  pageWithCredential,
   requireIssue,
   toIssueJson,
   updateIssue,
@@ -81,25 +87,49 @@ const listQuery = z.object({
 
 const issueAnswer = z.object({ issue: issueJson });
 
+type ListQuery = z.output<typeof listQuery>;
+
+/** The filters of a list query (a named assignee is checked to be a member by the route first). */
+const filtersOf = (query: ListQuery, assigneeId: IssueFilters['assigneeId']): IssueFilters => ({
+  statuses: query.status,
+  assigneeId,
+  q: query.q || undefined,
+  limit: query.limit ?? 50,
+  before: query.cursor ? decodeCursor(query.cursor) : undefined,
+});
+
+const assigneeShorthand = (assignee: string | undefined): IssueFilters['assigneeId'] => (assignee === 'me' ? ME : assignee === 'none' ? null : undefined);
+
+/**
+ * The first page read in the statement that authenticates: for a query that needs nothing
+ * else first. A named assignee must be checked to be a member (a 400 otherwise), and input
+ * that does not validate gets its 400 from validation: both read as usual.
+ */
+function pageWithTheCredential(request: FastifyRequest): CompanionRead | undefined {
+  const parsed = listQuery.safeParse(request.query ?? {});
+  if (!parsed.success) return undefined;
+  const query = parsed.data;
+  if (query.assignee !== undefined && assigneeShorthand(query.assignee) === undefined) return undefined;
+  try {
+    return pageWithCredential(filtersOf(query, assigneeShorthand(query.assignee)));
+  } catch {
+    return undefined;
+  }
+}
+
 export const registerIssues: RouteModule = (app, ctx) => {
-  app.get('/issues', { schema: { summary: 'List issues, newest first', params: slugParams, querystring: listQuery, response: { 200: issuePageJson, ...ERROR_RESPONSES } } }, async (request) => {
+  const listSchema = { summary: 'List issues, newest first', params: slugParams, querystring: listQuery, response: { 200: issuePageJson, ...ERROR_RESPONSES } };
+  app.get('/issues', { schema: listSchema, config: { companionRead: pageWithTheCredential } }, async (request) => {
     const access = workspaceOf(request);
     const { query } = request;
-    let assigneeId: string | null | undefined;
-    if (query.assignee === 'me') assigneeId = access.userId;
-    else if (query.assignee === 'none') assigneeId = null;
-    else if (query.assignee !== undefined) {
+    let assigneeId = assigneeShorthand(query.assignee);
+    if (query.assignee !== undefined && assigneeId === undefined) {
       if (!(await isMember(ctx.pool, access.id, query.assignee))) throw invalid('assignee', 'is not a member of this workspace');
       assigneeId = query.assignee;
     }
-    const filters: IssueFilters = {
-      statuses: query.status,
-      assigneeId,
-      q: query.q || undefined,
-      limit: query.limit ?? 50,
-      before: query.cursor ? decodeCursor(query.cursor) : undefined,
-    };
-    const { rows, more } = await listIssues(ctx.pool, access, filters);
+    const filters = filtersOf(query, assigneeId);
+    // Authentication read the page with the credential when it could (a member, a plain query).
+    const { rows, more } = request.companionRows ? pageOf(issueRowsOf(request.companionRows), filters.limit) : await listIssues(ctx.pool, access, filters);
     const last = rows[rows.length - 1];
     return {
       issues: rows.map((row) => toIssueJson(row, access.issueKey)),
