@@ -101,14 +101,16 @@ const filtersOf = (query: ListQuery, assigneeId: IssueFilters['assigneeId']): Is
 const assigneeShorthand = (assignee: string | undefined): IssueFilters['assigneeId'] => (assignee === 'me' ? ME : assignee === 'none' ? null : undefined);
 
 /**
- * The first page read in the statement that authenticates: for a query that needs nothing
- * else first. A named assignee must be checked to be a member (a 400 otherwise), and input
- * that does not validate gets its 400 from validation: both read as usual.
+ * The page read in the statement that authenticates, for a query that needs nothing else
+ * first. A named assignee must be checked to be a member (a 400 otherwise), input that does
+ * not validate gets its 400 from validation, and a search is planned for its term (see
+ * pageWithCredential): those read as usual.
  */
 function pageWithTheCredential(request: FastifyRequest): CompanionRead | undefined {
   const parsed = listQuery.safeParse(request.query ?? {});
   if (!parsed.success) return undefined;
   const query = parsed.data;
+  if (query.q) return undefined;
   if (query.assignee !== undefined && assigneeShorthand(query.assignee) === undefined) return undefined;
   try {
     return pageWithCredential(filtersOf(query, assigneeShorthand(query.assignee)));
