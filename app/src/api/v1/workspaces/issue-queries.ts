@@ -148,8 +148,8 @@ const binder = (values: unknown[]) => (value: unknown) => {
   return `$${values.length}`;
 };
 
-/** The SQL and values of one page of issues: exported so the benchmark runs exactly this statement. */
-export function listIssuesStatement(access: Pick<WorkspaceAccess, 'id' | 'userId' | 'issueKey'>, filters: IssueFilters): { text: string; values: unknown[] } {
+/** The SQL and values of one page of issues read on its own (searches, named assignees, access found another way). */
+function listIssuesStatement(access: Pick<WorkspaceAccess, 'id' | 'userId' | 'issueKey'>, filters: IssueFilters): { text: string; values: unknown[] } {
   const values: unknown[] = [access.id, access.userId];
   const { where, tail } = pageConditions({ workspaceId: '$1', userId: '$2', issueKey: access.issueKey }, filters, binder(values));
   const text = `SELECT ${ISSUE_COLUMNS} FROM issues i
