@@ -1,7 +1,7 @@
 /**
  * Who a credential belongs to, and (for a route under /api/v1/workspaces/:slug) that person's
- * membership of the workspace, in one query: a request that reads one page of issues makes one
- * round trip for authentication and access, then one for the data. Credentials are matched by
+ * membership of the workspace, in one query; a route may add its read to that query (a page
+ * of issues: authentication, access and data in one round trip). Credentials are matched by
  * their SHA-256 only. `last_used_at` / `last_seen_at` move at most once a minute.
  */
 import type pg from 'pg';
