@@ -77,6 +77,19 @@ describe('the first page of issues', () => {
     expect((await asOwner('GET', `/api/v1/workspaces/team/issues?limit=1&cursor=${first.body.nextCursor}`)).body.issues.map((i: { key: string }) => i.key)).toEqual(['ENG-2']);
   });
 
+  it('takes one prepared statement for every limit up to 10 (limits are rounded up, never one statement each)', async () => {
+    const names = new Set<string>();
+    for (let limit = 1; limit <= 10; limit++) {
+      let answer: { status: number; body: any } | undefined;
+      const statements = await statementsDuring(async () => (answer = await asOwner('GET', `/api/v1/workspaces/team/issues?limit=${limit}`)));
+      expect(answer!.body.issues).toHaveLength(Math.min(limit, 3));
+      // Exactly `limit` rows and a cursor while more are left; none once the page holds the rest.
+      expect(answer!.body.nextCursor === null, `limit ${limit}`).toBe(limit >= 3);
+      for (const line of statements) names.add(/execute ([^:]+):/.exec(line)?.[1] ?? line);
+    }
+    expect(names.size).toBe(1);
+  });
+
   it('a search keeps its two statements (credential, then the search planned for its term)', async () => {
     for (const query of ['q=export', 'q=eng-2', 'q=%232']) {
       let answer: { status: number; body: any } | undefined;
