@@ -79,7 +79,8 @@ const versionSchema = {
   },
 };
 
-const HEALTHY = { status: 'ok' } as const;
+/** The liveness answer (also written by liveness-server.ts before the router). */
+export const HEALTHY = { status: 'ok' } as const;
 
 const migrationName = (file?: MigrationFile) => (file ? file.filename.replace(/\.sql$/, '') : null);
 

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FastifyServerOptions } from 'fastify';
+import { HEALTHY } from './health.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
 
@@ -19,7 +20,7 @@ export function requestIdOf(request: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export const LIVENESS_BODY = JSON.stringify({ status: 'ok' });
+export const LIVENESS_BODY = JSON.stringify(HEALTHY);
 const LIVENESS_LENGTH = String(Buffer.byteLength(LIVENESS_BODY));
 const LIVENESS_PATHS = new Set(['/api/health', '/health']);
 

@@ -12,6 +12,14 @@ export function prepared(name: string, text: string, values: unknown[]): pg.Quer
   return { name, text, values };
 }
 
+/** For SQL assembled at run time: `bind(value)` appends to `values` and returns its placeholder (`$3`). */
+export function binder(values: unknown[]): (value: unknown) => string {
+  return (value) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+}
+
 /** A named statement for SQL assembled at run time: the name follows the text. */
 export function preparedDynamic(prefix: string, text: string, values: unknown[]): pg.QueryConfig {
   let name = names.get(text);

@@ -5,7 +5,7 @@
  * their SHA-256 only. `last_used_at` / `last_seen_at` move at most once a minute.
  */
 import type pg from 'pg';
-import { prepared, preparedDynamic } from '../../../db/statements.ts';
+import { binder, prepared, preparedDynamic } from '../../../db/statements.ts';
 import { rawTimestamps } from '../../../db/timestamps.ts';
 import { hashToken, TOKEN_PREFIX, type AuthUser } from '../context.ts';
 import type { AccessRow } from '../workspaces/access.ts';
@@ -17,8 +17,8 @@ export interface Credentials {
   readonly user: AuthUser;
   /** The membership of the workspace named by the route; null when not a member (or no such workspace). */
   readonly membership: AccessRow | null;
-  /** The rows of the route's companion read (only for a member: a non-member's read is empty by construction). */
-  readonly companionRows?: unknown[][];
+  /** The rows of the route's companion read, by its column names (only for a member: a non-member's read is empty by construction). */
+  readonly companionRows?: Record<string, unknown>[];
 }
 
 /**
@@ -82,10 +82,7 @@ const CREDENTIAL_COLUMNS = ['credential_id', 'stale', 'id', 'email', 'name', 'w_
  */
 export function withCompanion(credentialSql: string, values: unknown[], companion: CompanionRead): { text: string; values: unknown[] } {
   const all = [...values];
-  const param = (value: unknown) => {
-    all.push(value);
-    return `$${all.length}`;
-  };
+  const param = binder(all);
   const padding = companion.columns.map(([name, type]) => `NULL::${type} AS ${name}`).join(', ');
   const text = `WITH credential AS (${credentialSql})
      SELECT 0 AS part, json_build_array(${CREDENTIAL_COLUMNS.map((column) => `c.${column}`).join(', ')})::text AS credential, ${padding} FROM credential c
@@ -117,18 +114,18 @@ function credentialRowOf(json: string): Row {
 }
 
 /** Runs a credential statement, alone or with the route's companion read. */
-async function lookUp(pool: pg.Pool, name: string, sql: string, values: unknown[], companion: CompanionRead | undefined): Promise<{ row: Row | undefined; companionRows?: unknown[][] }> {
+async function lookUp(pool: pg.Pool, name: string, sql: string, values: unknown[], companion: CompanionRead | undefined): Promise<{ row: Row | undefined; companionRows?: Record<string, unknown>[] }> {
   if (!companion) {
     const { rows } = await pool.query<Row>(prepared(name, sql, values));
     return { row: rows[0] };
   }
   const statement = withCompanion(sql, values, companion);
-  const { rows } = await pool.query<unknown[]>({ ...preparedDynamic(`${name}-with`, statement.text, statement.values), rowMode: 'array', types: rawTimestamps });
+  const { rows } = await pool.query<{ part: number; credential: string | null }>({ ...preparedDynamic(`${name}-with`, statement.text, statement.values), types: rawTimestamps });
   const first = rows[0];
-  if (!first || first[0] !== 0) return { row: undefined };
-  const row = credentialRowOf(first[1] as string);
-  // Each companion row without the part and the credential.
-  return { row, companionRows: row.w_id === null ? undefined : rows.slice(1).map((r) => r.slice(2)) };
+  if (!first || first.part !== 0 || first.credential === null) return { row: undefined };
+  const row = credentialRowOf(first.credential);
+  // The companion's rows carry its own column names (and a null `credential` the reader ignores).
+  return { row, companionRows: row.w_id === null ? undefined : rows.slice(1) };
 }
 
 const membershipOf = (row: Row): AccessRow | null =>

@@ -32,7 +32,7 @@ declare module 'fastify' {
     /** The membership found with the credential (workspace-scoped routes only). */
     membership?: AccessRow | null;
     /** The rows of the route's companion read, when authentication ran it for a member. */
-    companionRows?: unknown[][];
+    companionRows?: Record<string, unknown>[];
   }
 }
 

@@ -6,7 +6,7 @@
  * caller's membership, so a member removed meanwhile sees nothing.
  */
 import { HttpError, notFound } from '../../errors.ts';
-import { prepared, preparedDynamic } from '../../../db/statements.ts';
+import { binder, prepared, preparedDynamic } from '../../../db/statements.ts';
 import { isoTimestamp, rawTimestamps } from '../../../db/timestamps.ts';
 import type { CompanionRead } from '../auth/credentials.ts';
 import type { IssueJson, IssueStatus, Priority } from '../json.ts';
@@ -30,10 +30,7 @@ export interface IssueRow {
   closed_at: string | null;
 }
 
-export const ISSUE_COLUMNS =
-  'i.id, i.number, i.title, i.description, i.status, i.priority, i.assignee_id, i.author_id, i.created_at, i.updated_at, i.closed_at';
-
-/** ISSUE_COLUMNS with their types, in the same order (for a statement that pads them with NULLs). */
+/** The columns of an IssueRow with their types (a statement that pads them with NULLs needs the types). */
 const ISSUE_COLUMN_TYPES: CompanionRead['columns'] = [
   ['id', 'uuid'],
   ['number', 'integer'],
@@ -47,6 +44,8 @@ const ISSUE_COLUMN_TYPES: CompanionRead['columns'] = [
   ['updated_at', 'timestamptz'],
   ['closed_at', 'timestamptz'],
 ];
+
+export const ISSUE_COLUMNS = ISSUE_COLUMN_TYPES.map(([name]) => `i.${name}`).join(', ');
 
 export const toIssueJson = (row: IssueRow, issueKey: string): IssueJson => ({
   id: row.id,
@@ -153,11 +152,6 @@ function pageConditions(scope: PageScope, filters: IssueFilters, param: (value: 
   return { where: where.join(' AND '), tail: `ORDER BY i.number DESC LIMIT ${rows}` };
 }
 
-const binder = (values: unknown[]) => (value: unknown) => {
-  values.push(value);
-  return `$${values.length}`;
-};
-
 /** The SQL and values of one page of issues read on its own (searches, named assignees, access found another way). */
 function listIssuesStatement(access: Pick<WorkspaceAccess, 'id' | 'userId' | 'issueKey'>, filters: IssueFilters): { text: string; values: unknown[] } {
   const values: unknown[] = [access.id, access.userId];
@@ -187,23 +181,6 @@ export function pageWithCredential(filters: Omit<IssueFilters, 'q'>): CompanionR
       return `SELECT ${ISSUE_COLUMNS} FROM issues i WHERE ${where} ${tail}`;
     },
   };
-}
-
-/** Rows of `pageWithCredential`, in ISSUE_COLUMNS order, as the rows `listIssues` returns. */
-export function issueRowsOf(rows: unknown[][]): IssueRow[] {
-  return rows.map((r) => ({
-    id: r[0] as string,
-    number: r[1] as number,
-    title: r[2] as string,
-    description: r[3] as string,
-    status: r[4] as IssueStatus,
-    priority: r[5] as Priority,
-    assignee_id: r[6] as string | null,
-    author_id: r[7] as string | null,
-    created_at: r[8] as string,
-    updated_at: r[9] as string,
-    closed_at: r[10] as string | null,
-  }));
 }
 
 /** A page from rows read one more than the limit: whether there is a next page. */

@@ -18,7 +18,6 @@ import {
   encodeCursor,
   invalid,
   isMember,
-  issueRowsOf,
   listIssues,
   ME,
   pageOf,
@@ -27,6 +26,7 @@ import {
   toIssueJson,
   updateIssue,
   type IssueFilters,
+  type IssueRow,
 } from './issue-queries.ts';
 import { content, id, issueParams, slugParams, text } from './schemas.ts';
 
@@ -112,11 +112,13 @@ function pageWithTheCredential(request: FastifyRequest): CompanionRead | undefin
   const query = parsed.data;
   if (query.q) return undefined;
   if (query.assignee !== undefined && assigneeShorthand(query.assignee) === undefined) return undefined;
+  let filters: IssueFilters;
   try {
-    return pageWithCredential(filtersOf(query, assigneeShorthand(query.assignee)));
+    filters = filtersOf(query, assigneeShorthand(query.assignee));
   } catch {
-    return undefined;
+    return undefined; // a cursor from elsewhere: the route answers its 400
   }
+  return pageWithCredential(filters);
 }
 
 export const registerIssues: RouteModule = (app, ctx) => {
@@ -131,7 +133,7 @@ export const registerIssues: RouteModule = (app, ctx) => {
     }
     const filters = filtersOf(query, assigneeId);
     // Authentication read the page with the credential when it could (a member, a plain query).
-    const { rows, more } = request.companionRows ? pageOf(issueRowsOf(request.companionRows), filters.limit) : await listIssues(ctx.pool, access, filters);
+    const { rows, more } = request.companionRows ? pageOf(request.companionRows as unknown as IssueRow[], filters.limit) : await listIssues(ctx.pool, access, filters);
     const last = rows[rows.length - 1];
     return {
       issues: rows.map((row) => toIssueJson(row, access.issueKey)),
