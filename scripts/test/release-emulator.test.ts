@@ -62,9 +62,10 @@ async function world(appName: string): Promise<World> {
 }
 
 /** Deploys `tag` from a checkout whose service template is `version`. */
-async function deployFrom(w: World, tag: string, version: string) {
+async function deployFrom(w: World, tag: string, version: string, clock?: Clock) {
   w.checkout.templateVersion = version;
   const { deps, text } = flowDeps(w);
+  if (clock) Object.assign(deps, { clock });
   const result = await deploy(deployOptions(w, tag), deps);
   expect(result.ok, `${result.summary}\n${text()}`).toBe(true);
   return result;
@@ -107,12 +108,14 @@ describe('releases against the emulator', { timeout: 300_000 }, () => {
 
   it('a rerun after an interrupted deploy rolls back to the last release that served, with its template', async () => {
     const w = await world('rel-b');
-    await deployFrom(w, 'ra', 'v1');
+    // All three runs start within one second (the record names have second resolution), in
+    // order: ra, then rb's interrupted run, then its rerun. ra has a clock of its own too, or it
+    // could start later in that second than the runs after it.
+    const second = Math.floor(Date.now() / 1000) * 1000;
+    await deployFrom(w, 'ra', 'v1', clockFrom(second));
     // rb is broken, and its first run dies right after cdk deploy (the operator's laptop sleeps)
     w.badReleases.add('rb');
     w.checkout.templateVersion = 'v2';
-    // Both runs start within one second (the record names have second resolution).
-    const second = Math.floor(Date.now() / 1000) * 1000;
     const interrupted = flowDeps(w);
     Object.assign(interrupted.deps, { clock: clockFrom(second + 100) });
     const run = interrupted.runner.run.bind(interrupted.runner);
