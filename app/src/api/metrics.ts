@@ -9,8 +9,9 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { HttpError, sendError } from './errors.ts';
+import { RecentLatency } from './recent-latency.ts';
 
 export interface MetricsOptions {
   readonly pool?: pg.Pool;
@@ -35,14 +36,13 @@ export class ApiMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly recent = new Summary({
+  /** The last five minutes, for /api/metrics/red (see recent-latency.ts for why not a prom-client Summary). */
+  readonly recent = new RecentLatency({
     name: 'slipway_http_request_duration_recent_seconds',
     help: 'Latency quantiles over the last five minutes, by method and route template.',
-    labelNames: ['method', 'route'] as const,
     percentiles: [0.5, 0.95, 0.99],
     maxAgeSeconds: 300,
     ageBuckets: 5,
-    registers: [this.registry],
   });
   readonly inFlight = new Gauge({
     name: 'slipway_http_requests_in_flight',
@@ -51,6 +51,9 @@ export class ApiMetrics {
   });
 
   constructor(options: Pick<MetricsOptions, 'pool' | 'redis'>) {
+    // The registry reads a metric through get() (and reset()), which RecentLatency gives in
+    // prom-client's own shape; its types only name prom-client's classes.
+    this.registry.registerMetric(this.recent as unknown as Metric);
     collectDefaultMetrics({ register: this.registry, prefix: 'slipway_' });
     const { pool, redis } = options;
     if (pool) {
@@ -97,14 +100,15 @@ export class ApiMetrics {
       e.count += value.value;
       if (status.startsWith('5')) e.errors5xx += value.value;
     }
-    for (const value of (await this.recent.get()).values) {
-      const { method, route, quantile } = value.labels as { method: string; route: string; quantile?: number };
-      if (quantile === undefined || Number.isNaN(value.value)) continue;
-      const ms = Math.round(value.value * 100_000) / 100;
+    for (const { method, route, quantiles } of this.recent.entries()) {
       const e = entry(method, route);
-      if (quantile === 0.5) e.p50Ms = ms;
-      else if (quantile === 0.95) e.p95Ms = ms;
-      else if (quantile === 0.99) e.p99Ms = ms;
+      const ms = (q: number) => {
+        const seconds = quantiles.get(q);
+        return seconds == null ? null : Math.round(seconds * 100_000) / 100;
+      };
+      e.p50Ms = ms(0.5);
+      e.p95Ms = ms(0.95);
+      e.p99Ms = ms(0.99);
     }
     return { routes: [...routes.values()].sort((a, b) => b.count - a.count) };
   }

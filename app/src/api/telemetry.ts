@@ -34,7 +34,7 @@ export function registerTelemetry(app: FastifyInstance, metrics: ApiMetrics, log
     const labels = { method: request.method, route, status: String(reply.statusCode) };
     metrics.requests.inc(labels);
     metrics.duration.observe(labels, ms / 1000);
-    metrics.recent.observe({ method: labels.method, route }, ms / 1000);
+    metrics.recent.observe(labels.method, route, ms / 1000);
     log.info({ reqId: request.id, method: request.method, url: safeUrl(request.url), route, status: reply.statusCode, durationMs: Math.round(ms), ip: request.ip }, 'request');
   };
 
