@@ -124,5 +124,6 @@ describe('recent latency quantiles', () => {
   it('refuses a window it cannot keep', () => {
     expect(() => new RecentLatency({ name: 'bad', help: 'x', percentiles: [0.5], maxAgeSeconds: 300, ageBuckets: 0 })).toThrow(/ageBuckets must be a whole number/);
     expect(() => new RecentLatency({ name: 'bad', help: 'x', percentiles: [0.5], maxAgeSeconds: 0, ageBuckets: 5 })).toThrow(/maxAgeSeconds must be > 0/);
+    expect(() => new RecentLatency({ name: 'bad', help: 'x', percentiles: [0.5, 99], maxAgeSeconds: 300, ageBuckets: 5 })).toThrow(/percentiles must lie between 0 and 1 \(got 99\)/);
   });
 });

@@ -69,6 +69,8 @@ export class RecentLatency {
   constructor(options: RecentLatencyOptions) {
     if (!Number.isInteger(options.ageBuckets) || options.ageBuckets < 1) throw new Error(`${options.name}: ageBuckets must be a whole number ≥ 1`);
     if (!(options.maxAgeSeconds > 0)) throw new Error(`${options.name}: maxAgeSeconds must be > 0`);
+    const outside = options.percentiles.find((q) => !(q >= 0 && q <= 1));
+    if (outside !== undefined) throw new Error(`${options.name}: percentiles must lie between 0 and 1 (got ${outside})`);
     this.name = options.name;
     this.help = options.help;
     this.percentiles = options.percentiles;
@@ -134,14 +136,11 @@ export class RecentLatency {
       }
       // The duration at rank ⌊q·(n-1)⌋ of the sorted window lies in the first bucket whose
       // cumulative count passes q·(n-1).
+      // q ≤ 1, so the rank is below the total and the walk stops at a bucket that holds something.
       const rank = q * (total - 1);
-      let seen = 0;
       let bucket = 0;
-      for (; bucket < BUCKETS; bucket++) {
-        seen += merged[bucket]!;
-        if (seen > rank) break;
-      }
-      result.set(q, valueOf(Math.min(bucket, BUCKETS - 1)));
+      for (let seen = merged[0]!; seen <= rank; seen += merged[bucket]!) bucket++;
+      result.set(q, valueOf(bucket));
     }
     return result;
   }
