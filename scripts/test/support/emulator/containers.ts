@@ -9,6 +9,7 @@ import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } fro
 import { DescribeTaskDefinitionCommand, ECSClient, StopTaskCommand, type KeyValuePair } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { spawn } from 'node:child_process';
+import { NODE_FLAGS } from '../../../../app/node-flags.ts';
 import { emulatorClientConfig, emulatorEnv } from '../../../../test/support/moto.ts';
 import type { MotoProxy } from '../../../../test/support/moto-proxy.ts';
 import type { Databases } from './databases.ts';
@@ -59,9 +60,9 @@ export class Containers {
     });
   }
 
-  /** Runs the image's command like the container would: only its environment, no checkout. */
+  /** Runs the image's command like the container would: its node flags and environment, no checkout. */
   runImage(command: readonly string[], env: Record<string, string | undefined>): { exited: Promise<number>; output(): string } {
-    const child = spawn(process.execPath, [this.bundle, ...command], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, this.bundle, ...command], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
