@@ -1,5 +1,5 @@
 /**
- * Cold start: from spawning `node dist/slipway.mjs api` to the first `/api/readyz` 200 (the
+ * Cold start: from spawning `node [the image's flags] dist/slipway.mjs api` to the first `/api/readyz` 200 (the
  * database, Redis and migrations checked), three times; the median is the figure. The anchor
  * is a bare node:http server started the same way, to its first 200: on a busy machine both
  * grow together, so their ratio says what the app adds.
@@ -16,10 +16,10 @@ export interface ColdStart {
 
 const BARE = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.argv[1]), '127.0.0.1')";
 
-async function once(bundle: string, env: (port: number) => Record<string, string>, bare = false): Promise<number> {
+async function once(bundle: string, env: (port: number) => Record<string, string>, nodeFlags: readonly string[], bare = false): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const args = bare ? ['-e', BARE, String(port)] : [bundle, 'api'];
+  const args = bare ? ['-e', BARE, String(port)] : [...nodeFlags, bundle, 'api'];
   const child = spawn(process.execPath, args, { env: env(port), stdio: ['ignore', 'ignore', 'pipe'] });
   let errors = '';
   child.stderr!.on('data', (c: Buffer) => (errors += c.toString()));
@@ -41,12 +41,12 @@ async function once(bundle: string, env: (port: number) => Record<string, string
   }
 }
 
-export async function measureColdStart(bundle: string, env: (port: number) => Record<string, string>, runs = 3): Promise<ColdStart> {
+export async function measureColdStart(bundle: string, env: (port: number) => Record<string, string>, nodeFlags: readonly string[] = [], runs = 3): Promise<ColdStart> {
   const runsMs: number[] = [];
   const bareMs: number[] = [];
   for (let i = 0; i < runs; i++) {
-    bareMs.push(await once(bundle, env, true));
-    runsMs.push(await once(bundle, env));
+    bareMs.push(await once(bundle, env, nodeFlags, true));
+    runsMs.push(await once(bundle, env, nodeFlags));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   return { medianMs: median(runsMs), runsMs, bareMedianMs: median(bareMs) };

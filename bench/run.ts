@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json FILE] [--bundle dist/slipway.mjs] [--seconds 8] [--large 1000000]`:
+ * `npm run bench [-- --json FILE] [--bundle dist/slipway.mjs] [--seconds 8] [--large 1000000] [--node-flags '…']`:
  * measures the built API against its physical anchors, side by side in one run, so machine
  * noise cancels in the ratios: PostgreSQL and Redis started on loopback, pgbench running the
  * very statement the API runs, a bare node:http server, data seeded with SQL, and load from
@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { buildBundle, bundleBytes } from '../app/build.ts';
+import { NODE_FLAGS } from '../app/node-flags.ts';
 import { productionSecrets } from '../app/test/support/auth.ts';
 import { TOKEN_SQL, withCompanion } from '../app/src/api/v1/auth/credentials.ts';
 import { hashToken } from '../app/src/api/v1/context.ts';
@@ -36,6 +37,11 @@ const seconds = Number(option('seconds', '8'));
 const small = Number(option('small', '10000'));
 const large = Number(option('large', '1000000'));
 const jsonFile = process.argv.includes('--json') ? option('json', 'bench/last-run.json') : undefined;
+// The api runs with the image's node flags (app/Dockerfile); `--node-flags ''` measures without them.
+const nodeFlags = option('node-flags', NODE_FLAGS.join(' ')).split(/\s+/).filter(Boolean);
+for (const flag of nodeFlags) {
+  if (!flag.startsWith('--')) throw new Error(`--node-flags: "${flag}" is not a node option; give options such as '--no-memory-reducer', separated by spaces, or '' for none`);
+}
 
 async function bundlePath(): Promise<string> {
   const given = option('bundle', '');
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
   process.stderr.write(`load average before the run: ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work on this machine skews every figure)\n`);
   // The entry and every chunk next to it (the api loads only some of them).
   const bytes = bundleBytes(dirname(bundle));
-  process.stderr.write(`bench: ${bundle} and its chunks (${(bytes / 1_048_576).toFixed(1)} MiB), ${seconds} s per scenario, ${CONNECTIONS} connections\n`);
+  process.stderr.write(`bench: ${bundle} and its chunks (${(bytes / 1_048_576).toFixed(1)} MiB), ${seconds} s per scenario, ${CONNECTIONS} connections, node ${nodeFlags.join(' ') || '(no flags)'}\n`);
   const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
   const children: ChildProcess[] = [];
   try {
@@ -116,11 +122,11 @@ async function main(): Promise<void> {
     const user: BenchUser = await seedUser(db);
     const auth = { authorization: `Bearer ${user.token}` };
 
-    const coldStart = await measureColdStart(bundle, (port) => productionEnv(databaseUrl, redis.url, port));
+    const coldStart = await measureColdStart(bundle, (port) => productionEnv(databaseUrl, redis.url, port), nodeFlags);
     process.stderr.write(`  cold start to readyz 200: ${coldStart.medianMs} ms (runs: ${coldStart.runsMs.join(', ')}); bare node:http ${coldStart.bareMedianMs} ms\n`);
 
     const apiPort = await freePort();
-    const api = spawn(process.execPath, [bundle, 'api'], { env: productionEnv(databaseUrl, redis.url, apiPort), stdio: ['ignore', 'ignore', 'inherit'] });
+    const api = spawn(process.execPath, [...nodeFlags, bundle, 'api'], { env: productionEnv(databaseUrl, redis.url, apiPort), stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(api);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitFor(`${apiUrl}/api/readyz`, api);
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
     printReport(figures, targets, { bundle, bundleBytes: bytes, coldStartMs: coldStart.medianMs, bareStartMs: coldStart.bareMedianMs });
     if (jsonFile) {
       const machine = { loadAverage: loadavg().map((n) => Math.round(n * 10) / 10), cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-      const report = { date: new Date().toISOString(), machine, bundle: { path: bundle, bytes }, seconds, connections: CONNECTIONS, coldStart, figures, targets };
+      const report = { date: new Date().toISOString(), machine, bundle: { path: bundle, bytes }, nodeFlags, seconds, connections: CONNECTIONS, coldStart, figures, targets };
       writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
       process.stderr.write(`figures written to ${jsonFile}\n`);
     }
