@@ -9,7 +9,7 @@ export default defineConfig({
     maxWorkers: 2,
     reporters: ['default'],
     projects: [
-      { extends: true, test: { name: 'all', include: ['{app,infra,scripts,test}/**/*.test.ts'] } },
+      { extends: true, test: { name: 'all', include: ['{app,bench,infra,scripts,test}/**/*.test.ts'] } },
       // The API suite again with a pool of one connection: a request that holds a connection
       // while waiting for another would hang here (the embedded database has one connection).
       { extends: true, test: { name: 'api, DATABASE_MAX_CONNS=1', include: ['app/test/v1/**/*.test.ts'], env: { DATABASE_MAX_CONNS: '1' } } },

@@ -20,12 +20,15 @@ import { hashToken } from '../app/src/api/v1/context.ts';
 import { pageWithCredential } from '../app/src/api/v1/workspaces/issue-queries.ts';
 import { freePort, startPostgres, startRedis } from '../test/support/servers.ts';
 import { measureColdStart } from './cold-start.ts';
+import { inTurns, mergePgbench, mergeWrk } from './interleave.ts';
 import { pgbench } from './pgbench.ts';
 import { NODE_FLOOR, printReport, targetsOf, type Figure } from './report.ts';
 import { COMMON_TERM, RARE_TERM, seedUser, seedWorkspace, type BenchUser } from './seed.ts';
 import { wrk, type WrkResult } from './wrk.ts';
 
 const CONNECTIONS = 16;
+/** Each anchor and the API it is read against run in this many alternating slices (interleave.ts). */
+const SLICES = 4;
 const secrets = productionSecrets();
 
 function option(name: string, fallback: string): string {
@@ -34,6 +37,9 @@ function option(name: string, fallback: string): string {
 }
 
 const seconds = Number(option('seconds', '8'));
+if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds: "${option('seconds', '8')}" is not a whole number of seconds of at least 1 (pgbench and wrk take whole seconds)`);
+/** One slice of an in-turns measurement, in whole seconds (pgbench's -T takes no fractions). */
+const sliceSeconds = Math.max(1, Math.round(seconds / SLICES));
 const small = Number(option('small', '10000'));
 const large = Number(option('large', '1000000'));
 const jsonFile = process.argv.includes('--json') ? option('json', 'bench/last-run.json') : undefined;
@@ -100,9 +106,20 @@ const record = (scenario: string, result: WrkResult | { tps: number; latencyAver
   process.stderr.write(`  ${scenario}: ${figure.rps}/s${figure.p50Ms === null ? '' : `, p50 ${figure.p50Ms} ms`}${figure.errors ? `, ${figure.errors} errors` : ''}\n`);
 };
 
+async function warmUp(url: string, headers: Record<string, string>, extra: Partial<Parameters<typeof wrk>[0]> = {}): Promise<void> {
+  await wrk({ url, seconds: Math.min(2, seconds), connections: extra.connections ?? CONNECTIONS, headers, ...extra }); // JIT, pools, caches
+}
+
 async function load(scenario: string, url: string, headers: Record<string, string>, extra: Partial<Parameters<typeof wrk>[0]> = {}): Promise<void> {
-  await wrk({ url, seconds: Math.min(2, seconds), connections: extra.connections ?? CONNECTIONS, headers, ...extra }); // warm-up: JIT, pools, caches
+  await warmUp(url, headers, extra);
   record(scenario, await wrk({ url, seconds, connections: CONNECTIONS, headers, ...extra }));
+}
+
+/** Scenarios read against each other: warmed up, then about `seconds` each, in SLICES alternating slices. */
+async function loadInTurns(scenarios: ReadonlyArray<{ scenario: string; url: string; headers: Record<string, string> }>): Promise<void> {
+  for (const { url, headers } of scenarios) await warmUp(url, headers);
+  const slices = await inTurns(SLICES, scenarios.map(({ url, headers }) => () => wrk({ url, seconds: sliceSeconds, connections: CONNECTIONS, headers })));
+  scenarios.forEach(({ scenario }, i) => record(scenario, mergeWrk(slices[i]!)));
 }
 
 async function main(): Promise<void> {
@@ -135,8 +152,10 @@ async function main(): Promise<void> {
     const bare = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-http.ts', import.meta.url)), String(barePort)], { stdio: 'ignore' });
     children.push(bare);
     await waitFor(`http://127.0.0.1:${barePort}/`, bare);
-    await load('health: bare node:http', `http://127.0.0.1:${barePort}/`, {});
-    await load('health: GET /api/health', `${apiUrl}/api/health`, {});
+    await loadInTurns([
+      { scenario: 'health: bare node:http', url: `http://127.0.0.1:${barePort}/`, headers: {} },
+      { scenario: 'health: GET /api/health', url: `${apiUrl}/api/health`, headers: {} },
+    ]);
     await stop(bare);
 
     for (const [size, slug, key] of [
@@ -150,7 +169,6 @@ async function main(): Promise<void> {
       if (size === small) {
         // The one statement a first page with a token is: the credential, the membership and the page.
         const { text, values } = withCompanion(TOKEN_SQL, [hashToken(user.token), slug], pageWithCredential({ limit: 50 }));
-        record(`list ${size}: pgbench, the API's SELECT`, await pgbench({ databaseUrl, text, values, clients: CONNECTIONS, seconds }));
         const floorPort = await freePort();
         const floor = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-pg.ts', import.meta.url)), String(floorPort)], {
           env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, BARE_PG_STATEMENT: JSON.stringify({ text, values }) },
@@ -158,10 +176,23 @@ async function main(): Promise<void> {
         });
         children.push(floor);
         await waitFor(`http://127.0.0.1:${floorPort}/`, floor);
-        await load(`list ${size}: ${NODE_FLOOR}`, `http://127.0.0.1:${floorPort}/`, {});
+        // pgbench, the node floor and the API's first page, in turns.
+        const floorUrl = `http://127.0.0.1:${floorPort}/`;
+        const pageUrl = `${issues}?limit=50`;
+        await warmUp(floorUrl, {});
+        await warmUp(pageUrl, auth);
+        const [statement, floorSlices, pageSlices] = await inTurns<unknown>(SLICES, [
+          () => pgbench({ databaseUrl, text, values, clients: CONNECTIONS, seconds: sliceSeconds }),
+          () => wrk({ url: floorUrl, seconds: sliceSeconds, connections: CONNECTIONS, headers: {} }),
+          () => wrk({ url: pageUrl, seconds: sliceSeconds, connections: CONNECTIONS, headers: auth }),
+        ]);
+        record(`list ${size}: pgbench, the API's SELECT`, mergePgbench(statement as Awaited<ReturnType<typeof pgbench>>[]));
+        record(`list ${size}: ${NODE_FLOOR}`, mergeWrk(floorSlices as WrkResult[]));
+        record(`list ${size}: first page of 50`, mergeWrk(pageSlices as WrkResult[]));
         await stop(floor);
+      } else {
+        await load(`list ${size}: first page of 50`, `${issues}?limit=50`, auth);
       }
-      await load(`list ${size}: first page of 50`, `${issues}?limit=50`, auth);
       await load(`search ${size}: common term`, `${issues}?q=${COMMON_TERM}&limit=50`, auth);
       await load(`search ${size}: rare term`, `${issues}?q=${RARE_TERM}&limit=50`, auth);
       await load(`filter ${size}: status=open`, `${issues}?status=open&limit=50`, auth);
