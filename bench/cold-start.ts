@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { freePort } from '../test/support/servers.ts';
+import { median } from './interleave.ts';
 
 export interface ColdStart {
   readonly medianMs: number;
@@ -48,6 +49,5 @@ export async function measureColdStart(bundle: string, env: (port: number) => Re
     bareMs.push(await once(bundle, env, nodeFlags, true));
     runsMs.push(await once(bundle, env, nodeFlags));
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   return { medianMs: median(runsMs), runsMs, bareMedianMs: median(bareMs) };
 }

@@ -5,6 +5,7 @@
  * one run because the bare server's 8 s fell in a slow spell). In turns, a slow spell lands on
  * every side alike: side A slice 1, side B slice 1, A slice 2, B slice 2, …
  */
+import type { PgbenchResult } from './pgbench.ts';
 import type { WrkResult } from './wrk.ts';
 
 /** Runs every side `slices` times, in turn; returns each side's slices in order. */
@@ -17,7 +18,8 @@ export async function inTurns<T>(slices: number, sides: ReadonlyArray<() => Prom
   return results;
 }
 
-const median = (values: number[]): number => {
+/** The middle value (the mean of the middle two for an even count). */
+export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : Math.round(((sorted[mid - 1]! + sorted[mid]!) / 2) * 100) / 100;
@@ -38,8 +40,16 @@ export function mergeWrk(slices: readonly WrkResult[]): WrkResult {
 }
 
 /** One pgbench figure from equal-length slices: the mean of the transactions/s and of the latencies. */
-export function mergePgbench(slices: ReadonlyArray<{ tps: number; latencyAverageMs: number }>): { tps: number; latencyAverageMs: number } {
+export function mergePgbench(slices: readonly PgbenchResult[]): PgbenchResult {
   if (slices.length === 0) throw new Error('mergePgbench needs at least one slice');
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   return { tps: Math.round(mean(slices.map((s) => s.tps))), latencyAverageMs: Math.round(mean(slices.map((s) => s.latencyAverageMs)) * 1000) / 1000 };
+}
+
+/** One figure from one side's slices, whichever tool measured them. */
+export function mergeSlices(slices: ReadonlyArray<WrkResult | PgbenchResult>): WrkResult | PgbenchResult {
+  const pgbenchSlices = slices.filter((s): s is PgbenchResult => 'tps' in s);
+  if (pgbenchSlices.length === 0) return mergeWrk(slices as WrkResult[]);
+  if (pgbenchSlices.length !== slices.length) throw new Error('the slices of one side come from one tool: wrk or pgbench, not both');
+  return mergePgbench(pgbenchSlices);
 }

@@ -20,8 +20,8 @@ import { hashToken } from '../app/src/api/v1/context.ts';
 import { pageWithCredential } from '../app/src/api/v1/workspaces/issue-queries.ts';
 import { freePort, startPostgres, startRedis } from '../test/support/servers.ts';
 import { measureColdStart } from './cold-start.ts';
-import { inTurns, mergePgbench, mergeWrk } from './interleave.ts';
-import { pgbench } from './pgbench.ts';
+import { inTurns, mergeSlices } from './interleave.ts';
+import { pgbench, type PgbenchResult } from './pgbench.ts';
 import { NODE_FLOOR, printReport, targetsOf, type Figure } from './report.ts';
 import { COMMON_TERM, RARE_TERM, seedUser, seedWorkspace, type BenchUser } from './seed.ts';
 import { wrk, type WrkResult } from './wrk.ts';
@@ -36,8 +36,14 @@ function option(name: string, fallback: string): string {
   return at === -1 ? fallback : (process.argv[at + 1] ?? fallback);
 }
 
+/** A bad option stops the run before anything starts, with what to give instead (no stack trace). */
+function refuse(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
 const seconds = Number(option('seconds', '8'));
-if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds: "${option('seconds', '8')}" is not a whole number of seconds of at least 1 (pgbench and wrk take whole seconds)`);
+if (!Number.isInteger(seconds) || seconds < 1) refuse(`--seconds: "${option('seconds', '8')}" is not a whole number of seconds of at least 1 (pgbench and wrk take whole seconds)`);
 /** One slice of an in-turns measurement, in whole seconds (pgbench's -T takes no fractions). */
 const sliceSeconds = Math.max(1, Math.round(seconds / SLICES));
 const small = Number(option('small', '10000'));
@@ -46,7 +52,7 @@ const jsonFile = process.argv.includes('--json') ? option('json', 'bench/last-ru
 // The api runs with the image's node flags (app/Dockerfile); `--node-flags ''` measures without them.
 const nodeFlags = option('node-flags', NODE_FLAGS.join(' ')).split(/\s+/).filter(Boolean);
 for (const flag of nodeFlags) {
-  if (!flag.startsWith('--')) throw new Error(`--node-flags: "${flag}" is not a node option; give options such as '--no-memory-reducer', separated by spaces, or '' for none`);
+  if (!flag.startsWith('--')) refuse(`--node-flags: "${flag}" is not a node option; give options such as '--no-memory-reducer', separated by spaces, or '' for none`);
 }
 
 async function bundlePath(): Promise<string> {
@@ -100,7 +106,7 @@ async function run(bundle: string, args: string[], env: Record<string, string>):
 }
 
 const figures: Figure[] = [];
-const record = (scenario: string, result: WrkResult | { tps: number; latencyAverageMs: number }, note = '') => {
+const record = (scenario: string, result: WrkResult | PgbenchResult, note = '') => {
   const figure: Figure = 'tps' in result ? { scenario, rps: result.tps, p50Ms: null, p90Ms: null, p99Ms: null, errors: 0, note } : { scenario, ...result, note };
   figures.push(figure);
   process.stderr.write(`  ${scenario}: ${figure.rps}/s${figure.p50Ms === null ? '' : `, p50 ${figure.p50Ms} ms`}${figure.errors ? `, ${figure.errors} errors` : ''}\n`);
@@ -115,11 +121,24 @@ async function load(scenario: string, url: string, headers: Record<string, strin
   record(scenario, await wrk({ url, seconds, connections: CONNECTIONS, headers, ...extra }));
 }
 
-/** Scenarios read against each other: warmed up, then about `seconds` each, in SLICES alternating slices. */
-async function loadInTurns(scenarios: ReadonlyArray<{ scenario: string; url: string; headers: Record<string, string> }>): Promise<void> {
-  for (const { url, headers } of scenarios) await warmUp(url, headers);
-  const slices = await inTurns(SLICES, scenarios.map(({ url, headers }) => () => wrk({ url, seconds: sliceSeconds, connections: CONNECTIONS, headers })));
-  scenarios.forEach(({ scenario }, i) => record(scenario, mergeWrk(slices[i]!)));
+interface Side {
+  readonly scenario: string;
+  readonly warmUp?: () => Promise<void>;
+  readonly slice: () => Promise<WrkResult | PgbenchResult>;
+}
+
+/** A scenario of wrk against `url`, for loadInTurns. */
+const wrkSide = (scenario: string, url: string, headers: Record<string, string>): Side => ({
+  scenario,
+  warmUp: () => warmUp(url, headers),
+  slice: () => wrk({ url, seconds: sliceSeconds, connections: CONNECTIONS, headers }),
+});
+
+/** Scenarios read against each other: each warmed up, then about `seconds` each, in SLICES alternating slices. */
+async function loadInTurns(sides: readonly Side[]): Promise<void> {
+  for (const side of sides) await side.warmUp?.();
+  const slices = await inTurns(SLICES, sides.map((side) => side.slice));
+  sides.forEach(({ scenario }, i) => record(scenario, mergeSlices(slices[i]!)));
 }
 
 async function main(): Promise<void> {
@@ -152,10 +171,7 @@ async function main(): Promise<void> {
     const bare = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bare-http.ts', import.meta.url)), String(barePort)], { stdio: 'ignore' });
     children.push(bare);
     await waitFor(`http://127.0.0.1:${barePort}/`, bare);
-    await loadInTurns([
-      { scenario: 'health: bare node:http', url: `http://127.0.0.1:${barePort}/`, headers: {} },
-      { scenario: 'health: GET /api/health', url: `${apiUrl}/api/health`, headers: {} },
-    ]);
+    await loadInTurns([wrkSide('health: bare node:http', `http://127.0.0.1:${barePort}/`, {}), wrkSide('health: GET /api/health', `${apiUrl}/api/health`, {})]);
     await stop(bare);
 
     for (const [size, slug, key] of [
@@ -177,18 +193,11 @@ async function main(): Promise<void> {
         children.push(floor);
         await waitFor(`http://127.0.0.1:${floorPort}/`, floor);
         // pgbench, the node floor and the API's first page, in turns.
-        const floorUrl = `http://127.0.0.1:${floorPort}/`;
-        const pageUrl = `${issues}?limit=50`;
-        await warmUp(floorUrl, {});
-        await warmUp(pageUrl, auth);
-        const [statement, floorSlices, pageSlices] = await inTurns<unknown>(SLICES, [
-          () => pgbench({ databaseUrl, text, values, clients: CONNECTIONS, seconds: sliceSeconds }),
-          () => wrk({ url: floorUrl, seconds: sliceSeconds, connections: CONNECTIONS, headers: {} }),
-          () => wrk({ url: pageUrl, seconds: sliceSeconds, connections: CONNECTIONS, headers: auth }),
+        await loadInTurns([
+          { scenario: `list ${size}: pgbench, the API's SELECT`, slice: () => pgbench({ databaseUrl, text, values, clients: CONNECTIONS, seconds: sliceSeconds }) },
+          wrkSide(`list ${size}: ${NODE_FLOOR}`, `http://127.0.0.1:${floorPort}/`, {}),
+          wrkSide(`list ${size}: first page of 50`, `${issues}?limit=50`, auth),
         ]);
-        record(`list ${size}: pgbench, the API's SELECT`, mergePgbench(statement as Awaited<ReturnType<typeof pgbench>>[]));
-        record(`list ${size}: ${NODE_FLOOR}`, mergeWrk(floorSlices as WrkResult[]));
-        record(`list ${size}: first page of 50`, mergeWrk(pageSlices as WrkResult[]));
         await stop(floor);
       } else {
         await load(`list ${size}: first page of 50`, `${issues}?limit=50`, auth);

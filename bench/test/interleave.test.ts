@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inTurns, mergePgbench, mergeWrk } from '../interleave.ts';
+import { inTurns, median, mergePgbench, mergeSlices, mergeWrk } from '../interleave.ts';
 import type { WrkResult } from '../wrk.ts';
 
 const slice = (rps: number, p50Ms: number | null, requests = rps * 2, errors = 0): WrkResult => ({ rps, p50Ms, p90Ms: p50Ms === null ? null : p50Ms * 2, p99Ms: p50Ms === null ? null : p50Ms * 4, requests, errors });
@@ -46,5 +46,16 @@ describe('measuring in turns', () => {
     expect(mergePgbench([{ tps: 9000, latencyAverageMs: 1.5 }, { tps: 11000, latencyAverageMs: 1.7 }])).toEqual({ tps: 10000, latencyAverageMs: 1.6 });
     expect(() => mergePgbench([])).toThrow('at least one slice');
     expect(() => mergeWrk([])).toThrow('at least one slice');
+  });
+
+  it('merges a side by the tool that measured it, and refuses a side of both', () => {
+    expect(mergeSlices([slice(100, 1), slice(300, 3)])).toMatchObject({ rps: 200, p50Ms: 2 });
+    expect(mergeSlices([{ tps: 10, latencyAverageMs: 1 }, { tps: 30, latencyAverageMs: 3 }])).toEqual({ tps: 20, latencyAverageMs: 2 });
+    expect(() => mergeSlices([slice(100, 1), { tps: 10, latencyAverageMs: 1 }])).toThrow('from one tool');
+  });
+
+  it('takes the middle value, or the mean of the middle two', () => {
+    expect(median([290, 250, 340])).toBe(290);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 });
