@@ -7,15 +7,21 @@
  * Start-up time is mostly V8 compiling the JavaScript a command loads, so a command loads
  * only its own code: the entry is small and each command (and each lazily loaded library:
  * the AWS SDK clients, nodemailer, the OpenAPI generator) is a chunk of its own, which the
- * ESM code splitting of esbuild shares between commands. Whitespace and syntax are minified
- * (about a third fewer bytes to read and parse); identifiers keep their names, so stack
- * traces stay readable, and the linked source maps lead back to the source.
+ * ESM code splitting of esbuild shares between commands. The api, whose start-up decides how
+ * soon a new task takes traffic, goes further: it is also built as one CommonJS script,
+ * dist/api.cjs, and the build runs it once to write the V8 code cache its starts load
+ * (app/src/api/launch.ts). Whitespace and syntax are minified (about a third fewer bytes to
+ * read and parse); identifiers keep their names, so stack traces stay readable, and the
+ * linked source maps lead back to the source.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { API_SCRIPT } from './src/api/launch.ts';
+import { NODE_FLAGS } from './node-flags.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -57,31 +63,66 @@ const nodeOnlyPg: Plugin = {
 /** The chunks folder next to the entry; emptied first, so a rebuild leaves no stale chunk behind. */
 export const CHUNKS_DIR = 'chunks';
 
+/** What both builds share: Node 20 and up, minified whitespace and syntax, readable names, linked source maps. */
+const COMMON: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  plugins: [englishOnlyZod, nodeOnlyPg],
+  // pg probes for its optional native binding and does without it.
+  external: ['pg-native'],
+  logLevel: 'warning',
+};
+
 export async function buildBundle(outdir = dist): Promise<void> {
   rmSync(join(outdir, CHUNKS_DIR), { recursive: true, force: true });
   await build({
+    ...COMMON,
     entryPoints: { slipway: join(root, 'app/src/main.ts') },
     outdir,
     outExtension: { '.js': '.mjs' },
     splitting: true,
     chunkNames: `${CHUNKS_DIR}/[name]-[hash]`,
-    bundle: true,
-    platform: 'node',
     format: 'esm',
-    target: 'node20',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    sourcemap: 'linked',
-    legalComments: 'linked',
-    plugins: [englishOnlyZod, nodeOnlyPg],
     // CommonJS dependencies call require(); an ES module has none unless we make one.
     banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module'; const require = __slipwayCreateRequire(import.meta.url);" },
-    // pg probes for its optional native binding and does without it.
-    external: ['pg-native'],
-    logLevel: 'warning',
   });
+  await buildApiScript(outdir);
   rmSync(join(outdir, 'migrations'), { recursive: true, force: true });
   cpSync(join(root, 'app/migrations'), join(outdir, 'migrations'), { recursive: true });
+  writeApiCodeCache(outdir);
+}
+
+/**
+ * The api as one CommonJS script (dist/api.cjs), the form a V8 code cache can be made for after
+ * it has run (app/src/code-cache.ts). What the api imports only when a feature is configured
+ * (the AWS SDK clients, nodemailer, the OpenAPI generator) is in the file but runs only then,
+ * and with the cache accepted it is not even parsed until then.
+ */
+async function buildApiScript(outdir: string): Promise<void> {
+  await build({
+    ...COMMON,
+    entryPoints: [join(root, 'app/src/api/command.ts')],
+    outfile: join(outdir, API_SCRIPT),
+    format: 'cjs',
+    // import() inside a vm script needs an experimental loader hook; as require() it needs none.
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': '__slipwayScriptUrl' },
+    banner: { js: "var __slipwayScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+}
+
+/**
+ * Runs the bundle's `api --write-code-cache` with the image's node flags (V8 takes a cache
+ * only under the flags it was made with). The image makes its own with its own node (app/Dockerfile).
+ */
+function writeApiCodeCache(outdir: string): void {
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  execFileSync(process.execPath, [...NODE_FLAGS, join(outdir, 'slipway.mjs'), 'api', '--write-code-cache'], { env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
 }
 
 export async function buildUi(outdir = join(dist, 'ui')): Promise<boolean> {
@@ -95,8 +136,8 @@ export async function buildUi(outdir = join(dist, 'ui')): Promise<boolean> {
 /** The bytes of JavaScript the build wrote: the entry and every chunk (source maps not counted). */
 export function bundleBytes(outdir: string): number {
   const chunks = join(outdir, CHUNKS_DIR);
-  const files = [join(outdir, 'slipway.mjs'), ...(existsSync(chunks) ? readdirSync(chunks).filter((f) => f.endsWith('.mjs')).map((f) => join(chunks, f)) : [])];
-  return files.reduce((sum, file) => sum + statSync(file).size, 0);
+  const files = [join(outdir, 'slipway.mjs'), join(outdir, API_SCRIPT), ...(existsSync(chunks) ? readdirSync(chunks).filter((f) => f.endsWith('.mjs')).map((f) => join(chunks, f)) : [])];
+  return files.filter((file) => existsSync(file)).reduce((sum, file) => sum + statSync(file).size, 0);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -110,7 +151,7 @@ async function main(argv: string[]): Promise<void> {
   const size = (bundleBytes(outdir) / 1024 / 1024).toFixed(1);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
-    `built ${outdir}/slipway.mjs and its chunks (${size} MiB), migrations${withUi ? ', ui' : ''} in ${seconds}s\n` +
+    `built ${outdir}/slipway.mjs and its chunks, the api script and its code cache (${size} MiB of JavaScript), migrations${withUi ? ', ui' : ''} in ${seconds}s\n` +
       `run: node ${outdir}/slipway.mjs api | web | migrate up\n`,
   );
 }

@@ -1,18 +1,16 @@
 /**
  * The one program in the image: `slipway api`, `slipway web`, `slipway migrate up|status|app-role`.
  * Each command parses its settings once; bad settings stop it before anything starts, with
- * every problem listed.
+ * every problem listed. This entry imports nothing itself: each command loads only its own
+ * code (the api runs as a script of its own, see api/launch.ts).
  */
-import { loadApiConfig } from './config/api.ts';
-import { ConfigError } from './config/env.ts';
-import { loadMigrateConfig } from './config/migrate.ts';
-import { loadWebConfig } from './config/web.ts';
-import { createLogger } from './logger.ts';
 
 const USAGE = `Usage: slipway <command>
 
 Commands:
   api                 the HTTP API (port 7016)
+  api --write-code-cache
+                      make the api's start-up code cache (a build step: npm run build and the image run it)
   web                 the web UI, proxying /api/* to the API (port 7015)
   migrate up          apply pending database migrations
   migrate status      list applied and pending migrations
@@ -21,30 +19,16 @@ Commands:
 
 Settings come from the environment; see .env.example.`;
 
-function onSignals(handler: (signal: string) => Promise<void>): void {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      handler(signal).then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   try {
     switch (command) {
       case 'api': {
-        const config = loadApiConfig();
-        const { startApi } = await import('./api/run.ts');
-        const log = createLogger({ level: config.logLevel, name: 'api' });
-        const api = await startApi(config, log);
-        onSignals((signal) => api.shutdown(signal));
-        return -1;
+        const { launchApi } = await import('./api/launch.ts');
+        return await launchApi(args);
       }
       case 'web': {
+        const [{ loadWebConfig }, { createLogger }, { onSignals }] = await Promise.all([import('./config/web.ts'), import('./logger.ts'), import('./commands.ts')]);
         const config = loadWebConfig();
         const { startWeb } = await import('./web/server.ts');
         const log = createLogger({ level: config.logLevel, name: 'web' });
@@ -53,12 +37,14 @@ export async function main(argv: string[]): Promise<number> {
         return -1;
       }
       case 'migrate': {
+        const [{ loadMigrateConfig }, { createLogger }] = await Promise.all([import('./config/migrate.ts'), import('./logger.ts')]);
         const config = loadMigrateConfig();
         const { runMigrate } = await import('./migrate/command.ts');
         const log = createLogger({ level: process.env.LOG_LEVEL?.trim() || 'info', name: 'migrate' });
         return await runMigrate(args, config, log);
       }
       case 'stats': {
+        const [{ loadMigrateConfig }, { createLogger }] = await Promise.all([import('./config/migrate.ts'), import('./logger.ts')]);
         const config = loadMigrateConfig();
         const { connectWithRetry } = await import('./migrate/command.ts');
         const { connectionConfig } = await import('./db/pool.ts');
@@ -83,17 +69,8 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    // Its message says what failed and which setting to check: no stack trace needed.
-    if ((error as Error).name === 'DatabaseConnectError') {
-      process.stderr.write(`slipway ${command}: ${(error as Error).message}\n`);
-      return 1;
-    }
-    process.stderr.write(`slipway ${command ?? ''} failed to start: ${(error as Error).stack ?? String(error)}\n`);
-    return 1;
+    const { reportStartFailure } = await import('./commands.ts');
+    return reportStartFailure(command, error);
   }
 }
 

@@ -4,9 +4,9 @@
  * the files the build makes, runs as a non-root user and forwards signals.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, waitForHttp, type AppProcess } from '../../test/support/app.ts';
 import { NODE_FLAGS } from '../node-flags.ts';
@@ -27,10 +27,10 @@ afterAll(async () => {
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
-function plainNode(args: string[], env: Record<string, string>, nodeFlags: readonly string[] = []): AppProcess {
+function plainNode(args: string[], env: Record<string, string>, nodeFlags: readonly string[] = [], dist = join(folder, 'dist')): AppProcess {
   // No tsx, no node_modules, no repository: only node and the folder.
-  const child = spawn(process.execPath, [...nodeFlags, join(folder, 'dist/slipway.mjs'), ...args], {
-    cwd: folder,
+  const child = spawn(process.execPath, [...nodeFlags, join(dist, 'slipway.mjs'), ...args], {
+    cwd: dirname(dist),
     env: { PATH: process.env.PATH!, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -51,7 +51,7 @@ describe('the bundle from npm run build', () => {
     expect(migrate.output()).toContain('applied 0001_initial_schema.sql');
 
     const [apiPort, webPort] = [await freePort(), await freePort()];
-    const api = plainNode(['api'], { DATABASE_URL: databaseUrl, HOST: '127.0.0.1', API_PORT: String(apiPort), SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', SLIPWAY_RELEASE: 'bundle-test' });
+    const api = plainNode(['api'], { DATABASE_URL: databaseUrl, HOST: '127.0.0.1', API_PORT: String(apiPort), SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0', SLIPWAY_RELEASE: 'bundle-test' }, NODE_FLAGS);
     const web = plainNode(['web'], { HOST: '127.0.0.1', WEB_PORT: String(webPort), WEB_API_UPSTREAM_URL: `http://127.0.0.1:${apiPort}`, SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0' });
     try {
       await waitForHttp(`http://127.0.0.1:${apiPort}/api/readyz`, 20_000, api);
@@ -64,6 +64,8 @@ describe('the bundle from npm run build', () => {
       const page = await fetch(`http://127.0.0.1:${webPort}/`);
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/<div id="root">|<div id="app">/);
+      // The api ran as its own script with the code cache the build made (api/launch.ts).
+      expect(api.output()).toContain('"codeCache":"used"');
     } finally {
       expect(await api.stop()).toBe(0);
       expect(await web.stop()).toBe(0);
@@ -91,17 +93,75 @@ describe('the bundle from npm run build', () => {
       // The premise: without the flag, V8 shrinks the heap of an api that went quiet after start.
       // Should this fail on a newer node, the flag in app/node-flags.ts may have become unneeded.
       expect(plain.api.output(), 'node without --no-memory-reducer ran no memory-reducing collection while the api was idle').toMatch(reduced);
-      // With the image's flags: the same start-up collection (the one that arms the reducer), then
-      // an idle spell 2 s longer than the one after which the plain api was shrunk, and none.
+      // With the image's flags, the same bundle and start (the plain api is the control): an idle
+      // spell 2 s longer than the one after which the plain api was shrunk, collections as usual
+      // (so the trace is on), and none of them reducing.
       const shrunkAfter = Date.now() - plain.startedAt;
       await new Promise((r) => setTimeout(r, Math.max(0, imaged.startedAt + shrunkAfter + 2_000 - Date.now())));
-      expect(imaged.api.output()).toMatch(/Mark-Compact/);
+      expect(imaged.api.output()).toMatch(/Scavenge|Mark-Compact/);
       expect(imaged.api.output()).not.toMatch(reduced);
     } finally {
       expect(await plain.api.stop()).toBe(0);
       expect(await imaged.api.stop()).toBe(0);
     }
   }, 90_000);
+
+  it('starts the api without its code cache when the cache does not fit the script or the node, and says which', async () => {
+    const databaseUrl = await server.createDatabase('cache');
+    expect(await plainNode(['migrate', 'up'], { DATABASE_URL: databaseUrl }).exited).toBe(0);
+    // A copy to change: the other tests read the built folder.
+    const copy = join(mkdtempSync(join(tmpdir(), 'slipway-bundle-cache-')), 'dist');
+    cpSync(join(folder, 'dist'), copy, { recursive: true });
+    const script = join(copy, 'api.cjs');
+    const cache = `${script}.cache`;
+    const startAndRead = async (nodeFlags: readonly string[]) => {
+      const port = await freePort();
+      const api = plainNode(['api'], { DATABASE_URL: databaseUrl, HOST: '127.0.0.1', API_PORT: String(port), SLIPWAY_SHUTDOWN_HOLD_SECONDS: '0' }, nodeFlags, copy);
+      try {
+        // Whatever became of the cache, the api serves: its readiness probe reaches the database.
+        await waitForHttp(`http://127.0.0.1:${port}/api/readyz`, 20_000, api);
+        return /"codeCache":"(\w+)"/.exec(api.output())?.[1];
+      } finally {
+        expect(await api.stop()).toBe(0);
+      }
+    };
+    try {
+      expect(await startAndRead(NODE_FLAGS)).toBe('used');
+      // Another V8 flag: V8 itself refuses the cache (it hashes its flags into it).
+      expect(await startAndRead([...NODE_FLAGS, '--stack-size=900'])).toBe('rejected');
+      // The script changed after the cache was made (a partial copy, a hand edit): never handed to V8.
+      const original = readFileSync(script);
+      appendFileSync(script, '\n');
+      expect(await startAndRead(NODE_FLAGS)).toBe('stale');
+      writeFileSync(script, original);
+      // A damaged payload: its checksum no longer matches.
+      const bytes = readFileSync(cache);
+      bytes[bytes.length - 100] ^= 0xff;
+      writeFileSync(cache, bytes);
+      expect(await startAndRead(NODE_FLAGS)).toBe('damaged');
+      rmSync(cache);
+      expect(await startAndRead(NODE_FLAGS)).toBe('absent');
+      // The build step makes it again, with these flags.
+      const write = plainNode(['api', '--write-code-cache'], {}, NODE_FLAGS, copy);
+      expect(await write.exited).toBe(0);
+      expect(write.output()).toMatch(/wrote .*api\.cjs\.cache \(\d+ KiB\) for node v\d+/);
+      expect(await startAndRead(NODE_FLAGS)).toBe('used');
+      // Source-mapped stack traces (the Dockerfile's NODE_OPTIONS hint) need node's own loader.
+      expect(await startAndRead([...NODE_FLAGS, '--enable-source-maps'])).toBe('skipped');
+      // Without the script the api runs from the chunks, as from source.
+      rmSync(script);
+      expect(await startAndRead(NODE_FLAGS)).toBeUndefined();
+    } finally {
+      rmSync(dirname(copy), { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('refuses an unknown option of the api, naming the one it has', async () => {
+    const run = plainNode(['api', '--port', '80'], {});
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain('slipway api: unknown option "--port"');
+    expect(run.output()).toContain('--write-code-cache');
+  });
 
   it('refuses an unknown command with the usage', async () => {
     const run = plainNode(['serve'], {});
@@ -152,6 +212,18 @@ describe('the Dockerfile', () => {
       expect(source.startsWith('/src/dist/')).toBe(true);
       expect(existsSync(join(folder, source.replace('/src/', '')))).toBe(true);
     }
+  });
+
+  it("makes the api's code cache in the final stage, with its node and the ENTRYPOINT's flags", () => {
+    const run = /^RUN (\[.*"--write-code-cache"\])$/m.exec(runtime);
+    expect(run).not.toBeNull();
+    // V8 takes a cache only under the flags it was made with (app/src/code-cache.ts).
+    expect(JSON.parse(run![1]!)).toEqual(['node', ...NODE_FLAGS, '/app/dist/slipway.mjs', 'api', '--write-code-cache']);
+    // After the script and the migrations it reads are in place, as root (the files stay read-only to the api).
+    expect(runtime.indexOf(run![0])).toBeGreaterThan(runtime.indexOf('/src/dist/api.cjs '));
+    expect(runtime.indexOf(run![0])).toBeGreaterThan(runtime.indexOf('/app/dist/migrations'));
+    expect(runtime.indexOf(run![0])).toBeLessThan(runtime.indexOf('\nUSER node'));
+    expect(runtime).not.toMatch(/COPY .*api\.cjs\.cache/);
   });
 
   it('keeps local state and secrets out of the build context', () => {

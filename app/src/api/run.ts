@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { CodeCacheState } from '../code-cache.ts';
 import type { ApiConfig } from '../config/api.ts';
 import { createPool } from '../db/pool.ts';
 import { defaultMigrationsDir, readMigrations } from '../migrate/files.ts';
@@ -27,6 +28,8 @@ export interface StartApiOptions {
   readonly migrationsDir?: string;
   /** Extra routes, registered after the product routes (tests use this for slow handlers). */
   readonly extraRoutes?: (app: FastifyInstance) => Promise<void> | void;
+  /** What became of the bundle's code cache (launch.ts), for the start-up line. */
+  readonly codeCache?: CodeCacheState;
 }
 
 export async function startApi(config: ApiConfig, log: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
@@ -44,7 +47,7 @@ export async function startApi(config: ApiConfig, log: Logger, options: StartApi
   });
   const url = await app.listen({ host: config.host, port: config.port });
   log.info(
-    { url, release: config.release, database: config.database.target, redis: config.redis?.target ?? null, environment: config.environment },
+    { url, release: config.release, database: config.database.target, redis: config.redis?.target ?? null, environment: config.environment, ...(options.codeCache ? { codeCache: options.codeCache } : {}) },
     `api listening on ${url}`,
   );
 
