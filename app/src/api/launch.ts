@@ -2,9 +2,10 @@
  * How `slipway api` starts. In the bundle the api is a CommonJS script of its own,
  * dist/api.cjs, run with the V8 code cache beside it, dist/api.cjs.cache (see code-cache.ts):
  * a start then deserializes what start-up compiles instead of parsing and compiling it, which
- * saves about 30 % of the instructions to ready (bench/README.md).
- * `slipway api --write-code-cache` makes that cache: `npm run build` runs it, and the image runs it again with its own node and flags,
- * because V8 accepts a cache only from the same version with the same flags. A cache that is
+ * saves about 30 % of the instructions to ready (bench/README.md). `slipway api
+ * --write-code-cache` makes that cache: `npm run build` runs it, and the image runs it again
+ * with its own node and flags, because V8 accepts a cache only from the same version with the
+ * same flags. A cache that is
  * missing, stale or refused costs its time and nothing else; the start-up line says which
  * (`codeCache`). From source there is no api.cjs, and the api is imported as any module.
  */
