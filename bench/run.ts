@@ -205,14 +205,13 @@ async function main(): Promise<void> {
     ]);
     await stop(floor);
 
-    for (const [scenario, query] of [
-      ['search: common term', () => `q=${COMMON_TERM}&limit=50`],
-      ['search: rare term', () => `q=${RARE_TERM}&limit=50`],
-      ['filter: status=open', () => 'status=open&limit=50'],
-      ['filter: assignee=me', () => 'assignee=me&limit=50'],
-      ['search: by key', (size: number, key: string) => `q=${key}-${Math.floor(size / 2)}&limit=50`],
+    for (const [kind, label, query] of [
+      ['search', 'common term', () => `q=${COMMON_TERM}&limit=50`],
+      ['search', 'rare term', () => `q=${RARE_TERM}&limit=50`],
+      ['filter', 'status=open', () => 'status=open&limit=50'],
+      ['filter', 'assignee=me', () => 'assignee=me&limit=50'],
+      ['search', 'by key', (size: number, key: string) => `q=${key}-${Math.floor(size / 2)}&limit=50`],
     ] as const) {
-      const [kind, label] = scenario.split(': ') as [string, string];
       await loadInTurns(sizes.map(({ size, slug, key }) => wrkSide(`${kind} ${size}: ${label}`, `${issuesOf(slug)}?${query(size, key)}`, auth)));
     }
 

@@ -148,6 +148,11 @@ describe('the bundle from npm run build', () => {
       expect(await startAndRead(NODE_FLAGS)).toBe('used');
       // Source-mapped stack traces (the Dockerfile's NODE_OPTIONS hint) need node's own loader.
       expect(await startAndRead([...NODE_FLAGS, '--enable-source-maps'])).toBe('skipped');
+      // ...so no cache can be made under them; the build step says so instead of writing one.
+      const refused = plainNode(['api', '--write-code-cache'], {}, [...NODE_FLAGS, '--enable-source-maps'], copy);
+      expect(await refused.exited).toBe(1);
+      expect(refused.output()).toContain('node runs with --enable-source-maps');
+      expect(refused.output()).not.toContain('    at ');
       // Without the script the api runs from the chunks, as from source.
       rmSync(script);
       expect(await startAndRead(NODE_FLAGS)).toBeUndefined();

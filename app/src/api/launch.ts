@@ -5,15 +5,14 @@
  * saves about 30 % of the instructions to ready (bench/README.md). `slipway api
  * --write-code-cache` makes that cache: `npm run build` runs it, and the image runs it again
  * with its own node and flags, because V8 accepts a cache only from the same version with the
- * same flags. A cache that is
- * missing, stale or refused costs its time and nothing else; the start-up line says which
- * (`codeCache`). From source there is no api.cjs, and the api is imported as any module.
+ * same flags. A cache that is missing, stale or refused costs its time and nothing else; the
+ * start-up line says which (`codeCache`). From source there is no api.cjs, and the api is
+ * imported as any module.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const API_SCRIPT = 'api.cjs';
-export const CODE_CACHE_SUFFIX = '.cache';
 const WRITE_CODE_CACHE = '--write-code-cache';
 
 /** dist/api.cjs, whether this module is inlined in the entry or in a chunk below it. */
@@ -40,10 +39,14 @@ export async function launchApi(args: readonly string[]): Promise<number> {
     return runApiCommand();
   }
   const { loadScript } = await import('../code-cache.ts');
-  const cacheFile = `${script}${CODE_CACHE_SUFFIX}`;
+  const cacheFile = `${script}.cache`;
   const loaded = loadScript(script, cacheFile);
   const api = loaded.exports as unknown as ApiScript;
   if (!writeCache) return api.runApiCommand({ codeCache: loaded.codeCache });
+  if (loaded.codeCache === 'skipped') {
+    process.stderr.write(`slipway api ${WRITE_CODE_CACHE}: node runs with --enable-source-maps (in NODE_OPTIONS?), under which the script is not compiled the way a cache is made of; run it without\n`);
+    return 1;
+  }
   await api.warmUpApi();
   const bytes = loaded.writeCodeCache();
   const flags = process.execArgv.join(' ') || 'no flags';
