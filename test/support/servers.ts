@@ -68,6 +68,8 @@ export interface TestPostgres {
   createDatabase(prefix?: string): Promise<string>;
   /** Stops the server (fast shutdown) but keeps its data, so `start()` brings it back. */
   stop(): Promise<void>;
+  /** Stops the server the way a crash or a failover does: no goodbye to any connection, no commit lost. */
+  crash(): Promise<void>;
   start(): Promise<void>;
   /** Stops the server and removes its data. */
   destroy(): Promise<void>;
@@ -127,6 +129,18 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
   await start();
   const login = options.superuserPassword === undefined ? 'slipway' : `slipway:${encodeURIComponent(options.superuserPassword)}`;
   const url = `postgres://${login}@127.0.0.1:${port}/postgres`;
+  const crash = async () => {
+    // This server runs with synchronous_commit off for speed, so a crash would also lose the
+    // last commits; production's databases commit synchronously, so flush them first.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('CHECKPOINT');
+    } finally {
+      await client.end();
+    }
+    run(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+  };
   return {
     port,
     url,
@@ -145,6 +159,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
       return `postgres://${login}@127.0.0.1:${port}/${name}`;
     },
     stop,
+    crash,
     start,
     async destroy() {
       try {

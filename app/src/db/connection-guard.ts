@@ -33,11 +33,21 @@ export async function withConnection<T>(pool: pg.Pool, work: (client: pg.PoolCli
   const client = await pool.connect();
   const marker: Held = { released: false };
   let broken = false;
+  // pg-pool listens for errors only on the connections it holds idle. When the server goes away
+  // under a connection held here (a failover, a restart, a network cut), pg emits 'error' on the
+  // client, and with no listener that ends the process and every request in it. The query in
+  // flight rejects by itself, so the work fails as it should; the listener only has the
+  // connection destroyed on release.
+  const lost = () => {
+    broken = true;
+  };
+  client.on('error', lost);
   try {
     return await held.run(marker, () => work(client, () => (broken = true)));
   } finally {
     // Work that outlives the connection (a timer started inside) may use the pool again.
     marker.released = true;
+    client.removeListener('error', lost);
     client.release(broken);
   }
 }
