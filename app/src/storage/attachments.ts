@@ -15,7 +15,16 @@ export interface StorageSettings {
   readonly endpoint?: string;
   readonly urlTtlSeconds: number;
   readonly maxBytes: number;
+  /** How long a call to the store may take, retries included. @default STORAGE_TIMEOUT_MS */
+  readonly timeoutMs?: number;
 }
+
+/**
+ * The SDK sets no time limit of its own (NodeHttpHandler's timeouts default to 0, none), and a
+ * delete runs inside the transaction that removes the record: a store that stops answering
+ * would hold that database connection, and enough such requests the whole pool.
+ */
+export const STORAGE_TIMEOUT_MS = 10_000;
 
 export interface PresignedUpload {
   readonly url: string;
@@ -128,10 +137,12 @@ export class AttachmentStorage {
    */
   async deleteObject(key: string): Promise<void> {
     const { sdk, client } = await this.s3();
+    const timeoutMs = this.settings.timeoutMs ?? STORAGE_TIMEOUT_MS;
     try {
-      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }), { abortSignal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw new HttpError(503, 'storage_unavailable', `Attachment storage did not delete the file (${(error as Error).name}); nothing was changed, try again`);
+      const why = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError' ? `no answer within ${timeoutMs / 1000} s` : (error as Error).name;
+      throw new HttpError(503, 'storage_unavailable', `Attachment storage did not delete the file (${why}); nothing was changed, try again`);
     }
   }
 

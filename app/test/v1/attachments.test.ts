@@ -6,11 +6,13 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { createServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentDisposition, sanitizeFilename } from '../../src/storage/attachments.ts';
+import { HttpError } from '../../src/api/errors.ts';
+import { AttachmentStorage, contentDisposition, sanitizeFilename } from '../../src/storage/attachments.ts';
 import { freePort } from '../../../test/support/servers.ts';
 import { addMember, client, createIssue, createUser, createWorkspace, startServers, startTestApi, type Api, type Call, type Servers, type TestUser } from './workspaces-harness.ts';
 
@@ -230,6 +232,64 @@ describe('attachments', () => {
       expect((await client(bare.url, stranger)('GET', `/api/v1/workspaces/eng/attachments/${id}/download`)).status).toBe(404);
     } finally {
       await bare.stop();
+    }
+  });
+});
+
+/** An S3 endpoint that takes connections and never answers: a store that has stopped responding. */
+async function blackHole(): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket));
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => sockets.length,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('a store that stops answering', () => {
+  it('fails a delete within the time limit, retries included, with 503 storage_unavailable', async () => {
+    const hole = await blackHole();
+    try {
+      const storage = new AttachmentStorage({ bucket: BUCKET, region: 'eu-west-1', endpoint: hole.url, urlTtlSeconds: 60, maxBytes: 1, timeoutMs: 400 });
+      const failed = (await storage.deleteObject('workspaces/w/issues/i/u/a.txt').catch((error: unknown) => error)) as HttpError;
+      expect(failed).toBeInstanceOf(HttpError);
+      expect([failed.statusCode, failed.code, failed.message]).toEqual([503, 'storage_unavailable', 'Attachment storage did not delete the file (no answer within 0.4 s); nothing was changed, try again']);
+      // It did reach the store: the time limit ended it, not a refused connection.
+      expect(hole.connections()).toBeGreaterThanOrEqual(1);
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it('keeps the record and frees the database connection the delete held (a pool of one)', async () => {
+    const hole = await blackHole();
+    const stuck = await startTestApi(
+      servers,
+      { S3_BUCKET: BUCKET, AWS_REGION: 'eu-west-1', S3_ENDPOINT: hole.url, DATABASE_MAX_CONNS: '1' },
+      (config) => ({ ...config, attachments: { ...config.attachments, timeoutMs: 500 } }),
+    );
+    try {
+      const as = client(stuck.url, owner);
+      const issue = await createIssue(as, 'eng', { title: 'Attached while the store hangs' });
+      const created = await as('POST', `/api/v1/workspaces/eng/issues/${issue.number}/attachments`, { filename: 'trace.txt', contentType: 'text/plain', sizeBytes: 5 });
+      expect(created.status).toBe(201);
+      const deleted = await as('DELETE', `/api/v1/workspaces/eng/attachments/${created.body.attachment.id}`);
+      expect(deleted.status).toBe(503);
+      expect(deleted.body.error.code).toBe('storage_unavailable');
+      expect(hole.connections()).toBeGreaterThanOrEqual(1);
+      // The only connection is back in the pool, and the record is still there to delete later.
+      const list = await as('GET', `/api/v1/workspaces/eng/issues/${issue.number}/attachments`);
+      expect(list.status).toBe(200);
+      expect(list.body.attachments.map((a: { id: string }) => a.id)).toEqual([created.body.attachment.id]);
+    } finally {
+      await stuck.stop();
+      await hole.close();
     }
   });
 });

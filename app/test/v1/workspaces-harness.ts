@@ -11,7 +11,7 @@ import { buildApiServer, type ApiDependencies } from '../../src/api/server.ts';
 import { startApi } from '../../src/api/run.ts';
 import { registerAuth } from '../../src/api/v1/auth/index.ts';
 import { registerWorkspaceRoutes, type WorkspaceRouteOptions } from '../../src/api/v1/workspaces/index.ts';
-import { loadApiConfig } from '../../src/config/api.ts';
+import { loadApiConfig, type ApiConfig } from '../../src/config/api.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { readMigrations, defaultMigrationsDir } from '../../src/migrate/files.ts';
 import { createRedis } from '../../src/redis/client.ts';
@@ -79,8 +79,9 @@ function apiEnv(servers: Servers, env: Record<string, string | undefined>): Reco
 }
 
 /** The API exactly as `slipway api` runs it, in this process. */
-export async function startTestApi(servers: Servers, env: Record<string, string | undefined> = {}): Promise<Api> {
-  const api = await startApi(loadApiConfig(apiEnv(servers, env)), testLog());
+/** The API in this process; `adjust` changes what no setting reaches (a short storage timeout, say). */
+export async function startTestApi(servers: Servers, env: Record<string, string | undefined> = {}, adjust: (config: ApiConfig) => ApiConfig = (c) => c): Promise<Api> {
+  const api = await startApi(adjust(loadApiConfig(apiEnv(servers, env))), testLog());
   return { url: api.url, stop: () => api.shutdown('test finished') };
 }
 
