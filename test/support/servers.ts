@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -217,6 +217,28 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       });
+    },
+  };
+}
+
+export interface BlackHole {
+  readonly url: string;
+  /** Connections taken so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/** An HTTP endpoint that takes connections and never answers: a service that has stopped responding. */
+export async function blackHole(): Promise<BlackHole> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => sockets.length,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

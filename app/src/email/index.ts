@@ -54,7 +54,16 @@ export interface EmailSenderOptions {
   readonly sesClient?: SESv2Client;
   /** A nodemailer transport to use instead of building one from the SMTP settings. */
   readonly smtpTransport?: Transporter;
+  /** How long a send through SES may take, retries included. @default SES_TIMEOUT_MS */
+  readonly sesTimeoutMs?: number;
 }
+
+/**
+ * The SDK sets no time limit of its own: without one, a sign-in request waits as long as SES
+ * does, the load balancer cuts it after its idle timeout, and the link it stored stays behind.
+ * (SMTP has nodemailer's connection, greeting and socket timeouts below.)
+ */
+export const SES_TIMEOUT_MS = 10_000;
 
 // Sign-in and invitations each build a sender from the same settings: warn once per log.
 const warnedLogs = new WeakSet<Logger>();
@@ -65,7 +74,7 @@ export function createEmailSender(settings: EmailSettings, options: EmailSenderO
     case 'smtp':
       return new SmtpSender(settings, options.smtpTransport);
     case 'ses':
-      return new SesSender(settings, options.sesClient);
+      return new SesSender(settings, options.sesClient, options.sesTimeoutMs ?? SES_TIMEOUT_MS);
     case 'log':
       // A mail sink for tests and rehearsals: the sign-in links it writes are credentials, the
       // one exception to "credentials are never logged", so it says so where the logs go.
@@ -138,7 +147,8 @@ class SesSender implements EmailSender {
 
   constructor(
     private readonly settings: EmailSettings,
-    client?: SESv2Client,
+    client: SESv2Client | undefined,
+    private readonly timeoutMs: number,
   ) {
     this.from = settings.senderEmail ?? '';
     if (client) this.client = Promise.resolve(client);
@@ -166,8 +176,11 @@ class SesSender implements EmailSender {
             },
           },
         }),
+        { abortSignal: AbortSignal.timeout(this.timeoutMs) },
       );
     } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') throw new EmailProviderError('ses', `no answer within ${this.timeoutMs / 1000} s`);
       throw new EmailProviderError('ses', describe(error));
     }
   }

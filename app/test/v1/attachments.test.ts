@@ -6,14 +6,13 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { createServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/api/errors.ts';
 import { AttachmentStorage, contentDisposition, sanitizeFilename } from '../../src/storage/attachments.ts';
-import { freePort } from '../../../test/support/servers.ts';
+import { blackHole, freePort } from '../../../test/support/servers.ts';
 import { addMember, client, createIssue, createUser, createWorkspace, startServers, startTestApi, type Api, type Call, type Servers, type TestUser } from './workspaces-harness.ts';
 
 interface S3rverInstance {
@@ -235,22 +234,6 @@ describe('attachments', () => {
     }
   });
 });
-
-/** An S3 endpoint that takes connections and never answers: a store that has stopped responding. */
-async function blackHole(): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => sockets.push(socket));
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    connections: () => sockets.length,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe('a store that stops answering', () => {
   it('fails a delete within the time limit, retries included, with 503 storage_unavailable', async () => {
