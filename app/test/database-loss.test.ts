@@ -4,15 +4,22 @@
  * carries on and serves again once the database is back. pg emits 'error' on a client whose
  * server vanished, and a connection taken out of the pool has no listener of the pool's, so
  * without one of ours that event ended the whole process.
+ *
+ * Nothing waits on the database for ever either (db/pool.ts, DatabaseTimeouts): a statement
+ * running too long is cancelled by the server, a transaction left idle is ended by it, and a
+ * server that stops answering without a word (no reset: the host is gone) is given up on by
+ * the client, its connection destroyed.
  */
+import { connect, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand, waitForHttp } from '../../test/support/app.ts';
+import { startTestApi } from '../../test/support/api.ts';
 import { migrateWithAppRole } from '../../test/support/app-role.ts';
 import { freePort, startPostgres, type TestPostgres } from '../../test/support/servers.ts';
 import { withConnection, withTransaction } from '../src/db/connection-guard.ts';
-import { createPool } from '../src/db/pool.ts';
+import { createPool, type DatabaseTimeouts } from '../src/db/pool.ts';
 import { loadApiConfig } from '../src/config/api.ts';
 import { client, createUser, createWorkspace } from './v1/workspaces-harness.ts';
 
@@ -111,6 +118,159 @@ describe('losing the database under a held connection', () => {
       await owner.end().catch(() => undefined);
       await api.stop();
       await server.start().catch(() => undefined);
+    }
+  });
+});
+
+/**
+ * A TCP relay to the database that can go silent: from `silence()` on, every byte on the
+ * connections it relays is dropped both ways and new connections get no answer, as when the
+ * database's host vanishes. `restore()` relays new connections again (the standby took over);
+ * the silenced ones stay dead.
+ */
+async function silenceableRelay(targetPort: number): Promise<{ port: number; silence(): void; restore(): void; sentIntoSilence(): string; close(): Promise<void> }> {
+  let generation = 0;
+  let silent = false;
+  let dropped = '';
+  const sockets = new Set<Socket>();
+  const server = createServer((downstream) => {
+    sockets.add(downstream);
+    downstream.on('error', () => undefined);
+    if (silent) return;
+    const born = generation;
+    const alive = () => !silent && born === generation;
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(upstream);
+    upstream.on('error', () => undefined);
+    downstream.on('data', (chunk: Buffer) => {
+      if (alive()) upstream.write(chunk);
+      else dropped += chunk.toString('latin1');
+    });
+    upstream.on('data', (chunk) => alive() && downstream.write(chunk));
+    downstream.on('close', () => upstream.destroy());
+    upstream.on('close', () => downstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    silence: () => {
+      silent = true;
+    },
+    restore: () => {
+      generation++;
+      silent = false;
+    },
+    /** What the clients sent on the silenced connections (PostgreSQL's wire format, as text). */
+    sentIntoSilence: () => dropped,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('time limits on the database', () => {
+  const poolWith = (url: string, timeouts: Partial<DatabaseTimeouts>, max = 1) =>
+    createPool(loadApiConfig({ SLIPWAY_ENV: 'test', DATABASE_URL: url, DATABASE_MAX_CONNS: String(max) }).database, pino({ level: 'silent' }), { timeouts });
+
+  it('the server cancels a statement past the statement timeout, and the connection stays in use', async () => {
+    const pool = poolWith(apiUrl, { statementMs: 200 });
+    try {
+      const backend = async (c: pg.PoolClient) => (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      const before = await withConnection(pool, async (c) => {
+        const pid = await backend(c);
+        await expect(c.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014', message: 'canceling statement due to statement timeout' });
+        expect(await backend(c)).toBe(pid);
+        return pid;
+      });
+      // Released as healthy: the next work gets the same server session back.
+      expect(await withConnection(pool, backend)).toBe(before);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('the server ends a transaction left idle, which frees the rows it locked', async () => {
+    const pool = poolWith(apiUrl, { idleInTransactionMs: 300 });
+    const owner = new pg.Client({ connectionString: ownerUrl });
+    await owner.connect();
+    try {
+      await owner.query('CREATE TABLE IF NOT EXISTS idle_probe (id int PRIMARY KEY); INSERT INTO idle_probe VALUES (1) ON CONFLICT DO NOTHING');
+      await owner.query(`GRANT SELECT, UPDATE ON idle_probe TO "${new URL(apiUrl).username}"`);
+      let paused!: () => void;
+      const stalled = withTransaction(pool, async (c) => {
+        await c.query('SELECT id FROM idle_probe WHERE id = 1 FOR UPDATE');
+        await new Promise<void>((resolve) => (paused = resolve));
+        return c.query('SELECT 1');
+      });
+      await waitFor('the row to be locked', async () => paused !== undefined);
+      // The owner gets the row once the server has ended the idle transaction.
+      await owner.query(`SET lock_timeout = '10s'`);
+      await owner.query('UPDATE idle_probe SET id = 1 WHERE id = 1');
+      paused();
+      await expect(stalled).rejects.toThrow(/idle-in-transaction timeout|Connection terminated|not queryable/);
+      expect((await pool.query('SELECT 2 AS n')).rows[0].n).toBe(2);
+    } finally {
+      await owner.end();
+      await pool.end();
+    }
+  });
+
+  it('a server that goes silent (no reset) fails the work after the read timeout, without a ROLLBACK wait, and a new connection is made once it answers again', async () => {
+    const relay = await silenceableRelay(server.port);
+    const url = new URL(apiUrl);
+    url.port = String(relay.port);
+    const pool = poolWith(url.toString(), { readMs: 400 }, 2);
+    try {
+      expect((await pool.query('SELECT 1 AS n')).rows[0].n).toBe(1);
+      let silenced!: () => void;
+      const issued: string[] = [];
+      const work = withTransaction(pool, async (c) => {
+        // Records what withTransaction itself sends on this connection after the work fails.
+        const query = c.query.bind(c) as (text: string) => Promise<unknown>;
+        (c as unknown as { query: (text: string) => Promise<unknown> }).query = (text: string) => (issued.push(text), query(text));
+        await c.query('SELECT 1');
+        await new Promise<void>((resolve) => (silenced = resolve));
+        return c.query('SELECT 2');
+      });
+      await waitFor('the transaction to begin', async () => silenced !== undefined);
+      relay.silence();
+      silenced();
+      await expect(work).rejects.toThrow('Query read timeout');
+      // The statement went into the silence; no ROLLBACK was queued behind it to wait for a
+      // second read timeout (destroying the connection rolls the transaction back).
+      expect(relay.sentIntoSilence()).toContain('SELECT 2');
+      expect(issued).toEqual(['SELECT 1', 'SELECT 2']);
+      // The connection in an unknown state was destroyed, not put back for the next request.
+      expect(pool.totalCount).toBe(0);
+      relay.restore();
+      expect((await pool.query('SELECT 3 AS n')).rows[0].n).toBe(3);
+      expect(await withTransaction(pool, async (c) => (await c.query('SELECT 4 AS n')).rows[0].n)).toBe(4);
+    } finally {
+      await pool.end();
+      await relay.close();
+    }
+  });
+
+  it('the api answers 503 database_timeout for a statement past the limit (a create waiting on a locked workspace row)', async () => {
+    const api = await startTestApi({ DATABASE_URL: apiUrl, APP_URL: 'http://app.slipway.test' }, { databaseTimeouts: { statementMs: 300 } });
+    const owner = new pg.Client({ connectionString: ownerUrl });
+    try {
+      const user = await createUser(api.url, 'timeouts@example.com');
+      const call = client(api.url, user);
+      await createWorkspace(call, 'slow', 'SLO');
+      await owner.connect();
+      await owner.query('BEGIN');
+      await owner.query(`SELECT 1 FROM workspaces WHERE slug = 'slow' FOR UPDATE`);
+      const waited = await call('POST', '/api/v1/workspaces/slow/issues', { title: 'Waits for the row' });
+      expect(waited.status).toBe(503);
+      expect(waited.body.error).toEqual({ code: 'database_timeout', message: 'The database took too long to answer this request; try again in a few seconds' });
+      expect(waited.headers.get('retry-after')).toBe('5');
+      await owner.query('ROLLBACK');
+      expect((await call('POST', '/api/v1/workspaces/slow/issues', { title: 'Goes through' })).status).toBe(201);
+    } finally {
+      await owner.end().catch(() => undefined);
+      await api.stop();
     }
   });
 });

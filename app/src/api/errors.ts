@@ -74,8 +74,10 @@ const PG_CODES: Record<string, { status: number; code: string; message: string }
 };
 
 /** The database is down, restarting, failing over or refusing connections: worth a retry. */
-const DB_UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', '28P01', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const DB_UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i;
+const DB_UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', '28P01', '25P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const DB_UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|Query read timeout/i;
+/** query_canceled: here, the statement ran past the api's statement timeout (db/pool.ts). */
+const DB_STATEMENT_TIMEOUT = '57014';
 
 function isDatabaseUnavailable(error: { code?: unknown; message?: unknown }): boolean {
   return (typeof error.code === 'string' && DB_UNAVAILABLE_CODES.has(error.code)) || (typeof error.message === 'string' && DB_UNAVAILABLE_MESSAGES.test(error.message));
@@ -93,6 +95,9 @@ export function classify(error: unknown): HttpError | undefined {
   }
   if (e instanceof SyntaxError || e.type === 'entity.parse.failed') {
     return new HttpError(400, 'invalid_json', `The body is not valid JSON: ${e.message}`);
+  }
+  if (e.code === DB_STATEMENT_TIMEOUT) {
+    return new HttpError(503, 'database_timeout', 'The database took too long to answer this request; try again in a few seconds', undefined, { 'retry-after': '5' });
   }
   if (isDatabaseUnavailable(e)) {
     // A 503 with Retry-After tells clients and the load balancer this is passing, not a bug.

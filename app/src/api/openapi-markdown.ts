@@ -31,7 +31,7 @@ Errors always have one shape, with an HTTP status that says what kind of problem
 | 413 | \`payload_too_large\` | body over \`BODY_LIMIT_BYTES\` |
 | 429 | \`rate_limited\` | too many sign-in requests (\`Retry-After\` header) |
 | 502 | \`email_provider_failed\` | the email provider refused; reason in the log |
-| 503 | \`not_configured\`, \`not_ready\`, \`database_unavailable\` | a feature is not configured, the server is shutting down, or the database is unreachable (\`Retry-After\`) |
+| 503 | \`not_configured\`, \`not_ready\`, \`database_unavailable\`, \`database_timeout\`, \`storage_unavailable\` | a feature is not configured, the server is shutting down, the database is unreachable or took longer than its 30 s limit (\`Retry-After\`), or attachment storage did not answer |
 
 Authentication: the \`slipway_session\` cookie (HttpOnly, SameSite=Lax) or
 \`Authorization: Bearer pat_…\`. Cookie-authenticated writes must carry an allowed \`Origin\`.

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { CodeCacheState } from '../code-cache.ts';
 import type { ApiConfig } from '../config/api.ts';
-import { createPool } from '../db/pool.ts';
+import { createPool, type DatabaseTimeouts } from '../db/pool.ts';
 import { defaultMigrationsDir, readMigrations } from '../migrate/files.ts';
 import { createRedis } from '../redis/client.ts';
 import { drainAndClose } from '../shutdown.ts';
@@ -30,6 +30,8 @@ export interface StartApiOptions {
   readonly extraRoutes?: (app: FastifyInstance) => Promise<void> | void;
   /** What became of the bundle's code cache (launch.ts), for the start-up line. */
   readonly codeCache?: CodeCacheState;
+  /** Shorter database time limits (tests). @default DATABASE_TIMEOUTS */
+  readonly databaseTimeouts?: Partial<DatabaseTimeouts>;
 }
 
 export async function startApi(config: ApiConfig, log: Logger, options: StartApiOptions = {}): Promise<RunningApi> {
@@ -37,7 +39,7 @@ export async function startApi(config: ApiConfig, log: Logger, options: StartApi
     log.warn({ setting: name }, `${name} is not set: using a development default that production would refuse`);
   }
   const migrations = readMigrations(options.migrationsDir ?? defaultMigrationsDir());
-  const pool: pg.Pool = createPool(config.database, log);
+  const pool: pg.Pool = createPool(config.database, log, options.databaseTimeouts ? { timeouts: options.databaseTimeouts } : {});
   const redis: Redis | undefined = config.redis ? createRedis(config.redis, log) : undefined;
   const lifecycle = { draining: false };
   const deps: ApiDependencies = { config, pool, redis, log, migrations, lifecycle };

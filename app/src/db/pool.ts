@@ -12,6 +12,36 @@ export interface ConnectionOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Time limits on the api's connections, so that nothing waits on the database for ever. The
+ * migrate runner connects without them: building an index on a large table may take long.
+ * The server's two are PostgreSQL settings (runtime-config-client in its manual); the client's
+ * covers what the server cannot see, a connection whose far end is gone ("Dead connection
+ * handling in PostgreSQL", RDS User Guide: detection is hard while a query is running).
+ */
+export interface DatabaseTimeouts {
+  /** The server cancels a statement running longer (SQLSTATE 57014); the connection stays usable. */
+  readonly statementMs: number;
+  /**
+   * The server ends a session left idle inside a transaction (25P03), which frees the rows it
+   * locked: a workspace row held that way would stop every create in that workspace.
+   */
+  readonly idleInTransactionMs: number;
+  /**
+   * No answer at all, longer than the server's own limit: the server or the network went away
+   * without a word (a failover that sends no reset). The connection is destroyed; without this a
+   * query would wait for TCP to give up, about 15 minutes on Linux.
+   */
+  readonly readMs: number;
+}
+
+export const DATABASE_TIMEOUTS: DatabaseTimeouts = { statementMs: 30_000, idleInTransactionMs: 60_000, readMs: 40_000 };
+
+export interface PoolOptions extends ConnectionOptions {
+  /** @default DATABASE_TIMEOUTS */
+  readonly timeouts?: Partial<DatabaseTimeouts>;
+}
+
 /** pg settings, with the Client class to connect with (pg.Pool takes it as `Client`). */
 export type ConnectionConfig = pg.PoolConfig;
 
@@ -101,8 +131,15 @@ class RotationTolerantPool extends GuardedPool {
   }
 }
 
-export function createPool(config: DatabaseConfig, log: Logger, options: ConnectionOptions = {}): pg.Pool {
-  const settings = connectionConfig(config, log, options);
+export function createPool(config: DatabaseConfig, log: Logger, options: PoolOptions = {}): pg.Pool {
+  const timeouts = { ...DATABASE_TIMEOUTS, ...options.timeouts };
+  const settings: pg.PoolConfig = {
+    ...connectionConfig(config, log, options),
+    // Sent in the startup message, so they hold for every statement on the connection.
+    statement_timeout: timeouts.statementMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    query_timeout: timeouts.readMs,
+  };
   const pool = config.secretArn ? new RotationTolerantPool(settings) : new GuardedPool(settings);
   // An idle connection that dies (database restart, failover) must not crash the process;
   // the pool replaces it on next use and readiness reports the outage meanwhile.
