@@ -22,14 +22,6 @@ export class SecondConnectionError extends Error {
   }
 }
 
-/**
- * pg's client-side query_timeout (pool.ts, DatabaseTimeouts.readMs) fired: the statement may still
- * be on the wire, so the connection is in an unknown state and must not be used again.
- */
-export function isReadTimeout(error: unknown): boolean {
-  return error instanceof Error && error.message === 'Query read timeout';
-}
-
 /** Throws when called inside `withConnection`'s work (used by the guarded pool). */
 export function assertNoConnectionHeld(): void {
   const current = held.getStore();
@@ -52,9 +44,6 @@ export async function withConnection<T>(pool: pg.Pool, work: (client: pg.PoolCli
   client.on('error', lost);
   try {
     return await held.run(marker, () => work(client, () => (broken = true)));
-  } catch (error) {
-    if (isReadTimeout(error)) broken = true;
-    throw error;
   } finally {
     // Work that outlives the connection (a timer started inside) may use the pool again.
     marker.released = true;
@@ -72,9 +61,7 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      // After a read timeout a ROLLBACK would wait as long again; destroying the connection
-      // (withConnection does) rolls the transaction back on the server.
-      if (!isReadTimeout(error)) await client.query('ROLLBACK').catch(markBroken);
+      await client.query('ROLLBACK').catch(markBroken);
       throw error;
     }
   });

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DatabaseConfig } from '../config/database.ts';
 import { assertNoConnectionHeld } from './connection-guard.ts';
+import { watchForSilence } from './silence-watch.ts';
 import { isAuthenticationFailure, secretPassword, secretRegion, type SecretPassword } from './secret-password.ts';
 
 export interface ConnectionOptions {
@@ -29,8 +30,8 @@ export interface DatabaseTimeouts {
   readonly idleInTransactionMs: number;
   /**
    * No answer at all, longer than the server's own limit: the server or the network went away
-   * without a word (a failover that sends no reset). The connection is destroyed; without this a
-   * query would wait for TCP to give up, about 15 minutes on Linux.
+   * without a word (a failover that sends no reset). The connection is destroyed
+   * (silence-watch.ts); without this a query would wait for TCP to give up, about 15 minutes.
    */
   readonly readMs: number;
 }
@@ -94,6 +95,16 @@ type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefine
  * connection-guard.ts). pg's `pool.query` takes its connection through `connect`, so both are covered.
  */
 class GuardedPool extends pg.Pool {
+  /** Stops the silence watch (set by createPool). */
+  stopWatching: () => void = () => undefined;
+
+  override end(): Promise<void>;
+  override end(callback: () => void): void;
+  override end(callback?: () => void): Promise<void> | void {
+    this.stopWatching();
+    return callback ? super.end(callback) : super.end();
+  }
+
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
@@ -138,11 +149,13 @@ export function createPool(config: DatabaseConfig, log: Logger, options: PoolOpt
     // Sent in the startup message, so they hold for every statement on the connection.
     statement_timeout: timeouts.statementMs,
     idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
-    query_timeout: timeouts.readMs,
   };
   const pool = config.secretArn ? new RotationTolerantPool(settings) : new GuardedPool(settings);
   // An idle connection that dies (database restart, failover) must not crash the process;
   // the pool replaces it on next use and readiness reports the outage meanwhile.
   pool.on('error', (error) => log.warn({ error: error.message }, 'idle database connection failed'));
+  pool.stopWatching = watchForSilence(pool, timeouts.readMs, (waitedMs) =>
+    log.warn({ waitedMs, database: config.target }, 'a database connection got no answer: closing it (the server or the network is gone)'),
+  );
   return pool;
 }
