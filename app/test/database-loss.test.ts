@@ -169,6 +169,18 @@ async function silenceableRelay(targetPort: number): Promise<{ port: number; sil
   };
 }
 
+/** A transaction that runs `first`, then waits for `resume()` before it runs `then`. */
+async function pausedTransaction(pool: pg.Pool, first: string, then: string): Promise<{ done: Promise<unknown>; resume(): void }> {
+  let resume: (() => void) | undefined;
+  const done = withTransaction(pool, async (c) => {
+    await c.query(first);
+    await new Promise<void>((resolve) => (resume = resolve));
+    return c.query(then);
+  });
+  await waitFor(`"${first}" to have run`, async () => resume !== undefined);
+  return { done, resume: () => resume!() };
+}
+
 describe('time limits on the database', () => {
   const poolWith = (url: string, timeouts: Partial<DatabaseTimeouts>, max = 1) =>
     createPool(loadApiConfig({ SLIPWAY_ENV: 'test', DATABASE_URL: url, DATABASE_MAX_CONNS: String(max) }).database, pino({ level: 'silent' }), { timeouts });
@@ -197,18 +209,12 @@ describe('time limits on the database', () => {
     try {
       await owner.query('CREATE TABLE IF NOT EXISTS idle_probe (id int PRIMARY KEY); INSERT INTO idle_probe VALUES (1) ON CONFLICT DO NOTHING');
       await owner.query(`GRANT SELECT, UPDATE ON idle_probe TO "${new URL(apiUrl).username}"`);
-      let paused!: () => void;
-      const stalled = withTransaction(pool, async (c) => {
-        await c.query('SELECT id FROM idle_probe WHERE id = 1 FOR UPDATE');
-        await new Promise<void>((resolve) => (paused = resolve));
-        return c.query('SELECT 1');
-      });
-      await waitFor('the row to be locked', async () => paused !== undefined);
+      const stalled = await pausedTransaction(pool, 'SELECT id FROM idle_probe WHERE id = 1 FOR UPDATE', 'SELECT 1');
       // The owner gets the row once the server has ended the idle transaction.
       await owner.query(`SET lock_timeout = '10s'`);
       await owner.query('UPDATE idle_probe SET id = 1 WHERE id = 1');
-      paused();
-      await expect(stalled).rejects.toThrow(/idle-in-transaction timeout|Connection terminated|not queryable/);
+      stalled.resume();
+      await expect(stalled.done).rejects.toThrow(/idle-in-transaction timeout|Connection terminated|not queryable/);
       expect((await pool.query('SELECT 2 AS n')).rows[0].n).toBe(2);
     } finally {
       await owner.end();
@@ -223,16 +229,10 @@ describe('time limits on the database', () => {
     const pool = poolWith(url.toString(), { readMs: 400 }, 2);
     try {
       expect((await pool.query('SELECT 1 AS n')).rows[0].n).toBe(1);
-      let silenced!: () => void;
-      const work = withTransaction(pool, async (c) => {
-        await c.query('SELECT 1');
-        await new Promise<void>((resolve) => (silenced = resolve));
-        return c.query('SELECT 2');
-      });
-      await waitFor('the transaction to begin', async () => silenced !== undefined);
+      const work = await pausedTransaction(pool, 'SELECT 1', 'SELECT 2');
       relay.silence();
-      silenced();
-      await expect(work).rejects.toThrow('Connection terminated unexpectedly');
+      work.resume();
+      await expect(work.done).rejects.toThrow('Connection terminated unexpectedly');
       // The statement went into the silence, and no ROLLBACK after it to wait in turn: the
       // connection was destroyed, which rolls the transaction back on the server.
       expect(relay.sentIntoSilence()).toContain('SELECT 2');

@@ -75,7 +75,7 @@ const PG_CODES: Record<string, { status: number; code: string; message: string }
 
 /** The database is down, restarting, failing over or refusing connections: worth a retry. */
 const DB_UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', '28P01', '25P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const DB_UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|Query read timeout/i;
+const DB_UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i;
 /** query_canceled: here, the statement ran past the api's statement timeout (db/pool.ts). */
 const DB_STATEMENT_TIMEOUT = '57014';
 

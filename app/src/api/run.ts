@@ -39,7 +39,7 @@ export async function startApi(config: ApiConfig, log: Logger, options: StartApi
     log.warn({ setting: name }, `${name} is not set: using a development default that production would refuse`);
   }
   const migrations = readMigrations(options.migrationsDir ?? defaultMigrationsDir());
-  const pool: pg.Pool = createPool(config.database, log, options.databaseTimeouts ? { timeouts: options.databaseTimeouts } : {});
+  const pool: pg.Pool = createPool(config.database, log, { timeouts: options.databaseTimeouts });
   const redis: Redis | undefined = config.redis ? createRedis(config.redis, log) : undefined;
   const lifecycle = { draining: false };
   const deps: ApiDependencies = { config, pool, redis, log, migrations, lifecycle };
