@@ -6,7 +6,7 @@ import { isLoopbackHost, listenHost } from './listen.ts';
 import { oauthChecks, oauthConfig, oauthFields, type OAuthSettings } from './oauth.ts';
 import { redisConfig, redisFields, type RedisConfig } from './redis.ts';
 import { resolveSecrets, secretChecks, type ResolvedSecrets } from './secrets.ts';
-import { DEFAULT_API_PORT, DEFAULT_APP_URL, logLevelField, type LogLevel } from './shared.ts';
+import { bodyLimitField, DEFAULT_API_PORT, DEFAULT_APP_URL, logLevelField, type LogLevel } from './shared.ts';
 import { shutdownFields } from './shutdown.ts';
 
 export type { LogLevel } from './shared.ts';
@@ -21,7 +21,7 @@ export const apiSchema = z.object({
   API_PORT: v.int(DEFAULT_API_PORT, 0, 65535),
   TRUSTED_PROXY_CIDRS: v.cidrs(['127.0.0.1/32', '::1/128']),
   ...shutdownFields,
-  BODY_LIMIT_BYTES: v.int(1_048_576, 1024, 104_857_600),
+  BODY_LIMIT_BYTES: bodyLimitField,
   ...databaseFields,
   ...redisFields,
   // Sign-in and accounts.

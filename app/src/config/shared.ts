@@ -13,3 +13,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** LOG_LEVEL, the same for every command. */
 export const logLevelField = v.oneOf(LOG_LEVELS, 'info');
+
+/**
+ * BODY_LIMIT_BYTES: the largest request body the API accepts. The web server reads it too, so
+ * a body it forwards to /api that is too large is refused as the API would refuse it.
+ */
+export const bodyLimitField = v.int(1_048_576, 1024, 104_857_600);

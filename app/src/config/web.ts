@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseEnv, v, type Env, type EnvCheck, type Environment } from './env.ts';
 import { ALL_INTERFACES, isLoopbackHost, listenHost } from './listen.ts';
-import { DEFAULT_API_UPSTREAM, DEFAULT_WEB_PORT, logLevelField } from './shared.ts';
+import { bodyLimitField, DEFAULT_API_UPSTREAM, DEFAULT_WEB_PORT, logLevelField } from './shared.ts';
 import { shutdownFields } from './shutdown.ts';
 
 export { DEFAULT_API_UPSTREAM };
@@ -20,6 +20,7 @@ export const webSchema = z.object({
   WEB_API_UPSTREAM_URL: v.url(['http:', 'https:'], DEFAULT_API_UPSTREAM),
   TRUSTED_PROXY_CIDRS: v.cidrs(['127.0.0.1/32', '::1/128']),
   SLIPWAY_STATIC_DIR: v.string(),
+  BODY_LIMIT_BYTES: bodyLimitField,
   ...shutdownFields,
 });
 
@@ -39,6 +40,10 @@ export interface WebConfig {
   readonly staticDir?: string;
   readonly shutdownHoldSeconds: number;
   readonly shutdownDrainSeconds: number;
+  /** BODY_LIMIT_BYTES, as the API reads it: a larger /api body is refused here (proxy.ts). */
+  readonly apiBodyLimitBytes: number;
+  /** How long a forwarded request may wait on a silent API connection; proxy.ts has the default. */
+  readonly apiSilenceTimeoutMs?: number;
 }
 
 /** The upstream must not be this web server: every /api request would come back to it. */
@@ -81,5 +86,6 @@ export function loadWebConfig(env: Env = process.env): WebConfig {
     staticDir: f.SLIPWAY_STATIC_DIR,
     shutdownHoldSeconds: f.SLIPWAY_SHUTDOWN_HOLD_SECONDS,
     shutdownDrainSeconds: f.SLIPWAY_SHUTDOWN_DRAIN_SECONDS,
+    apiBodyLimitBytes: f.BODY_LIMIT_BYTES,
   };
 }

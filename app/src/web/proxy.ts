@@ -14,6 +14,16 @@ import { withoutHopByHop } from './hop-by-hop.ts';
 /** This process's Via pseudonym: unique, so only its own requests match it. */
 export const VIA_NAME = `slipway-web-${randomBytes(6).toString('hex')}`;
 
+/**
+ * How long a forwarded request may wait on an API connection that sends nothing: an answer not
+ * begun yet, or one whose client has stopped reading. Above the API's own limits (a statement
+ * 30 s, a silent database 40 s: db/pool.ts), so the API's own 503 arrives first, and equal to
+ * the load balancer's idle timeout in AWS. reply-from would turn 0 ("none") into 10 s, cutting
+ * slow answers and stalled downloads there; server-sent events are exempt (reply-from clears
+ * the timeout for text/event-stream).
+ */
+export const API_SILENCE_TIMEOUT_MS = 120_000;
+
 export const LOOP_MESSAGE = (upstream: string) =>
   `WEB_API_UPSTREAM_URL (${upstream}) leads back to this web server; set it to the API's address, e.g. http://127.0.0.1:7016`;
 
@@ -48,6 +58,19 @@ export async function registerApiProxy(app: FastifyInstance, config: WebConfig):
     return reply.code(508).header('x-slipway-loop', VIA_NAME).send({ error: { code: 'proxy_loop', message: 'The web server is configured to forward /api to itself.' } });
   });
 
+  // The API refuses a body over its limit as soon as it reads the length, and closes the
+  // connection: the body still streaming into it then fails with EPIPE before its 413 is read,
+  // and the client would get a 502. A declared length over the same limit is refused here
+  // (node reads and drops the unread body, so the client reads the 413 and keeps the connection).
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api')) return;
+    const length = Number(request.headers['content-length']);
+    if (!(length > config.apiBodyLimitBytes)) return;
+    return reply.code(413).send({
+      error: { code: 'payload_too_large', message: `The body is ${length} bytes; the API accepts at most ${config.apiBodyLimitBytes} (BODY_LIMIT_BYTES)` },
+    });
+  });
+
   await app.register(httpProxy, {
     upstream: config.apiUpstreamUrl,
     prefix: '/api',
@@ -69,11 +92,18 @@ export async function registerApiProxy(app: FastifyInstance, config: WebConfig):
       },
       rewriteHeaders: (headers) => ({ ...withoutHopByHop(headers), 'x-accel-buffering': 'no' }),
       onError: (reply, { error }) => {
+        // Once the answer has begun (the API's connection fell silent while a slow client held
+        // the stream back), it cannot become a 502: end the client's connection. Answering
+        // again would throw in a timer, outside any request, and end the process.
+        if (reply.raw.headersSent) {
+          reply.raw.destroy();
+          return;
+        }
         const status = (error as { statusCode?: number }).statusCode === 504 ? 504 : 502;
         reply.code(status).send({ error: { code: 'api_unavailable', message: `The API did not answer: ${error.message}` } });
       },
     },
-    http: { requestOptions: { timeout: 0 } },
+    http: { requestOptions: { timeout: config.apiSilenceTimeoutMs ?? API_SILENCE_TIMEOUT_MS } },
   });
 }
 
