@@ -10,6 +10,7 @@ import { migrate } from '../../test/support/app.ts';
 import { startTestApi } from '../../test/support/api.ts';
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from '../../test/support/servers.ts';
 import { MemoryRateLimiter, RedisRateLimiter, createRateLimiter } from '../src/ratelimit/index.ts';
+import { createRedis, REDIS_COMMAND_TIMEOUT_MS } from '../src/redis/client.ts';
 
 const rule = { limit: 3, windowSeconds: 60 };
 
@@ -105,6 +106,33 @@ describe('on Redis', () => {
     expect(limiter.backend).toBe('memory');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('rate limiter cannot reach redis');
+  });
+
+  it('falls back to memory within the command timeout when Redis hangs with its connection open', async () => {
+    const hung = await startRedis();
+    const c = createRedis({ options: { host: '127.0.0.1', port: hung.port }, target: `127.0.0.1:${hung.port}` }, pino({ level: 'silent' }));
+    try {
+      await ready(c);
+      const limiter = new RedisRateLimiter(c, { prefix: 'test:rl:' });
+      expect((await limiter.hit('hung', rule)).allowed).toBe(true);
+      expect(limiter.backend).toBe('redis');
+      hung.pause();
+      const started = performance.now();
+      const results = [];
+      for (let i = 0; i < 3; i++) results.push(await limiter.hit('hung', rule));
+      // Each hit waited at most the command timeout, then counted in this process.
+      expect(performance.now() - started).toBeLessThan(3 * REDIS_COMMAND_TIMEOUT_MS + 1500);
+      expect(limiter.backend).toBe('memory');
+      expect(results.map((r) => r.allowed)).toEqual([true, true, true]);
+      hung.resume();
+      // Redis again. The three timed-out hits were sent before the hang was noticed, so Redis
+      // ran them once it woke: they count there too (over-counting, the safe side for a limit).
+      expect((await limiter.hit('hung', rule)).count).toBe(5);
+      expect(limiter.backend).toBe('redis');
+    } finally {
+      c.disconnect();
+      await hung.stop();
+    }
   });
 });
 

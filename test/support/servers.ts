@@ -182,6 +182,9 @@ function gidOf(user: string): number {
 export interface TestRedis {
   readonly port: number;
   readonly url: string;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as in a hung node. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -211,8 +214,11 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
   return {
     port,
     url: `redis://${auth}127.0.0.1:${port}`,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async stop() {
       if (child.exitCode !== null) return;
+      child.kill('SIGCONT'); // a stopped process would not act on SIGTERM
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
