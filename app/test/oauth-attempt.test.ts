@@ -1,6 +1,7 @@
 /** The sealed OAuth attempt cookie and the return path it carries. */
 import { describe, expect, it } from 'vitest';
-import { ATTEMPT_TTL_SECONDS, safeNextPath, seal, unseal } from '../src/api/v1/auth/oauth/attempt-cookie.ts';
+import { ATTEMPT_TTL_SECONDS, seal, unseal } from '../src/api/v1/auth/oauth/attempt-cookie.ts';
+import { safeNextPath } from '../src/api/v1/auth/next-path.ts';
 import { loadApiConfig } from '../src/config/api.ts';
 
 const config = loadApiConfig({ DATABASE_URL: 'postgres://a@127.0.0.1/x', SESSION_SECRET: 'q8Jr2vN0c1LxWz7PfHk3TsYb9MdGe5AuRj6Ci4Vo' });
@@ -37,6 +38,15 @@ describe('safeNextPath', () => {
     ['/auth/verify?token=x', '/'],
     ['/signin', '/'],
     [undefined, '/'],
+    // A browser drops tabs and newlines and reads a backslash as a slash: all "//evil.example".
+    ['/\t/evil.example/phish', '/'],
+    ['/\n/evil.example', '/'],
+    ['/\r\n/evil.example', '/'],
+    ['/ /evil.example', '/%20/evil.example'],
+    // Judged on the path a browser resolves.
+    ['/w/../api/v1/tokens', '/'],
+    ['/w/eng/../../auth/verify?token=x', '/'],
+    ['/w/eng/./issues#top', '/w/eng/issues#top'],
   ])('%s → %s', (next, expected) => {
     expect(safeNextPath(next)).toBe(expected);
   });

@@ -112,6 +112,12 @@ describe('GitHub', () => {
     expect(api.logText()).not.toContain(authorize.searchParams.get('state')!);
   });
 
+  it('a return path a browser would read as another site (a tab after the slash) returns to the app root instead', async () => {
+    const { end, session } = await signInWith(api, 'github', 'octocat', '/\t/evil.example/phish');
+    expect(end.url.href).toBe(`${APP_URL}/`);
+    expect(session).toBeTruthy();
+  });
+
   it('refuses a primary address GitHub has not verified, even when another address is verified', async () => {
     const { end, session } = await signInWith(api, 'github', 'unverified');
     expect(oauthError(end)).toEqual({ path: '/signin', error: 'email_unverified', provider: 'github' });

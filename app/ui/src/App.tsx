@@ -3,6 +3,7 @@ import { api, onUnauthenticated, type User, type Workspace } from './api.ts';
 import { LiveIndicator, LiveProvider } from './live.tsx';
 import { Link, match, navigate, useLocation, useTitle } from './router.tsx';
 import { lastWorkspace, SessionContext, useSession, type Session } from './session.tsx';
+import { safeNextPath } from '../../src/api/v1/auth/next-path.ts';
 import { ToastProvider } from './toast.tsx';
 import { Avatar, ErrorBox, Spinner } from './ui.tsx';
 import { SignIn } from './pages/SignIn.tsx';
@@ -106,7 +107,7 @@ function SignedIn({ path, query }: { path: string; query: URLSearchParams }) {
     const target =
       session.workspaces.find((w) => w.slug === remembered) ?? (session.workspaces.length === 1 ? session.workspaces[0] : undefined);
     const next = query.get('next');
-    return <Redirect to={next && next.startsWith('/') && !next.startsWith('//') ? next : target ? `/w/${target.slug}` : '/workspaces'} />;
+    return <Redirect to={next && safeNextPath(next) !== '/' ? safeNextPath(next) : target ? `/w/${target.slug}` : '/workspaces'} />;
   }
   if (path === '/workspaces') {
     return (

@@ -85,11 +85,3 @@ export function readAttemptCookie(request: FastifyRequest, config: ApiConfig, pr
   }
   return undefined;
 }
-
-/** A path inside the app to return to; anything else (another site, the API, a sign-in link) becomes `/`. */
-export function safeNextPath(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 500) return '/';
-  if (!next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
-  if (next.startsWith('/api/') || next.startsWith('/auth/') || next === '/signin' || next.startsWith('/signin?')) return '/';
-  return next;
-}
