@@ -20,4 +20,13 @@ describe('safeUrl', () => {
     expect(safeUrl('/v?%74oken=abc')).toBe('/v?token=%5Bredacted%5D');
     expect(safeUrl('/v?limit=1&password=hunter2')).toBe('/v?limit=1&password=%5Bredacted%5D');
   });
+
+  it('replaces parameters whose name contains a sensitive word, as integrations name them', () => {
+    expect(safeUrl('/api/v1/me?access_token=a&api_key=b&id_token=c&refresh_token=d&client_secret=e&apiKey=f&t=1')).toBe(
+      '/api/v1/me?access_token=%5Bredacted%5D&api_key=%5Bredacted%5D&id_token=%5Bredacted%5D&refresh_token=%5Bredacted%5D&client_secret=%5Bredacted%5D&apiKey=%5Bredacted%5D&t=1',
+    );
+    expect(safeUrl('/f?X-Amz-Security-Token=t&X-Amz-Date=20261203')).toBe('/f?X-Amz-Security-Token=%5Bredacted%5D&X-Amz-Date=20261203');
+    // A word inside another word is not one: searches and keyboards are kept.
+    expect(safeUrl('/x?q=monkey&keyboard=1&statement=2')).toBe('/x?q=monkey&keyboard=1&statement=2');
+  });
 });
