@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWithRetry } from '../src/migrate/command.ts';
 import { readMigrations, splitStatements } from '../src/migrate/files.ts';
-import { migrateUp, migrationStatus } from '../src/migrate/runner.ts';
+import { concurrentIndexName, migrateUp, migrationStatus } from '../src/migrate/runner.ts';
 import { migrate, runCommand } from '../../test/support/app.ts';
 import { freePort, startPostgres, type TestPostgres } from '../../test/support/servers.ts';
 
@@ -141,6 +141,35 @@ describe('migrate up', () => {
     await c.end();
     expect(result.applied.map((a) => a.filename)).toEqual(['0001_table.sql', '0002_index.sql']);
     expect(indexes.rows.map((r) => r.indexname)).toEqual(['t_x', 't_x2']);
+  });
+
+  it('a concurrent index build that failed leaves an invalid index; the rerun drops it and builds it again', async () => {
+    const url = await server.createDatabase('invalid_index');
+    const dir = folder({
+      '0001_table.sql': 'CREATE TABLE t (x int); INSERT INTO t VALUES (1), (1);',
+      '0002_unique.sql': '-- slipway:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_x_unique ON t (x);\n',
+    });
+    const files = readMigrations(dir);
+    const c = await client(url);
+    try {
+      await expect(migrateUp(c, files)).rejects.toThrow(/0002_unique\.sql failed.*could not create unique index "t_x_unique"/);
+      const validity = async () => (await c.query(`SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('t_x_unique')`)).rows[0]?.valid;
+      // PostgreSQL keeps the failed build as an invalid index, which IF NOT EXISTS would skip.
+      expect(await validity()).toBe(false);
+      await c.query('DELETE FROM t WHERE ctid = (SELECT max(ctid) FROM t)');
+      const rerun = await migrateUp(c, files);
+      expect(rerun.applied.map((a) => a.filename)).toEqual(['0002_unique.sql']);
+      expect(await validity()).toBe(true);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('finds the index a concurrent build names', () => {
+    expect(concurrentIndexName('CREATE INDEX CONCURRENTLY IF NOT EXISTS issues_title_trgm_idx ON issues USING gin (title gin_trgm_ops)')).toBe('issues_title_trgm_idx');
+    expect(concurrentIndexName('-- why\ncreate unique index concurrently "Odd Name" on t (x)')).toBe('"Odd Name"');
+    expect(concurrentIndexName('CREATE INDEX t_x ON t (x)')).toBeUndefined();
+    expect(concurrentIndexName('CREATE EXTENSION IF NOT EXISTS pg_trgm')).toBeUndefined();
   });
 
   it('migrate status lists applied and pending files', async () => {

@@ -192,12 +192,45 @@ async function applyOne(client: pg.ClientBase, file: MigrationFile, started: num
   // written to be rerun safely (IF NOT EXISTS), and the record is written only at the end.
   for (const statement of splitStatements(file.sql)) {
     try {
+      await dropInvalidIndex(client, statement);
       await client.query(statement);
+      await checkIndexValid(client, file, statement);
     } catch (error) {
-      throw failure(file, error);
+      throw error instanceof MigrationError ? error : failure(file, error);
     }
   }
   await record();
+}
+
+/** The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name` statement builds. */
+export function concurrentIndexName(statement: string): string | undefined {
+  const sql = statement.replace(/--[^\n]*/g, ' ');
+  return /\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("[^"]+"|[\w.]+)/i.exec(sql)?.[1];
+}
+
+async function indexValidity(client: pg.ClientBase, name: string): Promise<boolean | undefined> {
+  const { rows } = await client.query<{ valid: boolean }>('SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = to_regclass($1)', [name]);
+  return rows[0]?.valid;
+}
+
+/**
+ * A concurrent index build that fails or is cut off (a stopped task, a duplicate under UNIQUE)
+ * leaves the index behind marked invalid: unused by queries, yet enough for IF NOT EXISTS to
+ * skip the rerun, which would record the file as applied without its index. Such a leftover
+ * is dropped first so the rerun builds it. PostgreSQL documents this under CREATE INDEX,
+ * "Building Indexes Concurrently": the recommended recovery is to drop the index and try again.
+ */
+async function dropInvalidIndex(client: pg.ClientBase, statement: string): Promise<void> {
+  const name = concurrentIndexName(statement);
+  if (name && (await indexValidity(client, name)) === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+}
+
+/** A statement that ran without error but left its index invalid must not count as applied. */
+async function checkIndexValid(client: pg.ClientBase, file: MigrationFile, statement: string): Promise<void> {
+  const name = concurrentIndexName(statement);
+  if (name && (await indexValidity(client, name)) === false) {
+    throw new MigrationError(`${file.filename}: the index ${name} exists but is invalid (a concurrent build that did not finish); it is dropped and rebuilt on the next run`, file.filename);
+  }
 }
 
 function failure(file: MigrationFile, error: unknown): MigrationError {
