@@ -235,6 +235,29 @@ describe('bad input', () => {
     expect(body.error.message).toBe('Send JSON with Content-Type: application/json');
   });
 
+  it('a JSON body sent as text/plain (fetch without a Content-Type) gets the 415 naming the type to use', async () => {
+    const { status, body } = await json(await fetch(`${api.url}/api/v1/workspaces`, { method: 'POST', body: JSON.stringify({ name: 'Eng', slug: 'eng' }) }));
+    expect(status).toBe(415);
+    expect(body.error).toEqual({ code: 'unsupported_media_type', message: 'Send JSON with Content-Type: application/json' });
+  });
+
+  it('bytes that are not UTF-8 are refused, not stored as replacement characters', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const { status, body } = await json(await fetch(`${api.url}/api/v1/workspaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes }));
+    expect(status).toBe(400);
+    expect(body.error).toEqual({ code: 'invalid_json', message: 'The body is not valid UTF-8; send the JSON encoded as UTF-8' });
+  });
+
+  it('says where JSON breaks, and that a __proto__ key is refused on purpose', async () => {
+    const post = (text: string) => fetch(`${api.url}/api/v1/workspaces`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: text }).then(json);
+    const broken = await post('{"name": "Eng",}');
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.message).toMatch(/^The body is not valid JSON: .*position 15/);
+    const poisoned = await post('{"name": "Eng", "__proto__": {"admin": true}}');
+    expect(poisoned.status).toBe(400);
+    expect(poisoned.body.error.message).toBe('The body has a "__proto__" or "constructor": {"prototype": …} key, which is refused; rename that field');
+  });
+
   it('a broken percent-encoding is a 400, not a 500', async () => {
     const res = await fetch(`${api.url}/api/v1/workspaces/%E0%A4%A`);
     expect(res.status).toBeLessThan(500);

@@ -23,12 +23,13 @@ Errors always have one shape, with an HTTP status that says what kind of problem
 
 | status | code examples | when |
 | --- | --- | --- |
-| 400 | \`validation_failed\`, \`invalid_json\` | the body, params or query do not match; \`issues[].path\` names the field |
+| 400 | \`validation_failed\`, \`invalid_json\` | the body, params or query do not match (\`issues[].path\` names the field), or the body is not JSON in UTF-8 |
 | 401 | \`unauthenticated\` | no or bad session / token |
 | 403 | \`forbidden\`, \`origin_not_allowed\`, \`workspace_creation_disabled\`, \`signup_not_allowed\` | signed in but not allowed |
 | 404 | \`not_found\` | unknown route, or a record you cannot see (other workspaces look absent) |
 | 409 | \`conflict\` | a unique value (slug, member) is taken |
 | 413 | \`payload_too_large\` | body over \`BODY_LIMIT_BYTES\` |
+| 415 | \`unsupported_media_type\` | a body sent without \`Content-Type: application/json\` (text/plain included) |
 | 429 | \`rate_limited\` | too many sign-in requests (\`Retry-After\` header) |
 | 502 | \`email_provider_failed\` | the email provider refused; reason in the log |
 | 503 | \`not_configured\`, \`not_ready\`, \`database_unavailable\`, \`database_timeout\`, \`storage_unavailable\` | a feature is not configured, the server is shutting down, the database is unreachable or took longer than its 30 s limit (\`Retry-After\`), or attachment storage did not answer |

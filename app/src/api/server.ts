@@ -11,6 +11,7 @@ import type { ApiConfig } from '../config/api.ts';
 import type { MigrationFile } from '../migrate/files.ts';
 import { HttpError, classify, registerErrorHandling, sendError } from './errors.ts';
 import { registerHealth } from './health.ts';
+import { registerJsonBody } from './json-body.ts';
 import { createLivenessServer, requestIdOf } from './liveness-server.ts';
 import { ApiMetrics, registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -61,6 +62,7 @@ export async function buildApiServer(deps: ApiDependencies, routes?: (app: Fasti
     closing = true;
     done();
   });
+  registerJsonBody(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Collects every route registered after it; served at /api/openapi.json.
