@@ -76,6 +76,12 @@ const DRAIN = SHUTDOWN_SECONDS.SLIPWAY_SHUTDOWN_DRAIN_SECONDS;
 export const STOP_TIMEOUT_MARGIN_SECONDS = 5;
 /** Fargate's largest container stop timeout. */
 export const FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120;
+/**
+ * Seconds the app's HTTP servers (api and web) keep an idle keep-alive connection open:
+ * fastify's default keepAliveTimeout, which both use (app/src/api/liveness-server.ts,
+ * app/src/web/server.ts; infra/test/config.test.ts reads it from the servers).
+ */
+export const APP_KEEP_ALIVE_TIMEOUT_SECONDS = 72;
 
 /** The raw settings, by the names used in `.env`, the environment and CDK context. */
 export const settingsSchema = z.object({
@@ -144,7 +150,7 @@ export const settingsSchema = z.object({
   SHUTDOWN_HOLD_SECONDS: int(HOLD.min, HOLD.max),
   SHUTDOWN_DRAIN_SECONDS: int(DRAIN.min, DRAIN.max),
   DEREGISTRATION_DELAY_SECONDS: int(0, 3600, 'use the longest a request or event stream may keep running on a task that is being replaced, e.g. 30'),
-  ALB_IDLE_TIMEOUT_SECONDS: int(30, 4000, 'use at least 30 (server-sent events send a heartbeat every 15 s)'),
+  ALB_IDLE_TIMEOUT_SECONDS: int(30, 4000, `use 30 to ${APP_KEEP_ALIVE_TIMEOUT_SECONDS - 1} (above the 15 s server-sent events heartbeat, below the app's ${APP_KEEP_ALIVE_TIMEOUT_SECONDS} s keep-alive), e.g. 60`),
   ATTACHMENTS_NONCURRENT_DAYS: int(1, 3650),
   WAF_ENABLED: bool(),
   WAF_MODE: z.enum(['block', 'count'], { error: 'is not a WAF mode. Fix: use block, or count to only count what the rules would block' }),
@@ -217,7 +223,7 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     SHUTDOWN_HOLD_SECONDS: String(HOLD.default),
     SHUTDOWN_DRAIN_SECONDS: String(DRAIN.default),
     DEREGISTRATION_DELAY_SECONDS: '30',
-    ALB_IDLE_TIMEOUT_SECONDS: '120',
+    ALB_IDLE_TIMEOUT_SECONDS: '60',
     ATTACHMENTS_NONCURRENT_DAYS: '30',
     WAF_ENABLED: 'true',
     WAF_MODE: 'block',
@@ -259,7 +265,7 @@ export const PROFILE_DEFAULTS: Readonly<Record<Profile, Raw>> = {
     SHUTDOWN_HOLD_SECONDS: String(HOLD.default),
     SHUTDOWN_DRAIN_SECONDS: String(DRAIN.default),
     DEREGISTRATION_DELAY_SECONDS: '30',
-    ALB_IDLE_TIMEOUT_SECONDS: '120',
+    ALB_IDLE_TIMEOUT_SECONDS: '60',
     ATTACHMENTS_NONCURRENT_DAYS: '14',
     WAF_ENABLED: 'false',
     WAF_MODE: 'block',
@@ -355,6 +361,13 @@ export const CROSS_CHECKS: ReadonlyArray<(s: Settings) => SettingIssue[]> = [
     (LOG_RETENTION_DAYS_ALLOWED as readonly number[]).includes(s.LOG_RETENTION_DAYS)
       ? []
       : [{ setting: 'LOG_RETENTION_DAYS', message: `is not a CloudWatch Logs retention period. Fix: use one of ${LOG_RETENTION_DAYS_ALLOWED.join(', ')}` }],
+  // The app must close idle connections after the load balancer does: otherwise the load
+  // balancer may send a request on a connection the app is closing, and answers 502.
+  // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout
+  (s) =>
+    s.ALB_IDLE_TIMEOUT_SECONDS >= APP_KEEP_ALIVE_TIMEOUT_SECONDS
+      ? [{ setting: 'ALB_IDLE_TIMEOUT_SECONDS', message: `is not below the app's ${APP_KEEP_ALIVE_TIMEOUT_SECONDS} s keep-alive timeout, so the load balancer may reuse a connection the app is closing and answer 502. Fix: use at most ${APP_KEEP_ALIVE_TIMEOUT_SECONDS - 1}, e.g. 60 (the AWS default)` }]
+      : [],
   (s) =>
     s.SHUTDOWN_HOLD_SECONDS + s.SHUTDOWN_DRAIN_SECONDS + STOP_TIMEOUT_MARGIN_SECONDS > FARGATE_MAX_STOP_TIMEOUT_SECONDS
       ? [{ setting: 'SHUTDOWN_HOLD_SECONDS', message: `plus SHUTDOWN_DRAIN_SECONDS=${s.SHUTDOWN_DRAIN_SECONDS} leaves no room under the ${FARGATE_MAX_STOP_TIMEOUT_SECONDS} s Fargate stop timeout. Fix: keep hold + drain at most ${FARGATE_MAX_STOP_TIMEOUT_SECONDS - STOP_TIMEOUT_MARGIN_SECONDS} s` }]

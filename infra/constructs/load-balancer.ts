@@ -20,8 +20,9 @@ export interface PublicLoadBalancerProps {
   /** Bucket for access logs (SSE-S3). */
   readonly accessLogsBucket: s3.IBucket;
   /**
-   * Seconds a connection may stay idle (server-sent events send a heartbeat every 15 s).
-   * @default 120
+   * Seconds a connection may stay idle: above the 15 s server-sent events heartbeat, below the
+   * app's keep-alive timeout (72 s).
+   * @default 60
    */
   readonly idleTimeoutSeconds?: number;
 }
@@ -58,7 +59,7 @@ export class PublicLoadBalancer extends Construct implements ec2.IConnectable {
       ipAddressType: elbv2.IpAddressType.DUAL_STACK,
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       securityGroup,
-      idleTimeout: Duration.seconds(props.idleTimeoutSeconds ?? 120),
+      idleTimeout: Duration.seconds(props.idleTimeoutSeconds ?? 60),
       dropInvalidHeaderFields: true,
       http2Enabled: true,
     });

@@ -1,9 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { createLivenessServer } from '../../app/src/api/liveness-server.ts';
 import { SHUTDOWN_SECONDS } from '../../app/src/config/shutdown.ts';
-import { CROSS_CHECKS, ConfigError, PROFILE_DEFAULTS, SETTING_NAMES, loadConfig, parseSettings, settingsSchema } from '../config.ts';
+import { loadWebConfig } from '../../app/src/config/web.ts';
+import { buildWebServer } from '../../app/src/web/server.ts';
+import { APP_KEEP_ALIVE_TIMEOUT_SECONDS, CROSS_CHECKS, ConfigError, PROFILE_DEFAULTS, SETTING_NAMES, loadConfig, parseSettings, settingsSchema } from '../config.ts';
 import { CDK_CONTEXT, exampleConfig } from './support.ts';
 
 const REQUIRED = {
@@ -186,6 +191,35 @@ describe('sources', () => {
   });
 });
 
+describe('load balancer idle timeout', () => {
+  it.each(['production', 'trial'])('is 60 s in %s, below the app\'s keep-alive timeout', (profile) => {
+    expect(parseSettings({ ...REQUIRED, DEPLOY_PROFILE: profile }).albIdleTimeoutSeconds).toBe(60);
+  });
+
+  it('accepts the longest value below the app\'s keep-alive timeout', () => {
+    expect(parseSettings({ ...REQUIRED, ALB_IDLE_TIMEOUT_SECONDS: '71' }).albIdleTimeoutSeconds).toBe(71);
+  });
+
+  // The cross-check is only as good as APP_KEEP_ALIVE_TIMEOUT_SECONDS: read it from the servers.
+  it('is checked against the keep-alive timeout the api server really has', async () => {
+    const api = Fastify({ serverFactory: (handler, options) => createLivenessServer(handler, options, { isDraining: () => false, isClosing: () => false }) });
+    try {
+      expect(api.server.keepAliveTimeout).toBe(APP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('is checked against the keep-alive timeout the web server really has', async () => {
+    const web = await buildWebServer(loadWebConfig({ LOG_LEVEL: 'silent' }), pino({ level: 'silent' }));
+    try {
+      expect(web.server.keepAliveTimeout).toBe(APP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000);
+    } finally {
+      await web.close();
+    }
+  });
+});
+
 // Each message names the setting, shows its value and says how to fix it.
 const BAD: Array<[string, Record<string, string>, string]> = [
   ['profile', { DEPLOY_PROFILE: 'staging' }, 'DEPLOY_PROFILE="staging" is not a profile. Fix: use production or trial'],
@@ -235,7 +269,8 @@ const BAD: Array<[string, Record<string, string>, string]> = [
   ['WAF rate limit too low', { WAF_RATE_LIMIT_PER_5_MINUTES: '5' }, 'WAF_RATE_LIMIT_PER_5_MINUTES="5" is below 10. Fix: use 10 to 2000000000 requests per IP address per 5 minutes, e.g. 2000'],
   ['WAF switch', { WAF_ENABLED: 'yes' }, 'WAF_ENABLED="yes" is not a boolean. Fix: use true or false'],
   ['shutdown beyond the stop timeout', { SHUTDOWN_HOLD_SECONDS: '60', SHUTDOWN_DRAIN_SECONDS: '56' }, 'SHUTDOWN_HOLD_SECONDS="60" plus SHUTDOWN_DRAIN_SECONDS=56 leaves no room under the 120 s Fargate stop timeout. Fix: keep hold + drain at most 115 s'],
-  ['idle timeout too short for SSE', { ALB_IDLE_TIMEOUT_SECONDS: '10' }, 'ALB_IDLE_TIMEOUT_SECONDS="10" is below 30. Fix: use at least 30 (server-sent events send a heartbeat every 15 s)'],
+  ['idle timeout too short for SSE', { ALB_IDLE_TIMEOUT_SECONDS: '10' }, 'ALB_IDLE_TIMEOUT_SECONDS="10" is below 30. Fix: use 30 to 71 (above the 15 s server-sent events heartbeat, below the app\'s 72 s keep-alive), e.g. 60'],
+  ['idle timeout not below the app keep-alive', { ALB_IDLE_TIMEOUT_SECONDS: '72' }, 'ALB_IDLE_TIMEOUT_SECONDS="72" is not below the app\'s 72 s keep-alive timeout, so the load balancer may reuse a connection the app is closing and answer 502. Fix: use at most 71, e.g. 60 (the AWS default)'],
   ['migration timeout', { MIGRATE_TIMEOUT_MINUTES: '90' }, 'MIGRATE_TIMEOUT_MINUTES="90" is above 55. Fix: use 2 to 55 minutes'],
   ['missing account', { AWS_ACCOUNT_ID: '' }, 'AWS_ACCOUNT_ID=(unset) is required'],
 ];

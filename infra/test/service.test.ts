@@ -82,9 +82,9 @@ describe('load balancer', () => {
     });
   });
 
-  it('keeps idle connections long enough for server-sent events', () => {
+  it('closes idle connections after 60 s: longer than the event-stream heartbeat, shorter than the app\'s keep-alive', () => {
     service().hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '120' }]),
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '60' }]),
     });
   });
 
