@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { DeployStrategy } from '../config.ts';
 import { acknowledge, iam5Resource, refOf, partitionOf } from '../policies/acknowledge.ts';
 import { BlueGreenTraffic } from './blue-green-traffic.ts';
+import { RequestScaling } from './request-scaling.ts';
 
 export interface AppServiceProps {
   /** Cluster the service runs in (its VPC's private subnets are used). */
@@ -80,12 +81,17 @@ export interface AppServiceProps {
    * @default 10
    */
   readonly rollbackOn5xxPerMinute?: number;
+  /**
+   * Requests per running task per minute that autoscaling keeps the service at (with CPU at 60%).
+   * @default 1000
+   */
+  readonly requestsPerTaskPerMinute?: number;
 }
 
 /**
  * One Fargate service of the app image behind the HTTPS listener: its task definition and
  * logs, a target group with fast health checks, circuit breaker and a 5xx deployment alarm
- * that roll back, ECS Exec, and autoscaling on CPU and requests per target.
+ * that roll back, ECS Exec, and autoscaling on CPU and on requests per running task.
  */
 export class AppService extends Construct implements ec2.IConnectable {
   readonly service: ecs.FargateService;
@@ -253,19 +259,13 @@ export class AppService extends Construct implements ec2.IConnectable {
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
     });
-    scaling.scaleOnRequestCount('Requests', {
-      requestsPerTarget: 1000,
-      targetGroup: this.targetGroup,
-      scaleInCooldown: Duration.minutes(5),
-      scaleOutCooldown: Duration.minutes(1),
-    });
-    // The live target group alternates with blue/green releases; the idle one's policy never
-    // blocks scaling out, and scale-in waits for every policy to agree.
-    scaling.scaleOnRequestCount('AlternateRequests', {
-      requestsPerTarget: 1000,
-      targetGroup: this.blueGreen.alternateTargetGroup,
-      scaleInCooldown: Duration.minutes(5),
-      scaleOutCooldown: Duration.minutes(1),
+    // One policy over both target groups: production is on either, depending on the last release.
+    new RequestScaling(this, 'RequestScaling', {
+      taskCount: scaling,
+      clusterName: props.cluster.clusterName,
+      serviceName: this.service.serviceName,
+      targetGroups: [this.targetGroup, this.blueGreen.alternateTargetGroup],
+      requestsPerTaskPerMinute: props.requestsPerTaskPerMinute ?? 1000,
     });
   }
 }

@@ -194,13 +194,39 @@ describe('services', () => {
     variant.templates.service.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 2 });
   });
 
-  it('scales on CPU and on requests per target of either target group', () => {
+  it('scales on CPU', () => {
     service().resourcePropertiesCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } }),
     }, 2);
+  });
+
+  it('has no requests-per-target policy per target group (the idle group publishes nothing and would block scale-in)', () => {
     service().resourcePropertiesCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }) }),
-    }, 4);
+    }, 0);
+  });
+
+  it.each([
+    ['api', 'Api'],
+    ['web', 'Web'],
+  ])('scales %s on the requests of both its target groups per running task, in one policy', (name, prefix) => {
+    const { resource } = onlyResource(service(), 'AWS::ApplicationAutoScaling::ScalingPolicy', {
+      ScalingTargetId: { Ref: Match.stringLikeRegexp(`^${prefix}ServiceTaskCountTarget`) },
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ CustomizedMetricSpecification: Match.anyValue() }),
+    });
+    const config = resource.Properties.TargetTrackingScalingPolicyConfiguration;
+    expect(config.TargetValue).toBe(1000);
+    const metrics = config.CustomizedMetricSpecification.Metrics;
+    expect(metrics.filter((m: any) => m.ReturnData !== false)).toEqual([expect.objectContaining({ Expression: '(FILL(tg1, 0) + FILL(tg2, 0)) / tasks' })]);
+    const requestGroups = metrics
+      .filter((m: any) => m.MetricStat?.Metric.MetricName === 'RequestCount' && m.MetricStat.Stat === 'Sum')
+      .map((m: any) => m.MetricStat.Metric.Dimensions.find((d: any) => d.Name === 'TargetGroup').Value['Fn::GetAtt'][0]);
+    expect(requestGroups).toEqual([expect.stringMatching(`^${prefix}TargetGroup`), expect.stringMatching(`^${prefix}BlueGreenAlternateTargetGroup`)]);
+    expect(metrics.find((m: any) => m.Id === 'tasks').MetricStat.Metric).toMatchObject({
+      Namespace: 'ECS/ContainerInsights',
+      MetricName: 'RunningTaskCount',
+      Dimensions: expect.arrayContaining([{ Name: 'ServiceName', Value: { 'Fn::GetAtt': [serviceIdOf(name).id, 'Name'] } }]),
+    });
   });
 
   it('publishes the api through Service Connect and points web at it', () => {
