@@ -23,7 +23,10 @@ export interface AppServiceProps {
   readonly command: string[];
   /** Port the container listens on. */
   readonly containerPort: number;
-  /** Path the load balancer checks, e.g. `/api/readyz`. */
+  /**
+   * Path the load balancer checks, e.g. `/api/health`: a liveness path that touches no
+   * dependency (ECS replaces the tasks that fail it).
+   */
   readonly healthCheckPath: string;
   /** Fargate CPU units. */
   readonly cpu: number;

@@ -162,7 +162,11 @@ export class ServiceStack extends Stack {
       containerName: CONTAINER_NAMES.api,
       command: ['api'],
       containerPort: API_PORT,
-      healthCheckPath: '/api/readyz',
+      // Liveness, not readiness: ECS replaces tasks that fail the target group's health check
+      // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html), and
+      // readiness fails on every task at once while the database or Redis fails over, which
+      // would churn all of them for nothing. Readiness gates releases (the green gate, the smoke gate).
+      healthCheckPath: '/api/health',
       pathPatterns: ['/api', '/api/*'],
       priority: 10,
       testPort: TEST_PORTS.api,

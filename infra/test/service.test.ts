@@ -111,10 +111,14 @@ describe('load balancer', () => {
 });
 
 describe('target groups', () => {
-  it('check the api on /api/readyz: short interval, 2 healthy checks', () => {
+  it('check the api on its liveness path, so a database or Redis failover does not get every api task replaced', () => {
+    service().resourcePropertiesCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 7016, HealthCheckPath: '/api/readyz' }, 0);
+    service().resourcePropertiesCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 7016, HealthCheckPath: '/api/health' }, 2);
+  });
+
+  it('check the api often: short interval, 2 healthy checks', () => {
     service().hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 7016,
-      HealthCheckPath: '/api/readyz',
       HealthCheckIntervalSeconds: 10,
       HealthyThresholdCount: 2,
       TargetType: 'ip',
