@@ -20,7 +20,7 @@ export interface AlarmTargets {
   readonly database: rds.IDatabaseInstance;
   readonly databaseInstanceClass: string;
   readonly databaseAllocatedStorageGiB: number;
-  /** Redis member cluster ids, primary first. */
+  /** Redis member cluster ids (the first one was created as the primary; a failover swaps roles). */
   readonly redisMemberIds: readonly string[];
 }
 
@@ -159,13 +159,24 @@ export function appAlarmSpecs(t: AlarmTargets): Record<string, AlarmSpec> {
       metric: cw('AWS/ElastiCache', 'DatabaseMemoryUsagePercentage', dims),
       threshold: 80,
     };
-    if (i > 0) {
-      specs[`redis-replication-lag-${i + 1}`] = {
-        description: `Redis replica ${id} is more than 30 s behind the primary.`,
-        metric: cw('AWS/ElastiCache', 'ReplicationLag', dims, 'Maximum'),
-        threshold: 30,
-      };
-    }
   });
+  // Over every node, not one: only the node that is a replica now publishes ReplicationLag, and
+  // a failover swaps the roles (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.Redis.html).
+  // FILL gives the primary's missing data 0.
+  if (t.redisMemberIds.length > 1) {
+    const usingMetrics = Object.fromEntries(
+      t.redisMemberIds.map((id, i) => [`node${i + 1}`, cw('AWS/ElastiCache', 'ReplicationLag', { CacheClusterId: id }, 'Maximum')]),
+    );
+    specs['redis-replication-lag'] = {
+      description: 'A Redis replica is more than 30 s behind the primary (whichever node is the replica since the last failover).',
+      metric: new cloudwatch.MathExpression({
+        expression: `MAX([${Object.keys(usingMetrics).map((id) => `FILL(${id}, 0)`).join(', ')}])`,
+        usingMetrics,
+        label: 'Redis replication lag (s)',
+        period: FIVE_MINUTES,
+      }),
+      threshold: 30,
+    };
+  }
   return specs;
 }

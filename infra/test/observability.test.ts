@@ -104,14 +104,26 @@ describe('alarms', () => {
     expect(alarm('rds-replica-lag')).toMatchObject({ MetricName: 'ReplicaLag', TreatMissingData: 'notBreaching' });
   });
 
-  it('watch Redis CPU and memory on each node and replication lag on the replica', () => {
+  it('watch Redis CPU and memory on each node', () => {
     expect(alarm('redis-cpu-1')).toMatchObject({ MetricName: 'EngineCPUUtilization', Dimensions: [{ Name: 'CacheClusterId', Value: 'slipway-redis-001' }] });
     expect(alarm('redis-memory-2')).toMatchObject({ MetricName: 'DatabaseMemoryUsagePercentage', Dimensions: [{ Name: 'CacheClusterId', Value: 'slipway-redis-002' }] });
-    expect(alarm('redis-replication-lag-2')).toMatchObject({ MetricName: 'ReplicationLag', Threshold: 30 });
+  });
+
+  it('watch Redis replication lag on every node, so the replica stays watched after a failover swaps the roles', () => {
+    const spec = alarm('redis-replication-lag');
+    expect(spec.Threshold).toBe(30);
+    expect(spec.Metrics.find((m: any) => m.Expression)?.Expression).toBe('MAX([FILL(node1, 0), FILL(node2, 0)])');
+    const nodes = spec.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'ReplicationLag' && m.MetricStat.Stat === 'Maximum');
+    expect(nodes.map((m: any) => m.MetricStat.Metric.Dimensions)).toEqual([
+      [{ Name: 'CacheClusterId', Value: 'slipway-redis-001' }],
+      [{ Name: 'CacheClusterId', Value: 'slipway-redis-002' }],
+    ]);
   });
 
   it('have no replication-lag alarm for a single Redis node', () => {
-    trial.templates.observability.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ReplicationLag' }, 0);
+    const names = Object.values(trial.templates.observability.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+    expect(names).not.toContain('slipway-redis-replication-lag');
+    expect(JSON.stringify(trial.templates.observability.findResources('AWS::CloudWatch::Alarm'))).not.toContain('ReplicationLag');
   });
 
   it('notify the topic on ALARM and OK', () => {
