@@ -84,11 +84,6 @@ export function appAlarmSpecs(t: AlarmTargets): Record<string, AlarmSpec> {
       metric: t.database.metricDatabaseConnections({ period: FIVE_MINUTES }),
       threshold: Math.floor((estimateMaxConnections(t.databaseInstanceClass) ?? 100) * 0.8),
     },
-    'rds-replica-lag': {
-      description: 'Read replica lag above 60 s (no data without read replicas).',
-      metric: t.database.metric('ReplicaLag', { statistic: 'Maximum', period: FIVE_MINUTES }),
-      threshold: 60,
-    },
   };
 
   // The load balancer's own LoadBalancerFullName, not the one the target group's metrics derive

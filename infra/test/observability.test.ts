@@ -97,11 +97,14 @@ describe('alarms', () => {
     expect(JSON.stringify(metrics)).toContain('ECS/ContainerInsights');
   });
 
-  it('watch RDS CPU, free storage, connections and replica lag', () => {
+  it('watch RDS CPU, free storage and connections', () => {
     expect(alarm('rds-cpu')).toMatchObject({ MetricName: 'CPUUtilization', Namespace: 'AWS/RDS', Threshold: 80 });
     expect(alarm('rds-free-storage')).toMatchObject({ MetricName: 'FreeStorageSpace', ComparisonOperator: 'LessThanOrEqualToThreshold', Threshold: 5 * 1024 ** 3 });
     expect(alarm('rds-connections')).toMatchObject({ MetricName: 'DatabaseConnections', Threshold: 360 });
-    expect(alarm('rds-replica-lag')).toMatchObject({ MetricName: 'ReplicaLag', TreatMissingData: 'notBreaching' });
+  });
+
+  it('have no RDS replica-lag alarm: there is no read replica, and a Multi-AZ standby publishes no ReplicaLag', () => {
+    expect(JSON.stringify(obs().findResources('AWS::CloudWatch::Alarm'))).not.toContain('ReplicaLag');
   });
 
   it('watch Redis CPU and memory on each node', () => {
@@ -128,7 +131,7 @@ describe('alarms', () => {
 
   it('notify the topic on ALARM and OK', () => {
     const alarms = Object.values(obs().findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(17);
+    expect(alarms.length).toBe(16);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
       expect(a.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
