@@ -1,6 +1,6 @@
 import { Fn, Tags, type App } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import type { SlipwayConfig } from './config.ts';
+import { assertDeployable, type SlipwayConfig } from './config.ts';
 import { OUTPUT_KEYS, OUTPUT_STACK, stackNames, type OutputName } from './outputs.ts';
 import { DataStack } from './stacks/data-stack.ts';
 import { EdgeStack } from './stacks/edge-stack.ts';
@@ -18,8 +18,9 @@ export interface SlipwayStacks {
   readonly observability: ObservabilityStack;
 }
 
-/** Adds the six Slipway stacks to `app`, wired together. */
+/** Adds the six Slipway stacks to `app`, wired together. Throws ConfigError for settings no deploy may use. */
 export function addSlipwayStacks(app: App, config: SlipwayConfig): SlipwayStacks {
+  assertDeployable(config);
   const names = stackNames(config.appName);
   const env = { account: config.account, region: config.region };
   const base = (key: keyof typeof names, description: string) => ({

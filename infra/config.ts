@@ -110,7 +110,7 @@ export const settingsSchema = z.object({
   SES_DOMAIN: text(DOMAIN_RE, 'is not a lower-case DNS name. Fix: e.g. tracker.example.com'),
   SENDER_EMAIL: text(EMAIL_RE, 'is not an email address. Fix: e.g. no-reply@tracker.example.com'),
   MAIL_FROM_SUBDOMAIN: text(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'is not a single DNS label. Fix: e.g. mail'),
-  ALARM_EMAIL: optional(text(EMAIL_RE, 'is not an email address. Fix: e.g. ops@example.com, or unset it')),
+  ALARM_EMAIL: optional(text(EMAIL_RE, 'is not an email address. Fix: e.g. ops@example.com (required for production, see DEPLOY_CHECKS)')),
   MAX_AZS: int(1, 3, 'use 2 or 3'),
   NAT_GATEWAYS: int(1, 3, 'use 1 (cheaper) up to MAX_AZS (one per AZ)'),
   DB_INSTANCE_CLASS: text(
@@ -478,6 +478,25 @@ export class ConfigError extends Error {
     super(`Invalid Slipway settings:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * Rules only a deploy needs: checked when the stacks are built (`addSlipwayStacks`, so by every
+ * `cdk synth` and `cdk deploy`), not by parseSettings(), so the commands that work on a running
+ * deployment (smoke, rollback, teardown) still load settings that break one.
+ * The only alarm subscription the kit makes is ALARM_EMAIL's (constructs/alarm-topic.ts).
+ */
+export const DEPLOY_CHECKS: ReadonlyArray<(c: SlipwayConfig) => string[]> = [
+  (c) =>
+    c.profile === 'production' && !c.alarmEmail
+      ? ['ALARM_EMAIL=(unset) is required with DEPLOY_PROFILE=production: without it every alarm notifies a topic nobody is subscribed to. Fix: set ALARM_EMAIL to the address that answers alarms (SNS mails it a confirmation link once), or use DEPLOY_PROFILE=trial']
+      : [],
+];
+
+/** Throws ConfigError when the settings may not be deployed (DEPLOY_CHECKS). */
+export function assertDeployable(config: SlipwayConfig): void {
+  const issues = DEPLOY_CHECKS.flatMap((check) => check(config));
+  if (issues.length > 0) throw new ConfigError(issues);
 }
 
 export interface LoadConfigOptions {

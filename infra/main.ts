@@ -12,16 +12,20 @@ import { ConfigError, EXAMPLE_SETTINGS_CONTEXT_KEY, SETTING_NAMES, loadConfig } 
 const app = new App();
 const context = Object.fromEntries(SETTING_NAMES.map((name) => [name, app.node.tryGetContext(name)]));
 
-let config;
-try {
-  config = loadConfig({ context, example: app.node.tryGetContext(EXAMPLE_SETTINGS_CONTEXT_KEY) ?? {} });
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
+/** Runs `build`; a ConfigError ends the process with its message instead of a stack trace. */
+function orExit<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
   }
-  throw error;
 }
+
+const config = orExit(() => loadConfig({ context, example: app.node.tryGetContext(EXAMPLE_SETTINGS_CONTEXT_KEY) ?? {} }));
 
 if (config.exampleSettings.length > 0) {
   // Fine for looking at the templates; preflight refuses to deploy them.
@@ -31,7 +35,7 @@ if (config.exampleSettings.length > 0) {
   );
 }
 
-addSlipwayStacks(app, config);
+orExit(() => addSlipwayStacks(app, config));
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 // COST_BUDGET_USD: warn here; preflight and deploy refuse.
 warnIfOverBudget(app.synth(), config);

@@ -8,7 +8,7 @@ import { createLivenessServer } from '../../app/src/api/liveness-server.ts';
 import { SHUTDOWN_SECONDS } from '../../app/src/config/shutdown.ts';
 import { loadWebConfig } from '../../app/src/config/web.ts';
 import { buildWebServer } from '../../app/src/web/server.ts';
-import { APP_KEEP_ALIVE_TIMEOUT_SECONDS, CROSS_CHECKS, ConfigError, PROFILE_DEFAULTS, SETTING_NAMES, loadConfig, parseSettings, settingsSchema } from '../config.ts';
+import { APP_KEEP_ALIVE_TIMEOUT_SECONDS, CROSS_CHECKS, ConfigError, PROFILE_DEFAULTS, SETTING_NAMES, assertDeployable, loadConfig, parseSettings, settingsSchema } from '../config.ts';
 import { CDK_CONTEXT, exampleConfig } from './support.ts';
 
 const REQUIRED = {
@@ -220,6 +220,36 @@ describe('load balancer idle timeout', () => {
   });
 });
 
+describe('deploy checks', () => {
+  const refusal = (overrides: Record<string, string>) => {
+    try {
+      assertDeployable(parseSettings({ ...REQUIRED, ...overrides }));
+    } catch (error) {
+      if (error instanceof ConfigError) return error.message;
+      throw error;
+    }
+    return undefined;
+  };
+
+  it('refuse a production deploy without ALARM_EMAIL, whose alarms would reach nobody', () => {
+    expect(refusal({})).toContain(
+      'ALARM_EMAIL=(unset) is required with DEPLOY_PROFILE=production: without it every alarm notifies a topic nobody is subscribed to. Fix: set ALARM_EMAIL to the address that answers alarms',
+    );
+  });
+
+  it('let a production deploy with ALARM_EMAIL go ahead', () => {
+    expect(refusal({ ALARM_EMAIL: 'ops@example.com' })).toBeUndefined();
+  });
+
+  it('let a trial deploy without ALARM_EMAIL go ahead', () => {
+    expect(refusal({ DEPLOY_PROFILE: 'trial' })).toBeUndefined();
+  });
+
+  it('are not settings validation: production settings without ALARM_EMAIL still load (smoke, rollback and teardown read them)', () => {
+    expect(parseSettings(REQUIRED).alarmEmail).toBeUndefined();
+  });
+});
+
 // Each message names the setting, shows its value and says how to fix it.
 const BAD: Array<[string, Record<string, string>, string]> = [
   ['profile', { DEPLOY_PROFILE: 'staging' }, 'DEPLOY_PROFILE="staging" is not a profile. Fix: use production or trial'],
@@ -242,7 +272,7 @@ const BAD: Array<[string, Record<string, string>, string]> = [
   ['smoke token secret ARN', { SMOKE_TOKEN_SECRET_ARN: 'slipway/smoke' }, 'SMOKE_TOKEN_SECRET_ARN="slipway/smoke" is not a Secrets Manager secret ARN. Fix:'],
   ['smoke token secret elsewhere', { SMOKE_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:slipway/smoke-AbCdEf' }, 'is in 123456789012/us-east-1, but the hook that reads it runs in 123456789012/eu-west-1. Fix: create the secret in eu-west-1 of account 123456789012, or unset it'],
   ['mail from label', { MAIL_FROM_SUBDOMAIN: 'mail.from' }, 'MAIL_FROM_SUBDOMAIN="mail.from" is not a single DNS label. Fix: e.g. mail'],
-  ['alarm email', { ALARM_EMAIL: 'ops' }, 'ALARM_EMAIL="ops" is not an email address. Fix:'],
+  ['alarm email', { ALARM_EMAIL: 'ops' }, 'ALARM_EMAIL="ops" is not an email address. Fix: e.g. ops@example.com'],
   ['too many AZs', { MAX_AZS: '4' }, 'MAX_AZS="4" is above 3. Fix: use 2 or 3'],
   ['single AZ', { MAX_AZS: '1', REDIS_REPLICATION_ENABLED: 'false', NAT_GATEWAYS: '1' }, 'MAX_AZS="1" the load balancer and the database subnet group need two Availability Zones. Fix: set MAX_AZS to 2 or 3'],
   ['replication on a single AZ', { MAX_AZS: '1', NAT_GATEWAYS: '1' }, 'REDIS_REPLICATION_ENABLED="true" needs a replica in a second AZ but MAX_AZS=1. Fix: set MAX_AZS to 2 or 3, or REDIS_REPLICATION_ENABLED=false'],

@@ -1,7 +1,10 @@
+import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateMaxConnections } from '../constructs/alarm-specs.ts';
-import { synthApp, type SynthesizedApp } from './support.ts';
+import { addSlipwayStacks } from '../app.ts';
+import { ConfigError } from '../config.ts';
+import { exampleConfig, synthApp, type SynthesizedApp } from './support.ts';
 
 let prod: SynthesizedApp;
 let trial: SynthesizedApp;
@@ -61,8 +64,13 @@ describe('alarm topic', () => {
     obs().hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  it('has no subscription without ALARM_EMAIL', () => {
+  it('has no subscription without ALARM_EMAIL (trial)', () => {
     trial.templates.observability.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('is never built for production without ALARM_EMAIL: its alarms would reach nobody', () => {
+    expect(() => addSlipwayStacks(new App(), exampleConfig({ ALARM_EMAIL: '' }))).toThrow(ConfigError);
+    expect(() => addSlipwayStacks(new App(), exampleConfig({ ALARM_EMAIL: '' }))).toThrow(/ALARM_EMAIL=\(unset\) is required with DEPLOY_PROFILE=production/);
   });
 });
 
