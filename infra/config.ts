@@ -119,7 +119,7 @@ export const settingsSchema = z.object({
   ),
   DB_MULTI_AZ: bool(),
   DB_ALLOCATED_STORAGE_GIB: int(20, 65536, 'use 20 to 65536 GiB (gp3)'),
-  DB_MAX_ALLOCATED_STORAGE_GIB: int(20, 65536, 'use at least DB_ALLOCATED_STORAGE_GIB, at most 65536'),
+  DB_MAX_ALLOCATED_STORAGE_GIB: int(22, 65536, 'use at least 10 % above DB_ALLOCATED_STORAGE_GIB, at most 65536'),
   DB_BACKUP_RETENTION_DAYS: int(1, 35, 'use 7 to 35 days'),
   DB_ENGINE_VERSION: z.enum(['16', '17'], { error: 'is not a supported PostgreSQL major version. Fix: use 16 or 17' }),
   DB_INSTANCE_PORT: int(1150, 65535, 'use a port from 1150 to 65535, e.g. 5432'),
@@ -298,6 +298,9 @@ export interface SettingIssue {
   readonly message: string;
 }
 
+/** The smallest storage autoscaling ceiling RDS accepts: 10 % above the allocated storage, in whole GiB. */
+export const minStorageCeilingGiB = (allocatedGiB: number) => Math.ceil((allocatedGiB * 11) / 10);
+
 const inZone = (name: string, zone: string) => name === zone || name.endsWith(`.${zone}`);
 
 export const CROSS_CHECKS: ReadonlyArray<(s: Settings) => SettingIssue[]> = [
@@ -317,10 +320,14 @@ export const CROSS_CHECKS: ReadonlyArray<(s: Settings) => SettingIssue[]> = [
     s.DEPLOY_PROFILE === 'production' && s.DB_MULTI_AZ && s.DB_BACKUP_RETENTION_DAYS < 7
       ? [{ setting: 'DB_BACKUP_RETENTION_DAYS', message: 'is under 7 days for a Multi-AZ production database. Fix: use 7 to 35 days' }]
       : [],
-  (s) =>
-    s.DB_MAX_ALLOCATED_STORAGE_GIB < s.DB_ALLOCATED_STORAGE_GIB
-      ? [{ setting: 'DB_MAX_ALLOCATED_STORAGE_GIB', message: `is below DB_ALLOCATED_STORAGE_GIB=${s.DB_ALLOCATED_STORAGE_GIB}. Fix: set it to at least ${s.DB_ALLOCATED_STORAGE_GIB}` }]
-      : [],
+  // RDS refuses a storage autoscaling ceiling less than 10 % above the allocated storage
+  // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html).
+  (s) => {
+    const least = minStorageCeilingGiB(s.DB_ALLOCATED_STORAGE_GIB);
+    return s.DB_MAX_ALLOCATED_STORAGE_GIB < least
+      ? [{ setting: 'DB_MAX_ALLOCATED_STORAGE_GIB', message: `is less than 10 % above DB_ALLOCATED_STORAGE_GIB=${s.DB_ALLOCATED_STORAGE_GIB}, which RDS refuses for the storage autoscaling ceiling. Fix: set it to at least ${least} (26 % above, ${Math.ceil((s.DB_ALLOCATED_STORAGE_GIB * 126) / 100)}, also avoids RDS's near-the-ceiling events), or lower DB_ALLOCATED_STORAGE_GIB to at most ${Math.floor((s.DB_MAX_ALLOCATED_STORAGE_GIB * 10) / 11)}` }]
+      : [];
+  },
   (s) =>
     inZone(s.DOMAIN_NAME, s.HOSTED_ZONE_NAME)
       ? []

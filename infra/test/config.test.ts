@@ -280,7 +280,10 @@ const BAD: Array<[string, Record<string, string>, string]> = [
   ['instance class shape', { DB_INSTANCE_CLASS: 'm5.large' }, 'DB_INSTANCE_CLASS="m5.large" is not an RDS instance class (db.<family>.<size>). Fix: e.g. db.t4g.medium'],
   ['boolean', { DB_MULTI_AZ: 'yes' }, 'DB_MULTI_AZ="yes" is not a boolean. Fix: use true or false'],
   ['storage too small', { DB_ALLOCATED_STORAGE_GIB: '10' }, 'DB_ALLOCATED_STORAGE_GIB="10" is below 20. Fix: use 20 to 65536 GiB (gp3)'],
-  ['storage ceiling below size', { DB_ALLOCATED_STORAGE_GIB: '100', DB_MAX_ALLOCATED_STORAGE_GIB: '50' }, 'DB_MAX_ALLOCATED_STORAGE_GIB="50" is below DB_ALLOCATED_STORAGE_GIB=100. Fix: set it to at least 100'],
+  ['storage ceiling below size', { DB_ALLOCATED_STORAGE_GIB: '100', DB_MAX_ALLOCATED_STORAGE_GIB: '50' }, 'DB_MAX_ALLOCATED_STORAGE_GIB="50" is less than 10 % above DB_ALLOCATED_STORAGE_GIB=100, which RDS refuses for the storage autoscaling ceiling. Fix: set it to at least 110'],
+  ['storage ceiling equal to the size', { DB_ALLOCATED_STORAGE_GIB: '100', DB_MAX_ALLOCATED_STORAGE_GIB: '100' }, 'DB_MAX_ALLOCATED_STORAGE_GIB="100" is less than 10 % above DB_ALLOCATED_STORAGE_GIB=100'],
+  ['storage ceiling less than 10 % above the size', { DB_ALLOCATED_STORAGE_GIB: '1000', DB_MAX_ALLOCATED_STORAGE_GIB: '1099' }, 'DB_MAX_ALLOCATED_STORAGE_GIB="1099" is less than 10 % above DB_ALLOCATED_STORAGE_GIB=1000, which RDS refuses for the storage autoscaling ceiling. Fix: set it to at least 1100 (26 % above, 1260, also avoids RDS\'s near-the-ceiling events), or lower DB_ALLOCATED_STORAGE_GIB to at most 999'],
+  ['storage ceiling with no room at the largest size', { DB_ALLOCATED_STORAGE_GIB: '65536', DB_MAX_ALLOCATED_STORAGE_GIB: '65536' }, 'Fix: set it to at least 72090 (26 % above, 82576, also avoids RDS\'s near-the-ceiling events), or lower DB_ALLOCATED_STORAGE_GIB to at most 59578'],
   ['short retention with Multi-AZ production', { DB_BACKUP_RETENTION_DAYS: '3' }, 'DB_BACKUP_RETENTION_DAYS="3" is under 7 days for a Multi-AZ production database. Fix: use 7 to 35 days'],
   ['retention above the RDS maximum', { DB_BACKUP_RETENTION_DAYS: '40' }, 'DB_BACKUP_RETENTION_DAYS="40" is above 35. Fix: use 7 to 35 days'],
   ['engine version', { DB_ENGINE_VERSION: '15' }, 'DB_ENGINE_VERSION="15" is not a supported PostgreSQL major version. Fix: use 16 or 17'],
@@ -314,6 +317,15 @@ describe('validation', () => {
 
   it('reports every bad setting at once', () => {
     expect(errorOf({ DB_ENGINE_VERSION: '15', CPU_ARCHITECTURE: 'arm' }).issues).toHaveLength(2);
+  });
+
+  it.each([
+    ['50', '55'],
+    ['1000', '1100'],
+    ['21', '24'],
+  ])('accepts for %s GiB a storage ceiling of %s GiB and no less (ten per cent more, in whole GiB)', (allocated, ceiling) => {
+    expect(parseSettings({ ...REQUIRED, DB_ALLOCATED_STORAGE_GIB: allocated, DB_MAX_ALLOCATED_STORAGE_GIB: ceiling }).database.maxAllocatedStorageGiB).toBe(Number(ceiling));
+    expect(() => parseSettings({ ...REQUIRED, DB_ALLOCATED_STORAGE_GIB: allocated, DB_MAX_ALLOCATED_STORAGE_GIB: String(Number(ceiling) - 1) })).toThrow(ConfigError);
   });
 
   it('allows short backup retention for a single-AZ trial database', () => {
