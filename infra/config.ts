@@ -160,10 +160,13 @@ export const settingsSchema = z.object({
   DEPLOY_STRATEGY: z.enum(DEPLOY_STRATEGIES, { error: 'is not a deployment strategy. Fix: use blue-green (smoke-checked green tasks before any production traffic) or rolling' }),
   BAKE_TIME_MINUTES: int(0, 1440, 'use 0 to 1440 minutes (the old tasks stay ready for an instant rollback that long)'),
   GREEN_TEST_BUDGET_SECONDS: int(60, 3600, 'use 60 to 3600 seconds for the smoke checks against the green tasks'),
+  // The complete ARN, with the hyphen and six characters Secrets Manager appends to the name:
+  // the gate's IAM grant names this exact ARN, and a partial one matches no secret
+  // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html).
   SMOKE_TOKEN_SECRET_ARN: optional(
     text(
-      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
-      'is not a Secrets Manager secret ARN. Fix: use arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-xxxxxx (a secret holding a personal access token), or unset it',
+      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+      'is not the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf, ending in the hyphen and six characters Secrets Manager adds to the name; without them the gate may not read the secret). Fix: copy the ARN from the secret\'s details page in the Secrets Manager console, or from aws secretsmanager describe-secret --secret-id NAME --query ARN --output text; or unset it',
     ),
   ),
   // OAuth sign-in: the client id is configuration; the kit keeps the client secret in Secrets

@@ -269,7 +269,8 @@ const BAD: Array<[string, Record<string, string>, string]> = [
   ['deployment strategy', { DEPLOY_STRATEGY: 'canary' }, 'DEPLOY_STRATEGY="canary" is not a deployment strategy. Fix: use blue-green (smoke-checked green tasks before any production traffic) or rolling'],
   ['bake time', { BAKE_TIME_MINUTES: '2000' }, 'BAKE_TIME_MINUTES="2000" is above 1440. Fix: use 0 to 1440 minutes'],
   ['green test budget', { GREEN_TEST_BUDGET_SECONDS: '10' }, 'GREEN_TEST_BUDGET_SECONDS="10" is below 60. Fix: use 60 to 3600 seconds'],
-  ['smoke token secret ARN', { SMOKE_TOKEN_SECRET_ARN: 'slipway/smoke' }, 'SMOKE_TOKEN_SECRET_ARN="slipway/smoke" is not a Secrets Manager secret ARN. Fix:'],
+  ['smoke token secret ARN', { SMOKE_TOKEN_SECRET_ARN: 'slipway/smoke' }, 'SMOKE_TOKEN_SECRET_ARN="slipway/smoke" is not the complete ARN of a Secrets Manager secret'],
+  ['smoke token secret ARN without its suffix', { SMOKE_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/smoke' }, 'SMOKE_TOKEN_SECRET_ARN="arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/smoke" is not the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf, ending in the hyphen and six characters Secrets Manager adds to the name; without them the gate may not read the secret). Fix: copy the ARN from the secret\'s details page in the Secrets Manager console, or from aws secretsmanager describe-secret --secret-id NAME --query ARN --output text; or unset it'],
   ['smoke token secret elsewhere', { SMOKE_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:slipway/smoke-AbCdEf' }, 'is in 123456789012/us-east-1, but the hook that reads it runs in 123456789012/eu-west-1. Fix: create the secret in eu-west-1 of account 123456789012, or unset it'],
   ['mail from label', { MAIL_FROM_SUBDOMAIN: 'mail.from' }, 'MAIL_FROM_SUBDOMAIN="mail.from" is not a single DNS label. Fix: e.g. mail'],
   ['alarm email', { ALARM_EMAIL: 'ops' }, 'ALARM_EMAIL="ops" is not an email address. Fix: e.g. ops@example.com'],
@@ -330,6 +331,11 @@ describe('validation', () => {
 
   it('allows short backup retention for a single-AZ trial database', () => {
     expect(parseSettings({ ...REQUIRED, DEPLOY_PROFILE: 'trial', DB_BACKUP_RETENTION_DAYS: '3' }).database.backupRetentionDays).toBe(3);
+  });
+
+  it('accepts the complete ARN of the smoke token secret', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/smoke-token-AbCdEf';
+    expect(parseSettings({ ...REQUIRED, SMOKE_TOKEN_SECRET_ARN: arn }).deployment.smokeTokenSecretArn).toBe(arn);
   });
 
   it('accepts an imported certificate in the stack region', () => {
