@@ -2,9 +2,11 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sam from 'aws-cdk-lib/aws-sam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../policies/acknowledge.ts';
+import { LambdaLogRetention } from './lambda-log-retention.ts';
 
 export interface DatabaseProps {
   /** The VPC; the instance goes into its isolated subnets. */
@@ -153,12 +155,20 @@ export class Database extends Construct implements ec2.IConnectable {
     logGroups.forEach((group) => this.instance.node.addDependency(group));
 
     // The rotation Lambda runs in the private subnets: it needs the Secrets Manager API (NAT).
-    this.instance.addRotationSingleUser({
-      automaticallyAfter: Duration.days(props.rotationDays ?? 30),
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-    });
+    const rotations = [
+      this.instance.addRotationSingleUser({
+        automaticallyAfter: Duration.days(props.rotationDays ?? 30),
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      }),
+    ];
 
-    if (props.appSecretName) this.appSecret = this.addAppLogin(props.appSecretName, databaseName, props.rotationDays ?? 30, props.vpc);
+    if (props.appSecretName) {
+      const app = this.addAppLogin(props.appSecretName, databaseName, props.rotationDays ?? 30, props.vpc);
+      this.appSecret = app.secret;
+      rotations.push(app.rotation);
+    }
+    // The rotation functions come from a serverless application and log to /aws/lambda/NAME.
+    new LambdaLogRetention(this, 'RotationLogRetention', { functionNames: rotations.map(rotationFunctionName), retention: props.logRetention });
 
     this.connections = this.instance.connections;
     if (!props.multiAz) {
@@ -185,7 +195,7 @@ export class Database extends Construct implements ec2.IConnectable {
    * The first rotation waits for the schedule: migrate creates the role on the first deploy of
    * the service stack, after this stack.
    */
-  private addAppLogin(secretName: string, databaseName: string, rotationDays: number, vpc: ec2.IVpc): secretsmanager.ISecret {
+  private addAppLogin(secretName: string, databaseName: string, rotationDays: number, vpc: ec2.IVpc): { secret: secretsmanager.ISecret; rotation: secretsmanager.SecretRotation } {
     const secret = new rds.DatabaseSecret(this, 'AppSecret', {
       username: APP_LOGIN_USERNAME,
       dbname: databaseName,
@@ -194,7 +204,7 @@ export class Database extends Construct implements ec2.IConnectable {
     });
     secret.applyRemovalPolicy(RemovalPolicy.RETAIN);
     const attached = secret.attach(this.instance);
-    new secretsmanager.SecretRotation(this, 'AppRotation', {
+    const rotation = new secretsmanager.SecretRotation(this, 'AppRotation', {
       application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
       secret: attached,
       target: this.instance,
@@ -204,6 +214,12 @@ export class Database extends Construct implements ec2.IConnectable {
       excludeCharacters: PASSWORD_EXCLUDE_CHARACTERS,
       rotateImmediatelyOnUpdate: false,
     });
-    return attached;
+    return { secret: attached, rotation };
   }
+}
+
+/** The function name a SecretRotation gives its serverless application (its `functionName` parameter). */
+function rotationFunctionName(rotation: secretsmanager.SecretRotation): string {
+  const application = rotation.node.defaultChild as sam.CfnApplication;
+  return (application.parameters as Record<string, string>).functionName!;
 }

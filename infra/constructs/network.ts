@@ -1,7 +1,8 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LambdaLogRetention } from './lambda-log-retention.ts';
 import { StableSubnetLayout } from './subnet-layout.ts';
 
 export interface NetworkProps {
@@ -14,7 +15,8 @@ export interface NetworkProps {
    */
   readonly natGateways: number;
   /**
-   * Retention of the VPC flow logs.
+   * Retention of the VPC flow logs, and of the logs of the function that clears the default
+   * security group.
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly flowLogRetention?: logs.RetentionDays;
@@ -65,5 +67,15 @@ export class Network extends Construct {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+
+    // The function aws-cdk-lib adds to clear the default security group
+    // (@aws-cdk/aws-ec2:restrictDefaultSecurityGroup) logs to /aws/lambda/NAME, with no expiry.
+    const cleanup = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider')?.node.tryFindChild('Handler');
+    if (cleanup instanceof CfnResource) {
+      new LambdaLogRetention(this, 'DefaultSecurityGroupCleanupLogRetention', {
+        functionNames: [cleanup.ref],
+        retention: props.flowLogRetention ?? logs.RetentionDays.THREE_MONTHS,
+      });
+    }
   }
 }

@@ -103,6 +103,25 @@ describe('PostgreSQL', () => {
     });
   });
 
+  it('gives the log groups of both password-rotation functions the configured retention', () => {
+    const functionNames = Object.values(prod.templates.data.findResources('AWS::Serverless::Application')).map((a) => a.Properties.Parameters.functionName).sort();
+    expect(functionNames).toHaveLength(2);
+    const retained = Object.values(prod.templates.data.findResources('Custom::LogRetention'))
+      .filter((r) => r.Properties.RetentionInDays === prod.config.logRetentionDays)
+      .map((r) => r.Properties.LogGroupName)
+      .sort();
+    expect(retained).toEqual(functionNames.map((name) => `/aws/lambda/${name}`));
+  });
+
+  it('sets those retentions with a role limited to those log groups and its own', () => {
+    const { resource } = onlyResource(prod.templates.data, 'AWS::IAM::Policy', { Roles: [{ Ref: Match.stringLikeRegexp('^DatabaseRotationLogRetentionRole') }] });
+    const resources = resource.Properties.PolicyDocument.Statement.flatMap((s: { Resource: string | string[] }) => [s.Resource].flat());
+    expect(resources).not.toContain('*');
+    expect(resources.every((r: string) => r.startsWith('arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/slipway'))).toBe(true);
+    const role = onlyResource(prod.templates.data, 'AWS::IAM::Role', { Description: Match.stringLikeRegexp('log groups of Lambda functions') });
+    expect(role.resource.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
   it('accepts no ingress in its own stack (rules come from the api and one-off tasks)', () => {
     prod.templates.data.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: 'PostgreSQL: reachable only from the app tasks',

@@ -59,6 +59,15 @@ describe('network stack', () => {
     prod.templates.network.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: prod.config.logRetentionDays });
   });
 
+  it('gives the log group of the function that clears the default security group a retention', () => {
+    const handler = Object.keys(prod.templates.network.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('default security group') } }));
+    expect(handler).toHaveLength(1);
+    prod.templates.network.hasResourceProperties('Custom::LogRetention', {
+      LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/', { Ref: handler[0] }]] },
+      RetentionInDays: prod.config.logRetentionDays,
+    });
+  });
+
   it('is dual stack so the load balancer can answer AAAA', () => {
     prod.templates.network.resourceCountIs('AWS::EC2::VPCCidrBlock', 1);
   });
