@@ -537,12 +537,43 @@ describe('restore-drill flags', () => {
   it.each([
     [['--cutover', '--cleanup'], '--cutover and --cleanup cannot be combined: pick one'],
     [['--rollback', '--keep'], '--rollback takes no restore flags (--restore-time, --instance-class, --keep, --multi-az)'],
-    [['--restore-time', 'yesterday'], '--restore-time must be an ISO 8601 time such as 2026-01-31T09:30:00Z, got "yesterday"'],
+    [['--restore-time', 'yesterday'], '--restore-time must be an ISO 8601 time with Z or an offset (±hh:mm), such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00, got "yesterday"'],
+    [['--restore-time', '2026-01-31T09:30:00'], '--restore-time must be an ISO 8601 time with Z or an offset (±hh:mm), such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00, got "2026-01-31T09:30:00" (no Z or offset: it would be read in this machine\'s time zone)'],
+    [['--restore-time', '2026-02-30T10:00:00Z'], '--restore-time "2026-02-30T10:00:00Z" is not a real time (check the day of the month, the hours, minutes and seconds, and the offset), such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00'],
+    [['--restore-time', '2026-01-31T24:30:00Z'], '--restore-time "2026-01-31T24:30:00Z" is not a real time (check the day of the month, the hours, minutes and seconds, and the offset), such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00'],
+    [['--restore-time', '2026-01-31T09:30:00+25:00'], '--restore-time "2026-01-31T09:30:00+25:00" is not a real time (check the day of the month, the hours, minutes and seconds, and the offset), such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00'],
     [['--instance-class', 'large'], '--instance-class "large" is not an RDS instance class (db.<family>.<size>), e.g. db.t4g.medium'],
     [['--max-row-drift', 'many'], '--max-row-drift must be a whole number of at least 0, got "many"'],
     [['--available-timeout', '0'], '--available-timeout must be a positive number of seconds, got "0"'],
   ])('%j is refused', (argv, message) => {
     expect(() => drillOptionsFrom(parseFlags(RESTORE_SPEC, argv), config)).toThrow(new UsageError(message));
+  });
+});
+
+describe('--restore-time', () => {
+  const config = parseSettings({ AWS_ACCOUNT_ID: '123456789012', AWS_REGION: 'eu-west-1', DOMAIN_NAME: 'a.example.com', HOSTED_ZONE_ID: 'Z1', HOSTED_ZONE_NAME: 'example.com' });
+  const restoreTime = (raw: string) => drillOptionsFrom(parseFlags(RESTORE_SPEC, ['--restore-time', raw]), config).restoreTime?.toISOString();
+  const zone = process.env.TZ;
+  afterEach(() => {
+    process.env.TZ = zone;
+  });
+
+  it.each([
+    ['2026-01-31T09:30:00Z', '2026-01-31T09:30:00.000Z'],
+    ['2026-01-31T09:30Z', '2026-01-31T09:30:00.000Z'],
+    ['2026-01-31T09:30:00.25Z', '2026-01-31T09:30:00.250Z'],
+    ['2026-01-31T10:30:00+01:00', '2026-01-31T09:30:00.000Z'],
+    ['2026-01-31T04:00:00-05:30', '2026-01-31T09:30:00.000Z'],
+    ['2028-02-29T00:00:00Z', '2028-02-29T00:00:00.000Z'],
+  ])('%s is the instant %s, whatever the machine\'s time zone', (raw, instant) => {
+    process.env.TZ = 'America/New_York';
+    expect(restoreTime(raw)).toBe(instant);
+    process.env.TZ = 'Asia/Kolkata';
+    expect(restoreTime(raw)).toBe(instant);
+  });
+
+  it('the help says a time needs its offset', () => {
+    expect(RESTORE_SPEC.options['restore-time']!.description).toContain('ISO 8601 with Z or an offset');
   });
 });
 

@@ -1,17 +1,18 @@
 /** Flags of `npm run restore-drill` and their mapping to the flows. */
 import type { SlipwayConfig } from '../../../infra/config.ts';
-import { intFlag, isoTimeFlag, secondsFlag, stringFlag, UsageError, type CommandResult, type CommandSpec, type Flags } from '../cli.ts';
+import { intFlag, secondsFlag, stringFlag, UsageError, type CommandResult, type CommandSpec, type Flags } from '../cli.ts';
 import { cleanupDrills } from './cleanup.ts';
 import { rollbackCutover } from './cutover.ts';
 import { runDrill } from './drill.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
+import { restoreTimeFlag } from './restore-time.ts';
 
 export const RESTORE_SPEC: CommandSpec = {
   name: 'restore-drill',
   summary:
     'RDS point-in-time restore drill: restore the database to a new private instance, validate it from inside the VPC against the source, record RPO and RTO in a report under drills/ in the attachments bucket, then delete the restored instance. --cutover points the app at it instead; --rollback undoes a cutover; --cleanup removes abandoned drill instances.',
   options: {
-    'restore-time': { type: 'string', valueName: 'ISO', description: 'Restore to this time (ISO 8601, UTC). Default: the latest restorable time.' },
+    'restore-time': { type: 'string', valueName: 'ISO', description: 'Restore to this time: ISO 8601 with Z or an offset, e.g. 2026-01-31T09:30:00Z. Default: the latest restorable time.' },
     'instance-class': { type: 'string', valueName: 'CLASS', description: 'Instance class of the restored copy. Default: the source\'s.' },
     'multi-az': { type: 'boolean', description: 'Make the restored instance Multi-AZ (for a cutover to production).' },
     keep: { type: 'boolean', description: 'Keep the restored instance after a passing drill.' },
@@ -49,7 +50,7 @@ export function drillOptionsFrom(flags: Flags, config: SlipwayConfig): DrillOpti
   }
   return {
     config,
-    restoreTime: isoTimeFlag(flags, 'restore-time'),
+    restoreTime: restoreTimeFlag(flags),
     instanceClass,
     multiAz: Boolean(flags['multi-az']),
     keep: Boolean(flags.keep),
