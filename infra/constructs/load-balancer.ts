@@ -27,6 +27,9 @@ export interface PublicLoadBalancerProps {
   readonly idleTimeoutSeconds?: number;
 }
 
+/** An egress rule that matches no traffic (no host has 255.255.255.255; no such ICMP type), as aws-cdk-lib writes it. */
+export const NO_TRAFFIC_EGRESS = { CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 };
+
 /** The TLS policy of the HTTPS listener: TLS 1.3 and 1.2 only. */
 export const TLS_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS;
 
@@ -46,8 +49,16 @@ export class PublicLoadBalancer extends Construct implements ec2.IConnectable {
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Public load balancer: HTTP and HTTPS from anywhere',
-      allowAllOutbound: true,
+      // Out only to the task ports: each target group's registration adds an egress rule to its
+      // tasks' security group (and the matching ingress there). The description stays, since
+      // a new one would replace the group.
+      allowAllOutbound: false,
     });
+    // aws-cdk-lib drops its match-nothing placeholder once a rule exists, leaving the group with
+    // no inline egress; name it anyway, so that on create EC2 adds no allow-all defaults (IPv4
+    // and IPv6) and an update replaces the allow-all rule of earlier versions with it
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroup.html).
+    (securityGroup.node.defaultChild as ec2.CfnSecurityGroup).addPropertyOverride('SecurityGroupEgress', [NO_TRAFFIC_EGRESS]);
     acknowledge(
       securityGroup,
       'AwsSolutions-EC23',

@@ -495,6 +495,18 @@ describe('security groups', () => {
     expect(JSON.stringify(service().findResources('AWS::EC2::SecurityGroupIngress'))).not.toContain('0.0.0.0/0');
   });
 
+  it('let the load balancer send only to the api and web task ports (no allow-all egress)', () => {
+    const edge = onlyResource(service(), 'AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Public load balancer') });
+    expect(edge.resource.Properties.SecurityGroupEgress).toEqual([
+      { CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 },
+    ]);
+    const egress = Object.values(service().findResources('AWS::EC2::SecurityGroupEgress', { Properties: { GroupId: { 'Fn::GetAtt': [edge.id, 'GroupId'] } } }));
+    expect(egress.map((r) => [r.Properties.DestinationSecurityGroupId['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''), r.Properties.IpProtocol, r.Properties.FromPort, r.Properties.ToPort]).sort()).toEqual([
+      ['ApiSecurityGroup', 'tcp', 7016, 7016],
+      ['WebSecurityGroup', 'tcp', 7015, 7015],
+    ]);
+  });
+
   it('let only the api and one-off tasks reach PostgreSQL', () => {
     const rules = Object.values(service().findResources('AWS::EC2::SecurityGroupIngress', {
       Properties: { GroupId: { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('DatabaseSecurityGroup') }) } },
