@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import fc from 'fast-check';
 import { parseSettings, settingsSchema } from '../../infra/config.ts';
 import { parseFlags, UsageError } from '../lib/cli.ts';
@@ -499,6 +500,52 @@ describe('cleanup', () => {
     expect(result.summary).toBe('deleted 1 drill instance(s); kept slipway-restore-running (creating: a drill may still be running with it; run --cleanup again later)');
     expect(world.deleted).toEqual(['slipway-restore-old1']);
     expect(world.out.join('')).toContain('- slipway-restore-running: creating: a drill may still be running with it; run --cleanup again later');
+  });
+
+  it('keeps the copy of a drill that is still validating it (available, but marked in progress), and says why', async () => {
+    setup();
+    // An operator runs --cleanup while the drill's first validation task runs on the copy.
+    let concurrent: Awaited<ReturnType<typeof cleanupDrills>> | undefined;
+    const ecs = world.deps.ecs as unknown as { send: (command: unknown) => Promise<unknown> };
+    const send = ecs.send.bind(ecs);
+    ecs.send = async (command) => {
+      if (command instanceof RunTaskCommand && !concurrent) concurrent = await cleanupDrills(options(), world.deps);
+      return send(command);
+    };
+    const drill = await runDrill(options({ keep: true }), world.deps);
+    expect(world.instances.get(RESTORED)!.DBInstanceStatus).toBe('available');
+    expect(concurrent!.summary).toMatch(new RegExp(`^deleted 0 drill instance\\(s\\); kept ${RESTORED} \\(drill ${DRILL} is still working with it \\(until 2026-03-02T11:\\d\\d:\\d\\d\\.000Z\\); run --cleanup again after that\\)$`));
+    expect(drill).toMatchObject({ ok: true });
+    expect(world.deleted).toEqual([]);
+    // the drill is done with it: the marker is gone and the kept copy is cleaned up
+    const after = await cleanupDrills(options(), world.deps);
+    expect(after.summary).toBe('deleted 1 drill instance(s)');
+    expect(world.deleted).toEqual([RESTORED]);
+  });
+
+  it('the marker is set with the restore request, moved on for each phase and removed when the drill is done', async () => {
+    setup();
+    await runDrill(options({ cutover: true }), world.deps);
+    expect((world.restoreRequests[0] as { Tags: Array<{ Key: string; Value: string }> }).Tags).toContainEqual({ Key: 'slipway:restore-in-progress', Value: '2026-03-02T12:15:00.000Z' });
+    expect(world.tagChanges.filter((t) => t.includes('restore-in-progress')).map((t) => t.replace(/=\S+/, '=…'))).toEqual([
+      `add slipway:restore-in-progress=… ${RESTORED}`,
+      `add slipway:restore-in-progress=… ${RESTORED}`,
+      `remove slipway:restore-in-progress ${RESTORED}`,
+    ]);
+    expect(world.instances.get(RESTORED)!.TagList!.map((t) => t.Key)).not.toContain('slipway:restore-in-progress');
+  });
+
+  it('a marker that has expired (its drill died) no longer keeps the copy', async () => {
+    const marker = (until: string) => [...DRILL_TAGS('drill-x'), { Key: 'slipway:restore-in-progress', Value: until }];
+    setup({
+      extraInstances: [
+        { DBInstanceIdentifier: 'slipway-restore-dead', DBInstanceStatus: 'available', TagList: marker('2026-03-02T09:00:00.000Z') },
+        { DBInstanceIdentifier: 'slipway-restore-live', DBInstanceStatus: 'available', TagList: marker('2026-03-02T10:30:00.000Z') },
+      ],
+    });
+    const result = await cleanupDrills(options(), world.deps);
+    expect(world.deleted).toEqual(['slipway-restore-dead']);
+    expect(result.summary).toBe('deleted 1 drill instance(s); kept slipway-restore-live (drill drill-x is still working with it (until 2026-03-02T10:30:00.000Z); run --cleanup again after that)');
   });
 
   it('handles each instance on its own: a protected one is kept with the reason, the rest are still deleted', async () => {

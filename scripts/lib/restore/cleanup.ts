@@ -1,12 +1,13 @@
 /**
- * `--cleanup`: deletes abandoned drill instances (tagged by the drill; never the source or the
- * one cut over to). Each instance is handled on its own: one that RDS refuses is kept with the
+ * `--cleanup`: deletes abandoned drill instances (tagged by the drill; never the source, the
+ * one cut over to, or one whose drill is still working with it: see in-progress.ts). Each instance is handled on its own: one that RDS refuses is kept with the
  * reason, and the rest are still deleted.
  */
 import type { CommandResult } from '../cli.ts';
 import { StackOutputs } from '../stacks.ts';
 import { readCutover } from './cutover-record.ts';
 import { deleteDrillInstance } from './deletion.ts';
+import { inProgressUntil } from './in-progress.ts';
 import { DRILL_TAG, listDrillInstances, tagsOf } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 
@@ -31,6 +32,7 @@ export async function cleanupDrills(o: Pick<DrillOptions, 'config' | 'dryRun'>, 
     const id = instance.DBInstanceIdentifier ?? '';
     const drill = tagsOf(instance)[DRILL_TAG];
     const status = instance.DBInstanceStatus ?? '';
+    const busyUntil = inProgressUntil(instance, deps.clock.now());
     const keep = (reason: string, fix?: string) => {
       kept.push({ instance: id, reason });
       reporter.step(fix ? 'warn' : 'skip', id, reason, fix);
@@ -41,6 +43,9 @@ export async function cleanupDrills(o: Pick<DrillOptions, 'config' | 'dryRun'>, 
       keep('it is the source database');
     } else if (status === 'deleting') {
       reporter.step('skip', id, 'already being deleted');
+    } else if (busyUntil) {
+      // Available while it is validated or cut over to: only the drill's marker tells.
+      keep(`drill ${drill} is still working with it (until ${busyUntil.toISOString()}); run --cleanup again after that`);
     } else if (['creating', 'backing-up', 'modifying', 'resetting-master-credentials'].includes(status)) {
       keep(`${status}: a drill may still be running with it; run --cleanup again later`);
     } else if (instance.DeletionProtection) {

@@ -12,6 +12,7 @@ import { readCutover } from './cutover-record.ts';
 import { deleteDrillInstance } from './deletion.ts';
 import { terminalRestoreFix } from './instance-status.ts';
 import { drillNames, randomSuffix, type DrillNames } from './identifiers.ts';
+import { clearInProgress, inProgressTag, inProgressUntil, markInProgress, phaseBudgetMs, type DrillPhase } from './in-progress.ts';
 import { APP_TAG, describeInstance, DRILL_TAG, listDrillInstances, SOURCE_TAG } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 import { afterRestoreSettings, restoreSettings } from './copy-settings.ts';
@@ -49,7 +50,8 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   const window = await restoreWindow(rds, source);
   const latest = window.latest;
   if (o.restoreTime) assertInWindow(o.restoreTime, window, source.BackupRetentionPeriod);
-  const abandoned = (await listDrillInstances(rds, appName)).filter((i) => i.DBInstanceIdentifier !== cutover?.restoredInstance);
+  // Not abandoned: the one the app uses, and those another drill is still working with.
+  const abandoned = (await listDrillInstances(rds, appName)).filter((i) => i.DBInstanceIdentifier !== cutover?.restoredInstance && !inProgressUntil(i, clock.now()));
   if (abandoned.length) {
     reporter.step('warn', 'abandoned drill instances', abandoned.map((i) => i.DBInstanceIdentifier).join(', '), 'npm run restore-drill -- --cleanup');
   }
@@ -85,8 +87,14 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
     lookBackSeconds: Math.round((requestedAt - restorePoint.getTime()) / 1000),
     validation: 'not-run', problems: [], rows: [], outcome: '',
   };
+  // The copy's ARN, for the in-progress marker (set with the restore request, so the copy has it from the start).
+  let restoredArn: string | undefined;
+  const phase = async (name: DrillPhase) => {
+    if (restoredArn) await markInProgress(rds, restoredArn, clock.now() + phaseBudgetMs(name, o.timeouts));
+  };
   const finish = async (ok: boolean, summary: string): Promise<CommandResult> => {
     report.outcome = summary;
+    if (restoredArn) await clearInProgress(rds, restoredArn);
     const bucket = await outputs.find('attachmentsBucketName');
     if (bucket) {
       const where = await storeReport(deps.s3, bucket, report).catch((e: Error) => `(not stored: ${e.message})`);
@@ -98,7 +106,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   };
 
   // 1. Restore.
-  await rds.send(
+  const requested = await rds.send(
     new RestoreDBInstanceToPointInTimeCommand({
       SourceDBInstanceIdentifier: sourceId,
       TargetDBInstanceIdentifier: restoredId,
@@ -115,9 +123,11 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
         { Key: DRILL_TAG, Value: drillId },
         { Key: APP_TAG, Value: appName },
         { Key: SOURCE_TAG, Value: sourceId },
+        inProgressTag(requestedAt + phaseBudgetMs('restore', o.timeouts)),
       ],
     }),
   );
+  restoredArn = requested.DBInstance?.DBInstanceArn;
   reporter.step('pass', 'restore requested', `${restoredId} from ${sourceId} at ${restorePoint.toISOString()}`);
 
   // From here on the copy exists: whatever happens, the report is written and says what is left.
@@ -171,6 +181,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
     reporter.step('pass', 'copy set up', `master password from the database secret${changes.EnablePerformanceInsights ? '; Performance Insights on' : ''}`);
 
     // 3. Validate from inside the VPC.
+    await phase('validate');
     const comparison = await validate(endpoint, secretsInUse);
     report.rows = [...comparison.rows];
     report.problems.push(...comparison.problems);
@@ -188,6 +199,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
 
     // 4/5. Cutover, keep or delete.
     if (o.cutover) {
+      await phase('cutover');
       const result = await cutoverTo(deps, o, outputs, { drillId, restoredInstance: restoredId, ...endpoint });
       return finish(result.ok, result.summary);
     }

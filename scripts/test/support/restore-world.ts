@@ -10,7 +10,7 @@ import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
 } from '@aws-sdk/client-ecs';
-import { DeleteDBInstanceCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
+import { AddTagsToResourceCommand, DeleteDBInstanceCommand, RemoveTagsFromResourceCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -133,13 +133,34 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     if (instances.has(input.TargetDBInstanceIdentifier)) throw Object.assign(new Error('DB instance already exists'), { name: 'DBInstanceAlreadyExistsFault' });
     const source = instances.get(String((input as { SourceDBInstanceIdentifier?: string }).SourceDBInstanceIdentifier))!;
     const i = {
-      DBInstanceIdentifier: input.TargetDBInstanceIdentifier, DBInstanceStatus: 'creating', DBInstanceClass: input.DBInstanceClass, MultiAZ: input.MultiAZ, TagList: input.Tags, polls: 0,
+      DBInstanceIdentifier: input.TargetDBInstanceIdentifier, DBInstanceArn: `arn:aws:rds:${REGION}:123456789012:db:${input.TargetDBInstanceIdentifier}`, DBInstanceStatus: 'creating', DBInstanceClass: input.DBInstanceClass, MultiAZ: input.MultiAZ, TagList: input.Tags, polls: 0,
       // what a restored instance has once it runs: its own backups, the source's network
       LatestRestorableTime: source.LatestRestorableTime, BackupRetentionPeriod: 7, InstanceCreateTime: new Date(clock.now()),
       DBSubnetGroup: source.DBSubnetGroup, VpcSecurityGroups: source.VpcSecurityGroups, DBParameterGroups: source.DBParameterGroups,
     };
     instances.set(i.DBInstanceIdentifier, i);
     return { DBInstance: i };
+  });
+  const byArn = (arn: string) => {
+    const i = [...instances.values()].find((x) => x.DBInstanceArn === arn);
+    if (!i) throw Object.assign(new Error(`DBInstance ${arn} not found`), { name: 'DBInstanceNotFoundFault' });
+    return i;
+  };
+  /** Every tag change, in order: `add KEY=VALUE ID` or `remove KEY ID`. */
+  const tagChanges: string[] = [];
+  mocks.rds.on(AddTagsToResourceCommand).callsFake((input: { ResourceName: string; Tags: Array<{ Key: string; Value: string }> }) => {
+    const i = byArn(input.ResourceName);
+    for (const t of input.Tags) {
+      tagChanges.push(`add ${t.Key}=${t.Value} ${i.DBInstanceIdentifier}`);
+      i.TagList = [...(i.TagList ?? []).filter((x) => x.Key !== t.Key), t];
+    }
+    return {};
+  });
+  mocks.rds.on(RemoveTagsFromResourceCommand).callsFake((input: { ResourceName: string; TagKeys: string[] }) => {
+    const i = byArn(input.ResourceName);
+    for (const k of input.TagKeys) tagChanges.push(`remove ${k} ${i.DBInstanceIdentifier}`);
+    i.TagList = (i.TagList ?? []).filter((x) => !input.TagKeys.includes(x.Key ?? ''));
+    return {};
   });
   const modifications: Array<Record<string, unknown>> = [];
   mocks.rds.on(ModifyDBInstanceCommand).callsFake((input: Record<string, unknown>) => {
@@ -349,7 +370,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   let drawn = 0;
   const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
   const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix, assemblyDir };
-  return { scenario, deps, instances, deleted, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
+  return { scenario, deps, instances, deleted, tagChanges, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
     /** What the rotation Lambda does to the secret (the instance side is not modelled here). */
     rotate: (password: string) => {
       dbSecret = { ...dbSecret, password };
