@@ -246,10 +246,34 @@ describe('cutover and rollback', () => {
     expect(cleanup.summary).toBe(`deleted 0 drill instance(s); kept ${RESTORED} (the app is cut over to it: roll back first (--rollback))`);
 
     const back = await rollbackCutover(options(), world.deps);
-    expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
+    expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup and alone holds the writes made while cut over (--cleanup keeps a final snapshot of it)` });
     expect(world.secret()).toMatchObject({ host: 'source.db.internal', dbInstanceIdentifier: SOURCE });
     expect(world.params.has('/slipway/restore/cutover')).toBe(false);
     expect(world.deleted).toEqual([]);
+  });
+
+  it('a copy that served production keeps its writes after a rollback: --cleanup takes a final snapshot and keeps its automated backups', async () => {
+    setup();
+    await runDrill(options({ cutover: true }), world.deps);
+    expect(world.tagChanges).toContain(`add slipway:served-production=2026-03-02T10:02:10.000Z ${RESTORED}`);
+    world.clock.advance(3 * 86_400_000);
+    await rollbackCutover(options(), world.deps);
+    expect(world.tagChanges).toContain(`add slipway:served-production-until=2026-03-05T10:02:10.000Z ${RESTORED}`);
+    const dry = await cleanupDrills(options({ dryRun: true }), world.deps);
+    expect(world.out.join('')).toContain(`· ${RESTORED}: would delete (drill ${DRILL}, available) with final snapshot ${RESTORED}-final, automated backups kept: it served production from 2026-03-02T10:02:10.000Z to 2026-03-05T10:02:10.000Z, so the writes of that time are only there`);
+    expect(dry.summary).toBe('dry run: would delete 1 drill instance(s); nothing was changed');
+    const result = await cleanupDrills(options(), world.deps);
+    expect(world.deleteRequests).toEqual([{ DBInstanceIdentifier: RESTORED, SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: `${RESTORED}-final`, DeleteAutomatedBackups: false }]);
+    expect(result.summary).toBe(`deleted 1 drill instance(s); kept final snapshot(s) ${RESTORED}-final of ${RESTORED} (served production; delete them once reconciled)`);
+    expect(world.out.join('')).toContain(`✓ ${RESTORED}: deleting with final snapshot ${RESTORED}-final, automated backups kept: it served production from 2026-03-02T10:02:10.000Z to 2026-03-05T10:02:10.000Z, so the writes of that time are only there (drill ${DRILL})`);
+  });
+
+  it('a copy that never served (its cutover stopped before the restart) is deleted without a snapshot', async () => {
+    setup({ appLogin: true, appRoleFailsOn: 'copy' });
+    await runDrill(options({ cutover: true }), world.deps);
+    expect(world.tagChanges.filter((t) => t.includes('served-production'))).toEqual([]);
+    await cleanupDrills(options(), world.deps);
+    expect(world.deleteRequests).toEqual([{ DBInstanceIdentifier: RESTORED, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }]);
   });
 
   it('a cutover to an earlier point accepts fewer migrations and different rows, and reports the differences', async () => {
@@ -332,7 +356,7 @@ describe('cutover and rollback', () => {
     const result = await runDrill(options({ cutover: true }), world.deps);
     expect(result.ok).toBe(false);
     expect(result.summary).toBe(
-      `cutover to ${RESTORED} failed (ready: GET /api/readyz, every check ok (not ready: migrations (1 pending))); rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup`,
+      `cutover to ${RESTORED} failed (ready: GET /api/readyz, every check ok (not ready: migrations (1 pending))); rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup and alone holds the writes made while cut over (--cleanup keeps a final snapshot of it)`,
     );
     expect(world.secret()).toMatchObject({ host: 'source.db.internal' });
     expect(world.gates.map((g) => g.host)).toEqual([`${RESTORED}.db.internal`, 'source.db.internal']);
@@ -419,7 +443,7 @@ describe('cutover and rollback with the api\'s own login', () => {
     await runDrill(options({ cutover: true }), world.deps);
     world.order.length = 0;
     const back = await rollbackCutover(options(), world.deps);
-    expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
+    expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup and alone holds the writes made while cut over (--cleanup keeps a final snapshot of it)` });
     expect(world.order).toEqual([`rds:modify ${SOURCE}`, 'secret:put', 'secret:put app', 'ecs:run migrate app-role', 'cdk:restart', `rds:modify ${RESTORED}`]);
     expect(world.appSecret()).toMatchObject({ host: 'source.db.internal', port: 5432, dbInstanceIdentifier: SOURCE, password: 'app-pw' });
     expect(world.appRoleRuns.at(-1)).toMatchObject({ masterHost: 'source.db.internal', loginHost: 'source.db.internal' });
@@ -462,7 +486,7 @@ describe('cutover and rollback with the api\'s own login', () => {
     expect(world.params.has('/slipway/restore/cutover')).toBe(true);
     world.scenario.appRoleFailsOn = undefined;
     const again = await rollbackCutover(options(), world.deps);
-    expect(again).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
+    expect(again).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup and alone holds the writes made while cut over (--cleanup keeps a final snapshot of it)` });
   });
 
   it('without an api login output the step is skipped and says so', async () => {

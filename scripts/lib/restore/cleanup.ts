@@ -6,7 +6,7 @@
 import type { CommandResult } from '../cli.ts';
 import { StackOutputs } from '../stacks.ts';
 import { readCutover } from './cutover-record.ts';
-import { deleteDrillInstance } from './deletion.ts';
+import { deleteDrillInstance, deletionRequest } from './deletion.ts';
 import { inProgressUntil } from './in-progress.ts';
 import { DRILL_TAG, listDrillInstances, tagsOf } from './instances.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
@@ -25,6 +25,7 @@ export async function cleanupDrills(o: Pick<DrillOptions, 'config' | 'dryRun'>, 
   const protectedIds = [sourceId, cutover?.restoredInstance].filter((s): s is string => Boolean(s));
   const instances = await listDrillInstances(deps.rds, appName);
   const deleted: string[] = [];
+  const finalSnapshots: string[] = [];
   const wouldDelete: string[] = [];
   const kept: Kept[] = [];
   const failed: Kept[] = [];
@@ -52,11 +53,13 @@ export async function cleanupDrills(o: Pick<DrillOptions, 'config' | 'dryRun'>, 
       keep('deletion protection is on', `if it is no longer needed: aws rds modify-db-instance --db-instance-identifier ${id} --no-deletion-protection --apply-immediately, then --cleanup again`);
     } else if (o.dryRun) {
       wouldDelete.push(id);
-      reporter.step('info', id, `would delete (drill ${drill}, ${status})`);
+      const { finalSnapshot, detail } = deletionRequest(instance);
+      reporter.step('info', id, `would delete (drill ${drill}, ${status})${finalSnapshot ? ` ${detail.replace(/^deleting /, '')}` : ''}`);
     } else {
       const outcome = await deleteDrillInstance(deps.rds, id, appName, protectedIds);
       if (outcome.deleted) {
         deleted.push(id);
+        if (outcome.finalSnapshot) finalSnapshots.push(`${outcome.finalSnapshot} of ${id}`);
         reporter.step('pass', id, `${outcome.detail} (drill ${drill})`);
       } else {
         failed.push({ instance: id, reason: outcome.reason });
@@ -69,10 +72,10 @@ export async function cleanupDrills(o: Pick<DrillOptions, 'config' | 'dryRun'>, 
     ? 'no drill instances to clean up'
     : o.dryRun
       ? `dry run: would delete ${wouldDelete.length} drill instance(s)${kept.length ? `, keep ${list(kept)}` : ''}; nothing was changed`
-      : [`deleted ${deleted.length} drill instance(s)`, kept.length ? `kept ${list(kept)}` : '', failed.length ? `could not delete ${list(failed)}` : ''].filter(Boolean).join('; ');
+      : [`deleted ${deleted.length} drill instance(s)`, finalSnapshots.length ? `kept final snapshot(s) ${finalSnapshots.join(', ')} (served production; delete them once reconciled)` : '', kept.length ? `kept ${list(kept)}` : '', failed.length ? `could not delete ${list(failed)}` : ''].filter(Boolean).join('; ');
   return {
     ok: failed.length === 0,
     summary,
-    document: { deleted, kept, failed, wouldDelete, found: instances.map((i) => i.DBInstanceIdentifier) },
+    document: { deleted, finalSnapshots, kept, failed, wouldDelete, found: instances.map((i) => i.DBInstanceIdentifier) },
   };
 }

@@ -5,7 +5,7 @@
  * services are restarted through CDK (a new RolloutId on the running release, which the next
  * cdk deploy keeps), then gated.
  */
-import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import { AddTagsToResourceCommand, ModifyDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { oneLine, type CommandResult } from '../cli.ts';
 import { describeRunning } from '../ecs.ts';
@@ -16,6 +16,8 @@ import { pointAlarmsAt } from './alarms.ts';
 import { cutoverParameter, readCutover, type CutoverRecord } from './cutover-record.ts';
 import { keepAppLogin } from './app-login.ts';
 import { assertNoRotationRunning, databaseSecrets, masterPasswordChange, masterSecret, pointSecretsAt, readDbSecret } from './database-secrets.ts';
+import { servedProduction } from './deletion.ts';
+import { describeInstance, SERVED_TAG, SERVED_UNTIL_TAG } from './instances.ts';
 import { modifyAndWait } from './modify-instance.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 
@@ -33,6 +35,12 @@ async function restartAndGate(deps: RestoreDeps, o: Pick<DrillOptions, 'config' 
   const smokeOptions = await smokeOptionsFor(outputs, deps, o.config, release, o.timeouts.smokeMs, o.smokeToken);
   const report = await gate(deps, smokeOptions);
   return { ok: report.ok, detail: report.ok ? 'smoke gate passed' : report.failed.join('; '), running: describeRunning(outcome.running) };
+}
+
+/** Tags the instance (by its ARN); a missing instance is left alone. */
+async function tagInstance(rds: RDSClient, id: string, key: string, value: string): Promise<void> {
+  const arn = (await describeInstance(rds, id))?.DBInstanceArn;
+  if (arn) await rds.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: key, Value: value }] }));
 }
 
 /** The step name: one secret, or the master's and the api login's. */
@@ -67,6 +75,10 @@ export async function cutoverTo(
   reporter.step('pass', secretsStep(secretsInUse), `now point${secretsInUse.length > 1 ? '' : 's'} at ${to.host}:${to.port}`);
   // Before any task signs in to the copy: it holds the api login's password of its restore point.
   const login = await keepAppLogin(deps, outputs, secretsInUse, to.restoredInstance, o.timeouts.validateMs, 'the app is rolled back to the original; read the migrate task\'s log above (the master secret must sign in to the copy, the task must read the api login\'s secret), fix that, then cut over again');
+  if (login.ok) {
+    // From the restart on, the app writes to the copy: mark it, so no cleanup deletes those writes without a snapshot.
+    await tagInstance(deps.rds, to.restoredInstance, SERVED_TAG, new Date(deps.clock.now()).toISOString());
+  }
   const result = login.ok ? await restartAndGate(deps, o, outputs) : { ok: false, detail: login.detail, running: 'unchanged' };
   if (result.ok) {
     reporter.step('pass', 'cutover', `${result.detail}; ${result.running}`);
@@ -105,13 +117,23 @@ export async function rollbackCutover(o: Pick<DrillOptions, 'config' | 'timeouts
   if (!result.ok) {
     return { ok: false, summary: `rolled the secret back to ${record.previousHost} but the services are not healthy (${result.detail}); running now: ${result.running}`, document: { cutover: record } };
   }
-  // Protected while it served; the drill's own instance again, for --cleanup.
+  // Protected while it served; the drill's own instance again, for --cleanup, which keeps a
+  // final snapshot of it: the writes made while cut over are on the copy only.
+  let served = false;
   try {
     await deps.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: record.restoredInstance, DeletionProtection: false, ApplyImmediately: true }));
+    const copy = await describeInstance(deps.rds, record.restoredInstance);
+    served = Boolean(copy && servedProduction(copy));
+    if (served && copy?.DBInstanceArn) {
+      await deps.rds.send(new AddTagsToResourceCommand({ ResourceName: copy.DBInstanceArn, Tags: [{ Key: SERVED_UNTIL_TAG, Value: new Date(deps.clock.now()).toISOString() }] }));
+    }
   } catch (error) {
     if ((error as Error).name !== 'DBInstanceNotFoundFault') throw error;
   }
   await pointAlarmsAt(deps, o.config.appName, original, 60 * 60_000);
   await deps.ssm.send(new DeleteParameterCommand({ Name: cutoverParameter(o.config.appName) }));
-  return { ok: true, summary: `rolled back to ${record.previousHost}; smoke gate passed; ${record.restoredInstance} is kept until --cleanup`, document: { cutover: record } };
+  const kept = served
+    ? `${record.restoredInstance} is kept until --cleanup and alone holds the writes made while cut over (--cleanup keeps a final snapshot of it)`
+    : `${record.restoredInstance} is kept until --cleanup`;
+  return { ok: true, summary: `rolled back to ${record.previousHost}; smoke gate passed; ${kept}`, document: { cutover: record } };
 }

@@ -7,6 +7,12 @@ import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aw
 export const DRILL_TAG = 'slipway:restore-drill';
 export const APP_TAG = 'slipway:app';
 export const SOURCE_TAG = 'slipway:restore-source';
+/**
+ * Set on a copy when the app is cut over to it (the time), and its end on rollback: the copy
+ * then holds the writes made while cut over, so deleting it takes a final snapshot.
+ */
+export const SERVED_TAG = 'slipway:served-production';
+export const SERVED_UNTIL_TAG = 'slipway:served-production-until';
 
 export function tagsOf(instance: DBInstance): Record<string, string> {
   return Object.fromEntries((instance.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));

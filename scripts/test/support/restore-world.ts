@@ -170,7 +170,9 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     if (!i) throw Object.assign(new Error('not found'), { name: 'DBInstanceNotFoundFault' });
     return { DBInstance: i };
   });
+  const deleteRequests: Array<Record<string, unknown>> = [];
   mocks.rds.on(DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
+    deleteRequests.push(input);
     const target = instances.get(input.DBInstanceIdentifier);
     if (target?.DeletionProtection) throw Object.assign(new Error('Cannot delete protected DB Instance, please disable deletion protection and try again.'), { name: 'InvalidParameterCombination' });
     if (scenario.deleteRefused) throw Object.assign(new Error('Instance is not in available state'), { name: 'InvalidDBInstanceStateFault' });
@@ -370,7 +372,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   let drawn = 0;
   const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
   const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix, assemblyDir };
-  return { scenario, deps, instances, deleted, tagChanges, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
+  return { scenario, deps, instances, deleted, deleteRequests, tagChanges, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
     /** What the rotation Lambda does to the secret (the instance side is not modelled here). */
     rotate: (password: string) => {
       dbSecret = { ...dbSecret, password };
