@@ -101,6 +101,8 @@ export interface EventStreamResult {
   readonly contentType: string;
   /** The first event name, `heartbeat` for a `:` comment, or undefined when nothing came in time. */
   readonly first?: string;
+  /** The server ended the stream (or it broke) before its first event: a broken handler, not a slow one. */
+  readonly closed?: boolean;
   readonly body?: string;
 }
 
@@ -119,11 +121,14 @@ export async function readFirstEvent(request: HttpRequest, firstEventMs: number)
   }
   return new Promise((resolve) => {
     let buffer = '';
-    const finish = (first?: string) => {
+    let done = false;
+    const finish = (first?: string, closed = false) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       res.removeAllListeners('data');
       res.req.destroy();
-      resolve({ status, contentType, first });
+      resolve({ status, contentType, first, ...(first === undefined && closed ? { closed } : {}) });
     };
     const timer = setTimeout(() => finish(undefined), firstEventMs);
     res.on('data', (chunk: Buffer) => {
@@ -131,8 +136,9 @@ export async function readFirstEvent(request: HttpRequest, firstEventMs: number)
       const first = firstEvent(buffer);
       if (first) finish(first);
     });
-    res.on('error', () => finish(undefined));
-    res.on('end', () => finish(firstEvent(`${buffer}\n\n`)));
+    res.on('error', () => finish(undefined, true));
+    // A last block without its blank line still counts; an empty stream is no event at all.
+    res.on('end', () => finish(buffer.trim() ? firstEvent(`${buffer}\n\n`) : undefined, true));
   });
 }
 

@@ -381,6 +381,9 @@ const checkEvents: Check = {
     if (TRANSIENT_STATUS.has(res.status)) return transient(`${path} answered ${res.status}`);
     if (res.status !== 200) return fail(`${path} answered ${res.status}, expected 200`);
     if (!res.contentType.startsWith('text/event-stream')) return fail(`${path} answered ${res.contentType || 'no content type'}, expected text/event-stream`);
+    if (!res.first && res.closed) {
+      return fail('the stream closed before its first event', 'the api ends the event-stream response instead of keeping it open: read the api logs for the events route');
+    }
     if (!res.first) {
       return fail(
         `the stream opened but sent nothing within ${formatDuration(firstEventMs)}`,

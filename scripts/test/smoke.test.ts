@@ -161,6 +161,12 @@ describe('smoke gate catches broken variants', () => {
     expect(check(report, 'api: event stream').detail).toBe('the stream opened but sent nothing within 1s');
   });
 
+  it('an event stream that ends before its first event: fails, saying it closed', async () => {
+    const report = await gate({ eventsEndAtOnce: true });
+    expect(check(report, 'api: event stream')).toMatchObject({ status: 'fail', detail: 'the stream closed before its first event' });
+    expect(report.ok).toBe(false);
+  });
+
   it('nothing listening: fails every check after retrying until the deadline', async () => {
     app = await startFakeApp();
     const url = app.baseUrl;

@@ -28,6 +28,8 @@ export interface FakeAppBehaviour {
   badGatewayFirst: number;
   /** The event stream starts with a heartbeat comment instead of an event. */
   heartbeatFirst: boolean;
+  /** The event stream answers 200 text/event-stream and ends at once (a broken handler). */
+  eventsEndAtOnce: boolean;
 }
 
 export const HEALTHY: FakeAppBehaviour = {
@@ -44,6 +46,7 @@ export const HEALTHY: FakeAppBehaviour = {
   noRedirect: false,
   badGatewayFirst: 0,
   heartbeatFirst: false,
+  eventsEndAtOnce: false,
 };
 
 export interface FakeApp {
@@ -103,7 +106,8 @@ function handler(b: FakeAppBehaviour, requests: string[]) {
       res.flushHeaders();
       sockets.add(res);
       res.on('close', () => sockets.delete(res));
-      if (b.heartbeatFirst) res.write(': heartbeat\n\n');
+      if (b.eventsEndAtOnce) res.end();
+      else if (b.heartbeatFirst) res.write(': heartbeat\n\n');
       else if (!b.silentEvents) res.write('event: ready\ndata: {}\n\n');
     } else {
       json(res, 404, { error: { code: 'not_found', message: 'no route' } });
