@@ -168,6 +168,16 @@ export function intFlag(flags: Flags, name: string, min = 0): number | undefined
   return Number(raw);
 }
 
+/** A TCP port: the URL setter silently ignores one outside 1-65535, so it is refused here. */
+export function portFlag(flags: Flags, name: string): number | undefined {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 65_535) {
+    throw new UsageError(`--${name} must be a port number from 1 to 65535, got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
 export function urlFlag(flags: Flags, name: string): URL | undefined {
   const raw = stringFlag(flags, name);
   if (raw === undefined) return undefined;

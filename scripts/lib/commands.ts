@@ -7,6 +7,7 @@ import { secondsFlag, stringFlag, UsageError, type CommandSpec, type Flags, type
 import type { DeployOptions } from './deploy.ts';
 import type { Timeouts } from './release-flow.ts';
 import type { RollbackOptions } from './rollback.ts';
+import { personalAccessTokenFlag } from './smoke-command.ts';
 
 const TIMEOUT_OPTIONS: Record<string, OptionSpec> = {
   'deploy-timeout': { type: 'string', valueName: 'S', default: '3600', description: 'Seconds cdk deploy may take (migrations included).' },
@@ -85,7 +86,7 @@ export function deployOptionsFrom(flags: Flags, config: SlipwayConfig): DeployOp
     allowStatefulReplacement: Boolean(flags['allow-stateful-replacement']),
     allowOverBudget: Boolean(flags['allow-over-budget']),
     release: tagFlag(flags, 'release'),
-    smokeToken: stringFlag(flags, 'smoke-token'),
+    smokeToken: personalAccessTokenFlag(flags, 'smoke-token'),
     autoRollback: !flags['no-rollback'],
     timeouts: timeoutsFrom(flags),
   };
@@ -97,7 +98,7 @@ export function rollbackOptionsFrom(flags: Flags, config: SlipwayConfig): Rollba
     to: tagFlag(flags, 'to'),
     dryRun: Boolean(flags['dry-run']),
     allowStatefulReplacement: Boolean(flags['allow-stateful-replacement']),
-    smokeToken: stringFlag(flags, 'smoke-token'),
+    smokeToken: personalAccessTokenFlag(flags, 'smoke-token'),
     timeouts: timeoutsFrom(flags),
   };
 }

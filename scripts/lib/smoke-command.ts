@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import {
   formatDuration,
-  intFlag,
   MARKS,
+  portFlag,
   secondsFlag,
   stringFlag,
   urlFlag,
@@ -37,6 +37,15 @@ export const SMOKE_SPEC: CommandSpec = {
   ],
 };
 
+/** A token for the gate's authenticated checks; deploy and rollback take it too (--smoke-token). */
+export function personalAccessTokenFlag(flags: Flags, name: string): string | undefined {
+  const token = stringFlag(flags, name);
+  if (token !== undefined && !token.startsWith('pat_')) {
+    throw new UsageError(`--${name} must be a personal access token starting with pat_ (create one under your profile)`);
+  }
+  return token;
+}
+
 export function smokeOptionsFromFlags(flags: Flags): SmokeOptions {
   const baseUrl = urlFlag(flags, 'base-url');
   if (!baseUrl) throw new UsageError('--base-url is required: the public URL of the app (or set SMOKE_BASE_URL)');
@@ -49,10 +58,7 @@ export function smokeOptionsFromFlags(flags: Flags): SmokeOptions {
       throw new UsageError(`--ca-file ${caFile} cannot be read: ${(error as Error).message}`);
     }
   }
-  const token = stringFlag(flags, 'token');
-  if (token !== undefined && !token.startsWith('pat_')) {
-    throw new UsageError('--token must be a personal access token starting with pat_ (create one under your profile)');
-  }
+  const token = personalAccessTokenFlag(flags, 'token');
   return {
     baseUrl,
     metricsToken: stringFlag(flags, 'metrics-token'),
@@ -60,7 +66,7 @@ export function smokeOptionsFromFlags(flags: Flags): SmokeOptions {
     workspace: stringFlag(flags, 'workspace'),
     expectRelease: stringFlag(flags, 'expect-release'),
     timeoutMs: secondsFlag(flags, 'timeout') * 1000,
-    httpPort: intFlag(flags, 'http-port', 1),
+    httpPort: portFlag(flags, 'http-port'),
     ca,
   };
 }

@@ -140,6 +140,9 @@ describe('deploy and rollback flags', () => {
     [ROLLBACK_SPEC, ['--to', '-x'], '--to needs a value'],
     [ROLLBACK_SPEC, ['--to', 'a:b'], '--to "a:b" is not an image tag (letters, digits, _ . -; at most 128), e.g. 3f2a9c1d0e4b'],
     [DEPLOY_SPEC, ['--stable-timeout', 'soon'], '--stable-timeout must be a positive number of seconds, got "soon"'],
+    // the same check as npm run smoke --token, so deploy does not gate with a token smoke refuses
+    [DEPLOY_SPEC, ['--smoke-token', 'oops-not-a-pat'], '--smoke-token must be a personal access token starting with pat_ (create one under your profile)'],
+    [ROLLBACK_SPEC, ['--smoke-token', 'ghp_123'], '--smoke-token must be a personal access token starting with pat_ (create one under your profile)'],
   ])('%#: %j is refused', (spec, argv, message) => {
     const map = spec === DEPLOY_SPEC ? deployOptionsFrom : rollbackOptionsFrom;
     expect(() => map(parseFlags(spec, argv as string[]), testConfig())).toThrow(new UsageError(message));

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseFlags, UsageError } from '../lib/cli.ts';
 import { runSmoke, type SmokeOptions, type SmokeReport } from '../lib/smoke.ts';
+import { SMOKE_SPEC, smokeOptionsFromFlags } from '../lib/smoke-command.ts';
 import { fakeClock } from '../lib/wait.ts';
 import { makeCertificates, type TestCertificates } from './support/certs.ts';
 import { HEALTHY, startFakeApp, type FakeApp, type FakeAppBehaviour } from './support/fake-app.ts';
@@ -175,5 +177,23 @@ describe('smoke gate catches broken variants', () => {
     const report = await runSmoke({ baseUrl: url, timeoutMs: 3_000 }, { clock: fakeClock(Date.now()) });
     expect(report.ok).toBe(false);
     expect(check(report, 'ready').detail).toMatch(/still failing at the deadline after \d+ attempt\(s\): .*ECONNREFUSED/);
+  });
+});
+
+describe('smoke flags', () => {
+  const base = ['--base-url', 'https://tracker.example.com'];
+
+  it.each([
+    [['--token', 'oops-not-a-pat'], '--token must be a personal access token starting with pat_ (create one under your profile)'],
+    // a URL ignores a port over 65535, so the redirect check would probe port 80 instead
+    [['--http-port', '70000'], '--http-port must be a port number from 1 to 65535, got "70000"'],
+    [['--http-port', '0'], '--http-port must be a port number from 1 to 65535, got "0"'],
+    [['--http-port', 'eighty'], '--http-port must be a port number from 1 to 65535, got "eighty"'],
+  ])('%j is refused', (argv, message) => {
+    expect(() => smokeOptionsFromFlags(parseFlags(SMOKE_SPEC, [...base, ...argv]))).toThrow(new UsageError(message));
+  });
+
+  it('takes the highest port', () => {
+    expect(smokeOptionsFromFlags(parseFlags(SMOKE_SPEC, [...base, '--http-port', '65535'])).httpPort).toBe(65_535);
   });
 });
