@@ -11,7 +11,7 @@ import { guardBudget } from './cost/budget.ts';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { refusalOf, reportPhases, watchDeployments, watchTargetFor } from './deploy-phases.ts';
 import { summarizeDeploy, type SummaryDeps } from './deploy-summary.ts';
-import { describeRunning, type RunningRelease } from './ecs.ts';
+import { describeRunning } from './ecs.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
 import { distinctStart, listReleases, liveStack, markReplaced, migrationOf, recordRelease, type ReleaseRecord, type StoredRelease } from './releases.ts';
@@ -283,7 +283,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
       ? `rolled back to ${previous} and its gate passed`
       : `rolled back to ${previous} but its gate failed too (${backReport?.failed.join('; ')})`
     : `the rollback to ${previous} failed too (${back.reason})`;
-  return { ok: false, summary: `${tag} ${whatFailed}; ${after}; running now: ${describeRunning(back.running as RunningRelease[])}`, document: doc };
+  return { ok: false, summary: `${tag} ${whatFailed}; ${after}; running now: ${describeRunning(back.running) || 'unknown (the services could not be read)'}`, document: doc };
 }
 
 /** `npm run deploy -- --restart`: restart on the running release, then gate it. */

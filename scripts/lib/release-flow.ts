@@ -132,12 +132,17 @@ export async function rollRelease(deps: RollDeps, target: RollTarget, tag: strin
         break;
       }
     }
-    const running = await target.services().then((ref) => runningReleases(deps.ecs, ref)).catch(() => []);
+    const running = await readRunning(deps, target);
     reporter.step('fail', `stack update to ${tag}`, reason ?? `cdk deploy exited ${result.exitCode}`);
     return { ok: false, stage: 'stack-update', reason: reason ?? `cdk deploy exited ${result.exitCode}`, running };
   }
   reporter.step('pass', `stack update to ${tag}`, `migrations ran before the roll (${formatDuration(clock.now() - started)})`);
   return settleServices(deps, target, timeouts);
+}
+
+/** What the services run now, for a summary; empty when they cannot be read (no services yet). */
+export function readRunning(deps: Pick<RollDeps, 'ecs'>, target: Pick<RollTarget, 'services'>): Promise<RunningRelease[]> {
+  return target.services().then((ref) => runningReleases(deps.ecs, ref)).catch(() => []);
 }
 
 /** After a stack update: wait for the services to settle, and say what they run. */

@@ -12,7 +12,7 @@ import { IMAGE_TAG_PARAMETER } from '../../infra/outputs.ts';
 import { checkChange, describeFinding, type StackTemplate } from '../../infra/policies/change-safety.ts';
 import { formatDuration } from './cli.ts';
 import type { ReleaseRecord } from './releases.ts';
-import { settleServices, type RollDeps, type RollOutcome, type RollTarget, type Timeouts } from './release-flow.ts';
+import { readRunning, settleServices, type RollDeps, type RollOutcome, type RollTarget, type Timeouts } from './release-flow.ts';
 import { stackFailureReason } from './stacks.ts';
 import { waitFor } from './wait.ts';
 
@@ -100,7 +100,7 @@ export async function rollToStoredTemplate(
   if (final !== 'UPDATE_COMPLETE' && final !== 'CREATE_COMPLETE') {
     const reason = (await stackFailureReason(cfn, stack, new Date(started)).catch(() => undefined)) ?? `the stack ended ${final}`;
     reporter.step('fail', `stack update to ${tag}`, reason);
-    return { ok: false, stage: 'stack-update', reason: `${stack}: ${reason}`, running: [] };
+    return { ok: false, stage: 'stack-update', reason: `${stack}: ${reason}`, running: await readRunning(deps, target) };
   }
   reporter.step('pass', `stack update to ${tag}`, `with its own template (${formatDuration(clock.now() - started)})`);
   return settleServices(deps, target, timeouts);

@@ -30,6 +30,13 @@ async function run(state: Partial<WorldState> = {}, o: Partial<DeployOptions> = 
 
 const cdkDeploys = (calls: string[]) => calls.filter((c) => c.startsWith('npx cdk deploy'));
 
+/** OLD served, and its service template was kept (as every deploy since templates were kept does). */
+async function keptTemplate(world: ReturnType<typeof makeWorld>, template: Record<string, unknown> = sampleTemplates()['slipway-service']) {
+  const key = `releases/${OLD}/slipway-service.template.json`;
+  world.objects.set(key, JSON.stringify(template));
+  await recordRelease(world.deps.ssm, '/slipway/releases', { release: OLD, kind: 'deploy', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:10:00.000Z', durationSeconds: 600, smoke: 'passed', smokeFailures: [], outcome: 'live', serviceTemplate: { bucket: 'slipway-attachments-123', key } });
+}
+
 describe('deploy', () => {
   it('builds, pushes, rolls through CDK with the image tag, gates and records a live release', async () => {
     // Rolling: blue/green polls ECS while it deploys, which moves the fake clock (deploy-phases.test.ts).
@@ -147,6 +154,16 @@ describe('deploy', () => {
     const { result } = await run({ badReleases: new Set([NEW, OLD]) });
     expect(result.ok).toBe(false);
     expect(result.summary).toContain(`rolled back to ${OLD} but its gate failed too`);
+  });
+
+  it('a rollback to a kept template that fails its stack update says what runs', async () => {
+    const world = makeWorld({ badReleases: new Set([NEW]), failingTags: new Set([OLD]) });
+    await keptTemplate(world);
+    const result = await deploy(options(), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `${NEW} failed the smoke gate (ready: GET /api/readyz, every check ok (answered 200 but checks failed: redis (timeout))); the rollback to ${OLD} failed too (slipway-service: MigrateBeforeRoll UPDATE_FAILED: migrate up exited 1: 0007_add_index.sql: relation "x" does not exist); running now: slipway-api runs ${NEW} (2/2 tasks), slipway-web runs ${NEW} (2/2 tasks)`,
+    );
   });
 
   it('services that never settle time out and roll back', async () => {

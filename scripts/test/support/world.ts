@@ -2,8 +2,8 @@
  * A fake AWS account for the deploy and rollback flows: aws-sdk-client-mock answers from a
  * small mutable state, and the fake command runner plays git, the image builder and cdk.
  */
-import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeImagesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -141,6 +141,23 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
   }));
 
   serveDeployedTemplates(mocks.cfn, () => state.deployedTemplates);
+  // A failed update of the service stack: its migration fails, CloudFormation rolls it back.
+  const failUpdate = () => {
+    state.stackEvents.push({ LogicalResourceId: 'MigrateBeforeRoll', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'migrate up exited 1: 0007_add_index.sql: relation "x" does not exist' });
+    state.serviceStackStatus = 'UPDATE_ROLLBACK_COMPLETE';
+  };
+  // A rollback to a kept template updates the service stack directly.
+  mocks.cfn.on(UpdateStackCommand).callsFake((input: { StackName: string; TemplateBody?: string; Parameters?: Parameter[] }) => {
+    const tag = input.Parameters?.find((p) => p.ParameterKey === 'ImageTag')?.ParameterValue;
+    if (tag && state.failingTags.has(tag)) {
+      failUpdate();
+      return { StackId: input.StackName };
+    }
+    if (tag) state.imageTag = tag;
+    if (input.TemplateBody) state.deployedTemplates = { ...state.deployedTemplates, [input.StackName]: JSON.parse(input.TemplateBody) };
+    state.serviceStackStatus = 'UPDATE_COMPLETE';
+    return { StackId: input.StackName };
+  });
   const assembly = { dir: '' };
   const runner = fakeRunner([
     { match: /^git rev-parse HEAD$/, result: { stdout: 'bbbbbbbbbbbbcccccccccccccccccccccccccccc\n' } },
@@ -173,11 +190,16 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
       respond: (line) => {
         const tag = /ImageTag=(\S+)/.exec(line)?.[1];
         if (tag && state.failingTags.has(tag)) {
-          state.stackEvents.push({ LogicalResourceId: 'MigrateBeforeRoll', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'migrate up exited 1: 0007_add_index.sql: relation "x" does not exist' });
+          failUpdate();
           return { exitCode: 1, stderr: 'slipway-service failed: Error: The stack named slipway-service failed to deploy: UPDATE_ROLLBACK_COMPLETE' };
         }
         if (tag) state.imageTag = tag;
         state.serviceStackDeployed = true;
+        state.serviceStackStatus = 'UPDATE_COMPLETE';
+        // CloudFormation now holds what cdk synthesized for the stacks it deployed.
+        const named = line.split(' --')[0]!.split(' ').slice(3);
+        const deployed = named.length ? Object.fromEntries(Object.entries(state.synthesizedTemplates).filter(([name]) => named.includes(name))) : state.synthesizedTemplates;
+        state.deployedTemplates = { ...state.deployedTemplates, ...deployed };
         return { stdout: 'deployed' };
       },
     },
@@ -204,6 +226,11 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
   mocks.s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => {
     objects.set(input.Key, input.Body);
     return {};
+  });
+  mocks.s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+    const body = objects.get(input.Key);
+    if (body === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    return { Body: { transformToString: async () => body } };
   });
   const deps: DeployDeps = {
     cfn, ecs, ecr, ssm, secrets, s3, runner, clock, reporter, smoke,
