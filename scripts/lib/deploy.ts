@@ -15,15 +15,15 @@ import { describeRunning } from './ecs.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
 import { buildAndPush, detectBuilder, gitState, imageDigest, platformOf, releaseTag, type Builder } from './image.ts';
 import { distinctStart, listReleases, liveStack, markReplaced, migrationOf, recordRelease, type ReleaseRecord, type StoredRelease } from './releases.ts';
-import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
+import { cdkDiff, guardDiff, readRunning, rollRelease, type ReleaseDeps, type RollOutcome, type RollTarget, type Timeouts } from './release-flow.ts';
 import { clearFailedCreates } from './failed-create.ts';
 import { restartServices } from './restart.ts';
 import { readCutover } from './restore/cutover-record.ts';
 import { runOrThrow } from './runner.ts';
-import type { SmokeReport } from './smoke.ts';
+import type { SmokeOptions, SmokeReport } from './smoke.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
 import { deployTargets } from './targets.ts';
-import { planRollBack, rollBack, storeServiceTemplate } from './template-release.ts';
+import { keptNote, planRollBack, rollBack, storeServiceTemplate, type RollBack, type StoredTemplate } from './template-release.ts';
 
 export interface DeployOptions {
   readonly config: SlipwayConfig;
@@ -263,13 +263,20 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   reporter.line(`Rolling back to ${previous} because the gate failed for ${tag}`);
   const rollbackStarted = clock.now();
   const stored = planRollBack(deps, history, previous);
-  const { outcome: back } = await rollBack(deps, targets.serviceOnly, previous, stored, o.timeouts, o.allowStatefulReplacement, () => rollRelease(deps, targets.serviceOnly, previous, o.timeouts));
-  let backReport: SmokeReport | undefined;
-  if (back.ok) backReport = await gate(deps, { ...smokeOptions, expectRelease: previous });
+  const { back, left, backReport } = await rollBackAfterFailedGate(deps, { ...o, previous, tag, stored, smokeOptions, target: targets.serviceOnly });
   doc.rolledBackTo = previous;
   doc.rollbackSmoke = backReport ?? null;
   doc.runningNow = back.running;
-  await record(deps, prefix, attempt, { outcome: 'rolled-back', smoke: report ? 'failed' : 'not-run', rolledBackTo: previous, note: report ? undefined : whatFailed }, report);
+  if (left.length) doc.leftByRollback = left;
+  await record(
+    deps,
+    prefix,
+    attempt,
+    back.ok
+      ? { outcome: 'rolled-back', smoke: report ? 'failed' : 'not-run', rolledBackTo: previous, note: report ? undefined : whatFailed }
+      : { outcome: 'failed', smoke: report ? 'failed' : 'not-run', note: `the automatic rollback to ${previous} failed: ${back.reason}` },
+    report,
+  );
   await record(
     deps,
     prefix,
@@ -283,7 +290,28 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
       ? `rolled back to ${previous} and its gate passed`
       : `rolled back to ${previous} but its gate failed too (${backReport?.failed.join('; ')})`
     : `the rollback to ${previous} failed too (${back.reason})`;
-  return { ok: false, summary: `${tag} ${whatFailed}; ${after}; running now: ${describeRunning(back.running) || 'unknown (the services could not be read)'}`, document: doc };
+  return { ok: false, summary: `${tag} ${whatFailed}; ${after}${keptNote(left)}; running now: ${describeRunning(back.running) || 'unknown (the services could not be read)'}`, document: doc };
+}
+
+/**
+ * The automatic rollback and its gate. Never throws: whatever stops it (a refused template
+ * change, an unreadable kept template) is its outcome, so the deploy records the attempt and
+ * says what runs instead of leaving it `started`.
+ */
+async function rollBackAfterFailedGate(
+  deps: DeployDeps,
+  a: Pick<DeployOptions, 'timeouts' | 'allowStatefulReplacement'> & { previous: string; tag: string; stored: StoredTemplate | undefined; smokeOptions: SmokeOptions; target: RollTarget },
+): Promise<{ back: RollOutcome; left: RollBack['left']; backReport?: SmokeReport }> {
+  try {
+    // The failed release never served: what it added to the service stack may go with it.
+    const safety = { allowStateful: a.allowStatefulReplacement, leavingNeverServed: a.tag };
+    const { outcome: back, left } = await rollBack(deps, a.target, a.previous, a.stored, a.timeouts, safety, () => rollRelease(deps, a.target, a.previous, a.timeouts));
+    const backReport = back.ok ? await gate(deps, { ...a.smokeOptions, expectRelease: a.previous }) : undefined;
+    return { back, left, backReport };
+  } catch (error) {
+    deps.reporter.step('fail', `rollback to ${a.previous}`, oneLine(error));
+    return { back: { ok: false, stage: 'stack-update', reason: oneLine(error), running: await readRunning(deps, a.target) }, left: [] };
+  }
 }
 
 /** `npm run deploy -- --restart`: restart on the running release, then gate it. */

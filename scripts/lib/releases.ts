@@ -125,6 +125,12 @@ function served(r: ReleaseRecord): boolean {
   return (r.outcome === 'live' || r.outcome === 'replaced') && r.smoke === 'passed';
 }
 
+/** A release the history knows that never served: every attempt failed or was rolled away from. */
+export function neverServed(history: readonly ReleaseRecord[], release: string): boolean {
+  const records = history.filter((r) => r.release === release);
+  return records.length > 0 && !records.some(served);
+}
+
 /**
  * The releases that served, as a stack: a deploy that went live pushes its release; a
  * rollback pops back to the release it went to (or pushes it, when it was named with --to and

@@ -6,11 +6,11 @@ import type { SlipwayConfig } from '../../infra/config.ts';
 import type { CommandResult } from './cli.ts';
 import { describeRunning } from './ecs.ts';
 import { imageDigest } from './image.ts';
-import { listReleases, liveRecord, liveRelease, markReplaced, migrationOf, recordRelease, rollbackTarget } from './releases.ts';
+import { listReleases, liveRecord, liveRelease, markReplaced, migrationOf, neverServed, recordRelease, rollbackTarget } from './releases.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
 import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
-import { planRollBack, rollBack } from './template-release.ts';
+import { keptNote, planRollBack, rollBack } from './template-release.ts';
 import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
 import { deployTargets } from './targets.ts';
 
@@ -92,7 +92,10 @@ export async function rollback(o: RollbackOptions, deps: ReleaseDeps): Promise<C
   const doc: Record<string, unknown> = { release: target, previousRelease: current, imageDigest: digest, dryRun: o.dryRun, serviceTemplate: stored ?? null, imageOnly: !stored };
   if (o.dryRun) return { ok: true, summary: `dry run: would roll back from ${current} to ${target}${stored ? ' with its service template' : ' (image only: no template kept)'}; nothing was changed`, document: doc };
 
-  const { outcome: rolled } = await rollBack(deps, targets.serviceOnly, target, stored, o.timeouts, o.allowStatefulReplacement, () => rollRelease(deps, targets.serviceOnly, target, o.timeouts));
+  // What a release that never served added may go with it (a deploy whose automatic rollback did not happen).
+  const safety = { allowStateful: o.allowStatefulReplacement, leavingNeverServed: neverServed(history, current) ? current : undefined };
+  const { outcome: rolled, left } = await rollBack(deps, targets.serviceOnly, target, stored, o.timeouts, safety, () => rollRelease(deps, targets.serviceOnly, target, o.timeouts));
+  if (left.length) doc.leftByRollback = left;
   doc.runningNow = rolled.running;
   const base = { release: target, kind: 'rollback' as const, imageDigest: digest, previousRelease: current, startedAt: new Date(startedAt).toISOString(), serviceTemplate: stored };
   const finish = () => ({ finishedAt: new Date(clock.now()).toISOString(), durationSeconds: Math.round((clock.now() - startedAt) / 1000) });
@@ -112,7 +115,8 @@ export async function rollback(o: RollbackOptions, deps: ReleaseDeps): Promise<C
   });
   reporter.step('pass', 'release recorded', name);
   if (report.ok) await markReplaced(deps.ssm, prefix, history, base);
+  const kept = keptNote(left);
   return report.ok
-    ? { ok: true, summary: `rolled back to ${target}; smoke gate passed; running now: ${describeRunning(rolled.running)}`, document: doc }
-    : { ok: false, summary: `rolled back to ${target} but the smoke gate failed (${report.failed.join('; ')}); running now: ${describeRunning(rolled.running)}`, document: doc };
+    ? { ok: true, summary: `rolled back to ${target}; smoke gate passed${kept}; running now: ${describeRunning(rolled.running)}`, document: doc }
+    : { ok: false, summary: `rolled back to ${target} but the smoke gate failed (${report.failed.join('; ')})${kept}; running now: ${describeRunning(rolled.running)}`, document: doc };
 }

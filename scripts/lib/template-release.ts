@@ -6,10 +6,10 @@
  * code) stay in the CDK bootstrap bucket, which CDK never empties by itself. Before the update
  * the same change-safety check as the deploy guard compares it with what is deployed.
  */
-import { DescribeStacksCommand, GetTemplateCommand, UpdateStackCommand, type Parameter } from '@aws-sdk/client-cloudformation';
+import { DescribeStackResourceCommand, DescribeStacksCommand, GetTemplateCommand, UpdateStackCommand, type Parameter } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { IMAGE_TAG_PARAMETER } from '../../infra/outputs.ts';
-import { checkChange, describeFinding, type StackTemplate } from '../../infra/policies/change-safety.ts';
+import { checkChange, describeFinding, type ChangeFinding, type StackTemplate } from '../../infra/policies/change-safety.ts';
 import { formatDuration } from './cli.ts';
 import type { ReleaseRecord } from './releases.ts';
 import { readRunning, settleServices, type RollDeps, type RollOutcome, type RollTarget, type Timeouts } from './release-flow.ts';
@@ -50,6 +50,95 @@ const parse = (body: string, what: string): StackTemplate => {
   }
 };
 
+/**
+ * A stateful resource that the release being rolled away from added (the target's template
+ * lacks it) and that leaves the stack with the rollback. Removing a resource from a template
+ * deletes it unless its DeletionPolicy keeps it:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+ */
+export interface LeftResource {
+  readonly type: string;
+  readonly logicalId: string;
+  /** Retain or RetainExceptOnCreate: it leaves the stack but stays in the account. */
+  readonly retained: boolean;
+  /** Its name or ARN, read before the rollback (the stack forgets it afterwards). */
+  readonly physicalId?: string;
+}
+
+export interface RollBackSafety {
+  /** --allow-stateful-replacement: go ahead whatever the check finds. */
+  readonly allowStateful: boolean;
+  /**
+   * The release being rolled away from, when it never served (it failed its gate): what it
+   * added goes with it, since nothing the target release had is lost. Unset, such a resource
+   * leaving the stack is refused like any other.
+   */
+  readonly leavingNeverServed?: string;
+}
+
+export interface RollBackCheck {
+  /** The kept template's body, as the update sends it. */
+  readonly body: string;
+  /** What refuses the rollback (unless allowStateful): the target's own resources replaced or deleted, references broken. */
+  readonly findings: readonly ChangeFinding[];
+  readonly left: readonly LeftResource[];
+}
+
+const RETAINING = new Set(['Retain', 'RetainExceptOnCreate']);
+
+/**
+ * The change-safety check of a rollback to a kept template: the deployed template against the
+ * kept one, with the same checks as the deploy guard, except that the stateful resources a
+ * never-served release added may leave with it. Reports each finding; throws on a refusal.
+ */
+export async function checkRollBack(deps: Pick<RollDeps, 'cfn' | 'reporter'> & { s3: S3Client }, stack: string, tag: string, stored: StoredTemplate, safety: RollBackSafety): Promise<RollBackCheck> {
+  const { reporter } = deps;
+  const body = await (await deps.s3.send(new GetObjectCommand({ Bucket: stored.bucket, Key: stored.key }))).Body!.transformToString();
+  const deployed = parse(await deployedTemplate(deps, stack), `the deployed template of ${stack}`);
+  const kept = parse(body, `s3://${stored.bucket}/${stored.key}`);
+  const report = checkChange({ [stack]: deployed }, { [stack]: kept });
+  const added = (f: ChangeFinding) => f.kind === 'stateful-resource' && deployed.Resources?.[f.subject] !== undefined && kept.Resources?.[f.subject] === undefined;
+  const leaving = safety.leavingNeverServed;
+  const findings = leaving ? report.findings.filter((f) => !added(f)) : report.findings;
+  const left: LeftResource[] = [];
+  for (const f of leaving ? report.findings.filter(added) : []) {
+    const resource = deployed.Resources![f.subject]!;
+    const physicalId = await physicalIdOf(deps, stack, f.subject);
+    const item: LeftResource = { type: resource.Type, logicalId: f.subject, retained: RETAINING.has(String(resource.DeletionPolicy)), ...(physicalId ? { physicalId } : {}) };
+    left.push(item);
+    reporter.step(
+      'warn',
+      'change safety',
+      `${describeLeft(item)} was added by ${leaving}, which never served: ${item.retained ? `it leaves ${stack} and stays in the account (DeletionPolicy ${String(resource.DeletionPolicy)})` : `CloudFormation deletes it (${tag} never had it)`}`,
+      item.retained ? `delete it once nothing in it is needed; a release that adds it again under the same name cannot create it while it exists` : undefined,
+    );
+  }
+  for (const finding of findings) reporter.step(safety.allowStateful ? 'warn' : 'fail', 'change safety', describeFinding(finding));
+  if (findings.length && !safety.allowStateful) {
+    throw new Error(`refusing to roll ${stack} back to the template of ${tag}: ${findings.map(describeFinding).join('; ')}. Fix: roll back with a release whose template keeps these, or pass --allow-stateful-replacement if you have a snapshot`);
+  }
+  if (findings.length === 0) reporter.step('pass', 'change safety', `going back to the template of ${tag} replaces or deletes nothing ${tag} had`);
+  return { body, findings, left };
+}
+
+/** For a summary line: what the rollback left in the account, outside any stack. */
+export function keptNote(left: readonly LeftResource[]): string {
+  const kept = left.filter((r) => r.retained);
+  return kept.length ? `; left in the account, outside the stack (DeletionPolicy Retain): ${kept.map(describeLeft).join(', ')}` : '';
+}
+
+/** A resource's name or ARN; undefined when it cannot be read (it only makes a message clearer). */
+async function physicalIdOf(deps: Pick<RollDeps, 'cfn'>, stack: string, logicalId: string): Promise<string | undefined> {
+  try {
+    const out = await deps.cfn.send(new DescribeStackResourceCommand({ StackName: stack, LogicalResourceId: logicalId }));
+    return out?.StackResourceDetail?.PhysicalResourceId;
+  } catch {
+    return undefined;
+  }
+}
+
+export const describeLeft = (r: LeftResource): string => `${r.type} ${r.logicalId}${r.physicalId ? ` (${r.physicalId})` : ''}`;
+
 /** Updates the service stack with the stored template and `tag`, then waits for the services. */
 export async function rollToStoredTemplate(
   deps: RollDeps & { s3: S3Client },
@@ -57,17 +146,12 @@ export async function rollToStoredTemplate(
   tag: string,
   stored: StoredTemplate,
   timeouts: Timeouts,
-  allowStateful: boolean,
-): Promise<RollOutcome> {
+  safety: RollBackSafety,
+): Promise<RollBack> {
   const { reporter, clock, cfn } = deps;
   const stack = target.serviceStack;
   const started = clock.now();
-  const body = await (await deps.s3.send(new GetObjectCommand({ Bucket: stored.bucket, Key: stored.key }))).Body!.transformToString();
-  const report = checkChange({ [stack]: parse(await deployedTemplate(deps, stack), `the deployed template of ${stack}`) }, { [stack]: parse(body, `s3://${stored.bucket}/${stored.key}`) });
-  for (const finding of report.findings) reporter.step(allowStateful ? 'warn' : 'fail', 'change safety', describeFinding(finding));
-  if (report.findings.length && !allowStateful) {
-    throw new Error(`refusing to roll ${stack} back to the template of ${tag}: ${report.findings.map(describeFinding).join('; ')}. Fix: roll back with a release whose template keeps these, or pass --allow-stateful-replacement if you have a snapshot`);
-  }
+  const { body, left } = await checkRollBack(deps, stack, tag, stored, safety);
   const current = (await cfn.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
   const known = new Set((current?.Parameters ?? []).map((p) => p.ParameterKey));
   const declared = Object.keys((parse(body, 'the stored template') as { Parameters?: Record<string, unknown> }).Parameters ?? {});
@@ -100,16 +184,18 @@ export async function rollToStoredTemplate(
   if (final !== 'UPDATE_COMPLETE' && final !== 'CREATE_COMPLETE') {
     const reason = (await stackFailureReason(cfn, stack, new Date(started)).catch(() => undefined)) ?? `the stack ended ${final}`;
     reporter.step('fail', `stack update to ${tag}`, reason);
-    return { ok: false, stage: 'stack-update', reason: `${stack}: ${reason}`, running: await readRunning(deps, target) };
+    return { outcome: { ok: false, stage: 'stack-update', reason: `${stack}: ${reason}`, running: await readRunning(deps, target) }, template: stored, left: [] };
   }
   reporter.step('pass', `stack update to ${tag}`, `with its own template (${formatDuration(clock.now() - started)})`);
-  return settleServices(deps, target, timeouts);
+  return { outcome: await settleServices(deps, target, timeouts), template: stored, left };
 }
 
 export interface RollBack {
   readonly outcome: RollOutcome;
   /** The template the stack went back to; undefined: only the image was rolled back. */
   readonly template?: StoredTemplate;
+  /** What left the stack with the rollback (resources the release rolled away from added). */
+  readonly left: readonly LeftResource[];
 }
 
 /** How a rollback to `tag` will go, said before it goes: with its template, or image only. */
@@ -127,9 +213,9 @@ export async function rollBack(
   tag: string,
   stored: StoredTemplate | undefined,
   timeouts: Timeouts,
-  allowStateful: boolean,
+  safety: RollBackSafety,
   cdkRoll: () => Promise<RollOutcome>,
 ): Promise<RollBack> {
-  if (!stored) return { outcome: await cdkRoll() };
-  return { outcome: await rollToStoredTemplate(deps, target, tag, stored, timeouts, allowStateful), template: stored };
+  if (!stored) return { outcome: await cdkRoll(), left: [] };
+  return rollToStoredTemplate(deps, target, tag, stored, timeouts, safety);
 }

@@ -1,3 +1,4 @@
+import { DescribeStackResourceCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
 import { parseFlags, UsageError } from '../lib/cli.ts';
 import { DEPLOY_SPEC, deployOptionsFrom } from '../lib/commands.ts';
@@ -164,6 +165,66 @@ describe('deploy', () => {
     expect(result.summary).toBe(
       `${NEW} failed the smoke gate (ready: GET /api/readyz, every check ok (answered 200 but checks failed: redis (timeout))); the rollback to ${OLD} failed too (slipway-service: MigrateBeforeRoll UPDATE_FAILED: migrate up exited 1: 0007_add_index.sql: relation "x" does not exist); running now: slipway-api runs ${NEW} (2/2 tasks), slipway-web runs ${NEW} (2/2 tasks)`,
     );
+  });
+
+  describe('automatic rollback to a kept template, when the failed release added a stateful resource', () => {
+    const base = sampleTemplates()['slipway-service'];
+    const withSecret = (deletionPolicy?: string) => ({
+      ...base,
+      Resources: { ...base.Resources, NewSecret99: { Type: 'AWS::SecretsManager::Secret', ...(deletionPolicy ? { DeletionPolicy: deletionPolicy } : {}), Properties: {} } },
+    });
+    async function deployAdding(added: Record<string, unknown>) {
+      const world = makeWorld({ badReleases: new Set([NEW]), synthesizedTemplates: { ...sampleTemplates(), 'slipway-service': added } });
+      await keptTemplate(world);
+      world.mocks.cfn.on(DescribeStackResourceCommand, { LogicalResourceId: 'NewSecret99' }).resolves({
+        StackResourceDetail: { LogicalResourceId: 'NewSecret99', PhysicalResourceId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:new-AbCdEf', ResourceType: 'AWS::SecretsManager::Secret', ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date() },
+      });
+      const result = await deploy(options(), world.deps);
+      return { world, result };
+    }
+
+    it('with Retain: rolls back by itself and says the resource stays in the account', async () => {
+      const { world, result } = await deployAdding(withSecret('Retain'));
+      expect(result.ok).toBe(false);
+      expect(result.summary).toBe(
+        `${NEW} failed the smoke gate (ready: GET /api/readyz, every check ok (answered 200 but checks failed: redis (timeout))); rolled back to ${OLD} and its gate passed; left in the account, outside the stack (DeletionPolicy Retain): AWS::SecretsManager::Secret NewSecret99 (arn:aws:secretsmanager:eu-west-1:123456789012:secret:new-AbCdEf); running now: slipway-api runs ${OLD} (2/2 tasks), slipway-web runs ${OLD} (2/2 tasks)`,
+      );
+      expect(world.out.join('')).toContain(`! change safety: AWS::SecretsManager::Secret NewSecret99 (arn:aws:secretsmanager:eu-west-1:123456789012:secret:new-AbCdEf) was added by ${NEW}, which never served: it leaves slipway-service and stays in the account (DeletionPolicy Retain)`);
+      expect(world.mocks.cfn.commandCalls(UpdateStackCommand)).toHaveLength(1);
+      expect(world.state.deployedTemplates['slipway-service']).toEqual(base);
+      expect(world.records().map((r) => [r.release, r.kind, r.outcome])).toEqual([
+        [OLD, 'deploy', 'replaced'],
+        [NEW, 'deploy', 'rolled-back'],
+        [OLD, 'rollback', 'live'],
+      ]);
+      expect(result.document.leftByRollback).toEqual([{ type: 'AWS::SecretsManager::Secret', logicalId: 'NewSecret99', retained: true, physicalId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:new-AbCdEf' }]);
+    });
+
+    it('without Retain: rolls back, and the resource the failed release created goes with it', async () => {
+      const { world, result } = await deployAdding(withSecret());
+      expect(result.summary).toContain(`rolled back to ${OLD} and its gate passed; running now:`);
+      expect(world.out.join('')).toContain(`was added by ${NEW}, which never served: CloudFormation deletes it (${OLD} never had it)`);
+      expect(world.state.imageTag).toBe(OLD);
+    });
+
+    it('still refuses to replace a resource the previous release had, and returns what runs instead of throwing', async () => {
+      const logs = (name: string) => ({ ...base, Resources: { ...base.Resources, AppLogs: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { LogGroupName: name } } } });
+      // The stack was changed outside the kit since OLD: its log group has another name now.
+      const world = makeWorld({ badReleases: new Set([NEW]), deployedTemplates: { ...sampleTemplates(), 'slipway-service': logs('slipway-app-2') }, synthesizedTemplates: { ...sampleTemplates(), 'slipway-service': logs('slipway-app-2') } });
+      await keptTemplate(world, logs('slipway-app'));
+      const result = await deploy(options(), world.deps);
+      expect(result.ok).toBe(false);
+      expect(result.summary).toBe(
+        `${NEW} failed the smoke gate (ready: GET /api/readyz, every check ok (answered 200 but checks failed: redis (timeout))); the rollback to ${OLD} failed too (refusing to roll slipway-service back to the template of ${OLD}: slipway-service: AWS::Logs::LogGroup AppLogs would be REPLACED (LogGroupName). Fix: roll back with a release whose template keeps these, or pass --allow-stateful-replacement if you have a snapshot); running now: slipway-api runs ${NEW} (2/2 tasks), slipway-web runs ${NEW} (2/2 tasks)`,
+      );
+      expect(world.mocks.cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+      expect(world.records().map((r) => [r.release, r.kind, r.outcome])).toEqual([
+        [OLD, 'deploy', 'live'],
+        [NEW, 'deploy', 'failed'],
+        [OLD, 'rollback', 'failed'],
+      ]);
+      expect(world.records().find((r) => r.release === NEW)!.note).toMatch(/^the automatic rollback to aaaaaaaaaaaa failed: refusing to roll slipway-service back/);
+    });
   });
 
   it('services that never settle time out and roll back', async () => {

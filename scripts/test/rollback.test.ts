@@ -4,6 +4,7 @@ import { DEPLOY_SPEC, deployOptionsFrom, ROLLBACK_SPEC, rollbackOptionsFrom } fr
 import { recordRelease, type ReleaseRecord } from '../lib/releases.ts';
 import { listHistory, rollback, type RollbackOptions } from '../lib/rollback.ts';
 import { makeWorld, testConfig, type WorldState } from './support/world.ts';
+import { sampleTemplates } from './support/templates.ts';
 
 const options = (o: Partial<RollbackOptions> = {}): RollbackOptions => ({
   config: testConfig(),
@@ -131,6 +132,40 @@ describe('rollback', () => {
     expect(world.out.join('')).toContain('! service template: none was kept with r2 (deployed before releases kept them): only the image is rolled back');
     expect(world.runner.calls.some((c) => c.startsWith('npx cdk deploy'))).toBe(false);
     expect(world.state.ssm.size).toBe(before);
+  });
+});
+
+describe('rollback to a kept template', () => {
+  const kept = sampleTemplates()['slipway-service'];
+  // r3's service template added a log group that r2's lacks
+  const withLogs = { ...kept, Resources: { ...kept.Resources, AppLogs1234: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain', Properties: {} } } };
+
+  async function leaving(r3: ReleaseRecord['outcome'], smoke: ReleaseRecord['smoke']) {
+    const world = makeWorld({ imageTag: 'r3', images: new Set(['r2', 'r3']), deployedTemplates: { ...sampleTemplates(), 'slipway-service': withLogs } });
+    const key = 'releases/r2/slipway-service.template.json';
+    world.objects.set(key, JSON.stringify(kept));
+    await recordRelease(world.deps.ssm, '/slipway/releases', { ...rec('r2', '2026-02-02T10:00:00.000Z', 'live'), serviceTemplate: { bucket: 'slipway-attachments-123', key } });
+    await recordRelease(world.deps.ssm, '/slipway/releases', rec('r3', '2026-02-03T10:00:00.000Z', r3, smoke));
+    return world;
+  }
+
+  it('from a release that never served: what it added leaves with it, and the summary says it stays in the account', async () => {
+    // a deploy of r3 that failed its gate and whose automatic rollback did not happen
+    const world = await leaving('failed', 'failed');
+    const result = await rollback(options(), world.deps);
+    expect(result).toMatchObject({
+      ok: true,
+      summary: 'rolled back to r2; smoke gate passed; left in the account, outside the stack (DeletionPolicy Retain): AWS::Logs::LogGroup AppLogs1234; running now: slipway-api runs r2 (2/2 tasks), slipway-web runs r2 (2/2 tasks)',
+    });
+    expect(world.state.deployedTemplates['slipway-service']).toEqual(kept);
+  });
+
+  it('from a release that served: refuses to take its stateful resources out of the stack', async () => {
+    const world = await leaving('live', 'passed');
+    await expect(rollback(options(), world.deps)).rejects.toThrow(
+      'refusing to roll slipway-service back to the template of r2: slipway-service: AWS::Logs::LogGroup AppLogs1234 would leave the stack (orphaned). Fix: roll back with a release whose template keeps these, or pass --allow-stateful-replacement if you have a snapshot',
+    );
+    expect(world.state.imageTag).toBe('r3');
   });
 });
 
