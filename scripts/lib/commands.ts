@@ -9,8 +9,33 @@ import type { Timeouts } from './release-flow.ts';
 import type { RollbackOptions } from './rollback.ts';
 import { personalAccessTokenFlag } from './smoke-command.ts';
 
+/** The stacks other than the service roll: a first deploy's database and certificate take most of it. */
+const OTHER_STACKS_MINUTES = 30;
+/** One service's tasks started and healthy: the whole of a rolling update; blue/green adds its test checks and bake. */
+const SERVICE_ROLL_MINUTES = 10;
+
+/**
+ * The default --deploy-timeout: the longest a healthy `cdk deploy` may take with these settings,
+ * so the CLI is not stopped while a migration CloudFormation allows still runs or a blue/green
+ * deployment still bakes. The migration may take MIGRATE_TIMEOUT_MINUTES; then the api and then
+ * the web service roll (web depends on the api), and with blue/green each one's stack update
+ * lasts until its bake time is over
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html).
+ * A fixed hour did not cover a 55-minute migration, nor the production defaults' two bakes.
+ */
+export function defaultDeployTimeoutMinutes(config: SlipwayConfig): number {
+  const { strategy, bakeTimeMinutes, testBudgetSeconds } = config.deployment;
+  const perService = SERVICE_ROLL_MINUTES + (strategy === 'blue-green' ? Math.ceil(testBudgetSeconds / 60) + bakeTimeMinutes : 0);
+  return OTHER_STACKS_MINUTES + config.services.migrateTimeoutMinutes + 2 * perService;
+}
+
 const TIMEOUT_OPTIONS: Record<string, OptionSpec> = {
-  'deploy-timeout': { type: 'string', valueName: 'S', default: '3600', description: 'Seconds cdk deploy may take (migrations included).' },
+  'deploy-timeout': {
+    type: 'string',
+    valueName: 'S',
+    description:
+      'Seconds cdk deploy may take. Default: from the settings, 30 min for the other stacks + MIGRATE_TIMEOUT_MINUTES + per service (api, then web) 10 min, and with blue-green GREEN_TEST_BUDGET_SECONDS + BAKE_TIME_MINUTES (95 min with the production defaults). If cdk deploy is stopped while CloudFormation is still updating, the command waits up to as long again for it to settle, then gates what the stack runs.',
+  },
   'stable-timeout': { type: 'string', valueName: 'S', default: '1200', description: 'Seconds to wait for the services to be stable.' },
   'smoke-timeout': { type: 'string', valueName: 'S', default: '300', description: 'Seconds the smoke gate retries transient failures.' },
 };
@@ -56,9 +81,9 @@ export const ROLLBACK_SPEC: CommandSpec = {
   examples: ['npm run rollback -- --list', 'npm run rollback -- --dry-run', 'npm run rollback', 'npm run rollback -- --to 3f2a9c1d0e4b'],
 };
 
-export function timeoutsFrom(flags: Flags): Timeouts {
+export function timeoutsFrom(flags: Flags, config: SlipwayConfig): Timeouts {
   return {
-    deployMs: secondsFlag(flags, 'deploy-timeout') * 1000,
+    deployMs: (flags['deploy-timeout'] === undefined ? defaultDeployTimeoutMinutes(config) * 60 : secondsFlag(flags, 'deploy-timeout')) * 1000,
     stableMs: secondsFlag(flags, 'stable-timeout') * 1000,
     smokeMs: secondsFlag(flags, 'smoke-timeout') * 1000,
   };
@@ -88,7 +113,7 @@ export function deployOptionsFrom(flags: Flags, config: SlipwayConfig): DeployOp
     release: tagFlag(flags, 'release'),
     smokeToken: personalAccessTokenFlag(flags, 'smoke-token'),
     autoRollback: !flags['no-rollback'],
-    timeouts: timeoutsFrom(flags),
+    timeouts: timeoutsFrom(flags, config),
   };
 }
 
@@ -99,7 +124,7 @@ export function rollbackOptionsFrom(flags: Flags, config: SlipwayConfig): Rollba
     dryRun: Boolean(flags['dry-run']),
     allowStatefulReplacement: Boolean(flags['allow-stateful-replacement']),
     smokeToken: personalAccessTokenFlag(flags, 'smoke-token'),
-    timeouts: timeoutsFrom(flags),
+    timeouts: timeoutsFrom(flags, config),
   };
 }
 

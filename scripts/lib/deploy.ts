@@ -226,14 +226,16 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
       document: doc,
     };
   }
-  if (!rolled.ok && rolled.stage === 'stack-update') {
+  if (!rolled.ok && rolled.stage !== 'services') {
     doc.runningNow = rolled.running;
     await record(deps, prefix, attempt, { outcome: 'failed', smoke: 'not-run', note: rolled.reason });
-    return {
-      ok: false,
-      summary: `deploy of ${tag} failed during the stack update (${rolled.reason}); CloudFormation kept the previous release; running now: ${describeRunning(rolled.running) || previous || 'nothing'}`,
-      document: doc,
-    };
+    // Only a stack that went back says the previous release is kept; a stuck or unsettled one says what to do.
+    const where = {
+      'stack-update': `failed during the stack update (${rolled.reason}); CloudFormation kept the previous release`,
+      'stack-stuck': `failed during the stack update: ${rolled.reason}`,
+      'stack-unsettled': `did not finish: ${rolled.reason}`,
+    }[rolled.stage];
+    return { ok: false, summary: `deploy of ${tag} ${where}; running now: ${describeRunning(rolled.running) || previous || 'nothing'}`, document: doc };
   }
 
   // 5. The gate.
@@ -243,10 +245,17 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   if (rolled.ok && report?.ok) {
     doc.runningNow = rolled.running;
     const serviceTemplate = await keepServiceTemplate(deps, outputs, names.service, tag);
-    await record(deps, prefix, attempt, { outcome: 'live', smoke: 'passed', serviceTemplate }, report);
+    const unfinished = rolled.unfinished ? `cdk deploy did not finish: ${rolled.unfinished}` : undefined;
+    await record(deps, prefix, attempt, { outcome: 'live', smoke: 'passed', serviceTemplate, ...(unfinished ? { note: unfinished } : {}) }, report);
     await markReplaced(deps.ssm, prefix, history, { release: tag, startedAt: new Date(startedAt).toISOString() });
     doc.nextSteps = (await summarizeDeploy(config, outputs, tag, o.smokeToken, deps)).nextSteps;
-    return { ok: true, summary: `${tag} is live: smoke gate passed in ${formatDuration(clock.now() - startedAt)} (migration ${migrationOf(report.version) ?? 'unknown'})`, document: doc };
+    const live = `${tag} is live: smoke gate passed in ${formatDuration(clock.now() - startedAt)} (migration ${migrationOf(report.version) ?? 'unknown'})`;
+    if (unfinished) {
+      // The release serves, gated; the stacks deployed after the service stack may not be up to date.
+      doc.unfinished = rolled.unfinished;
+      return { ok: false, summary: `${live}, but ${unfinished}; the stacks after ${names.service} may be behind: fix that and run npm run deploy again`, document: doc };
+    }
+    return { ok: true, summary: live, document: doc };
   }
   const whatFailed = report
     ? `failed the smoke gate (${report.failed.join('; ')})`

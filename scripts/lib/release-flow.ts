@@ -16,7 +16,8 @@ import { formatDuration, type Reporter } from './cli.ts';
 import { assemblyTemplates, describeRisk, guardDeployment, type DiffChange } from './diff-guard.ts';
 import { describeRunning, runningReleases, waitServicesStable, type RunningRelease, type ServiceRef } from './ecs.ts';
 import type { CommandRunner } from './runner.ts';
-import { stackFailureReason } from './stacks.ts';
+import { describeStack, stackFailureReason, stuckStackReason } from './stacks.ts';
+import { waitFor, WaitTimeoutError } from './wait.ts';
 import type { GateDeps } from './gate.ts';
 
 export interface RollDeps extends GateDeps {
@@ -109,8 +110,23 @@ export function guardDiff(diff: DiffResult, allowStateful: boolean, reporter: Re
 }
 
 export type RollOutcome =
-  | { readonly ok: true; readonly running: readonly RunningRelease[] }
-  | { readonly ok: false; readonly stage: 'stack-update' | 'services'; readonly reason: string; readonly running: readonly RunningRelease[] };
+  | {
+      readonly ok: true;
+      readonly running: readonly RunningRelease[];
+      /** cdk deploy failed although the service stack took the release (a later stack failed, or the CLI was stopped): why. */
+      readonly unfinished?: string;
+    }
+  | {
+      readonly ok: false;
+      /**
+       * stack-update: CloudFormation kept (or went back to) the previous release; stack-stuck: the
+       * service stack is UPDATE_ROLLBACK_FAILED; stack-unsettled: it was still updating when the
+       * wait ended; services: the stack took the release but the services did not settle.
+       */
+      readonly stage: 'stack-update' | 'stack-stuck' | 'stack-unsettled' | 'services';
+      readonly reason: string;
+      readonly running: readonly RunningRelease[];
+    };
 
 /** cdk deploy with the release's tag, then wait for the services to settle on it. */
 export async function rollRelease(deps: RollDeps, target: RollTarget, tag: string, timeouts: Timeouts, extra: StackParameters = {}): Promise<RollOutcome> {
@@ -124,20 +140,75 @@ export async function rollRelease(deps: RollDeps, target: RollTarget, tag: strin
   reporter.line(`  $ npx ${args.join(' ')}`);
   const result = await deps.runner.run('npx', args, { timeoutMs: timeouts.deployMs, stream: { write: (t) => reporter.line(t.replace(/\n$/, '')) } });
   if (result.exitCode !== 0) {
-    let reason: string | undefined;
-    for (const stack of target.stackNames) {
-      reason = await stackFailureReason(deps.cfn, stack, new Date(started)).catch(() => undefined);
-      if (reason) {
-        reason = `${stack}: ${reason}`;
-        break;
-      }
-    }
-    const running = await readRunning(deps, target);
-    reporter.step('fail', `stack update to ${tag}`, reason ?? `cdk deploy exited ${result.exitCode}`);
-    return { ok: false, stage: 'stack-update', reason: reason ?? `cdk deploy exited ${result.exitCode}`, running };
+    const stopped = clock.now() - started >= timeouts.deployMs ? `cdk deploy was stopped after --deploy-timeout ${Math.round(timeouts.deployMs / 1000)} s` : `cdk deploy exited ${result.exitCode}`;
+    return afterFailedDeploy(deps, target, tag, { ...extra, [IMAGE_TAG_PARAMETER]: tag }, started, stopped, timeouts);
   }
   reporter.step('pass', `stack update to ${tag}`, `migrations ran before the roll (${formatDuration(clock.now() - started)})`);
   return settleServices(deps, target, timeouts);
+}
+
+/** The first failure any of the target's stacks recorded since `started`, with the stack's name. */
+async function firstFailure(deps: Pick<RollDeps, 'cfn'>, target: RollTarget, started: number): Promise<string | undefined> {
+  for (const stack of target.stackNames) {
+    const reason = await stackFailureReason(deps.cfn, stack, new Date(started)).catch(() => undefined);
+    if (reason) return `${stack}: ${reason}`;
+  }
+  return undefined;
+}
+
+const SETTLED_UPDATE = new Set(['UPDATE_COMPLETE', 'CREATE_COMPLETE']);
+
+/**
+ * A non-zero exit of `cdk deploy` says nothing about where the service stack is: the CLI may
+ * have been stopped by --deploy-timeout while CloudFormation carries on, a stack deployed after
+ * it (observability) may have failed once it took the release, or CloudFormation may have been
+ * unable to roll it back. So the stack is read back: still updating, wait (up to --deploy-timeout
+ * again) for it to settle; settled on the parameters asked for, the release runs and is gated like
+ * any other; UPDATE_ROLLBACK_FAILED, say how to free it; else CloudFormation kept the previous release.
+ */
+async function afterFailedDeploy(deps: RollDeps, target: RollTarget, tag: string, asked: StackParameters, started: number, stopped: string, timeouts: Timeouts): Promise<RollOutcome> {
+  const { reporter, clock } = deps;
+  const stack = target.serviceStack;
+  let found = await describeStack(deps.cfn, stack).catch(() => undefined);
+  if (found?.StackStatus?.endsWith('_IN_PROGRESS')) {
+    reporter.step('warn', `stack update to ${tag}`, `${stopped}, but ${stack} is still ${found.StackStatus}: waiting for CloudFormation to finish`);
+    try {
+      found = await waitFor({
+        what: `${stack} to finish updating`,
+        timeoutMs: timeouts.deployMs,
+        intervalMs: 15_000,
+        clock,
+        progress: (l) => reporter.line(l),
+        poll: async () => {
+          const now = await describeStack(deps.cfn, stack);
+          const status = now?.StackStatus ?? 'UNKNOWN';
+          return status.endsWith('_IN_PROGRESS') ? { state: 'pending', status } : { state: 'done', status, value: now };
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof WaitTimeoutError)) throw error;
+      const reason = `${stopped}; ${stack} was still ${error.lastStatus} ${formatDuration(error.elapsedMs)} later, so it may yet finish on ${tag} ungated. Fix: wait until aws cloudformation describe-stacks --stack-name ${stack} shows it settled, then gate what it runs (npm run smoke -- --expect-release ${tag}) or roll back (npm run rollback)`;
+      reporter.step('fail', `stack update to ${tag}`, reason);
+      return { ok: false, stage: 'stack-unsettled', reason, running: await readRunning(deps, target) };
+    }
+  }
+  const status = found?.StackStatus;
+  const cause = await firstFailure(deps, target, started);
+  if (status === 'UPDATE_ROLLBACK_FAILED') {
+    const reason = `${cause ?? stopped}; then ${stuckStackReason(stack)}`;
+    reporter.step('fail', `stack update to ${tag}`, reason);
+    return { ok: false, stage: 'stack-stuck', reason, running: await readRunning(deps, target) };
+  }
+  const runs = (found?.Parameters ?? []).reduce<Record<string, string | undefined>>((m, p) => ({ ...m, [p.ParameterKey ?? '']: p.ParameterValue }), {});
+  if (status && SETTLED_UPDATE.has(status) && Object.entries(asked).every(([k, v]) => runs[k] === v)) {
+    const unfinished = cause ?? stopped;
+    reporter.step('warn', `stack update to ${tag}`, `${stack} took ${tag} (${status}) although cdk deploy failed (${unfinished}): it is gated like any release`);
+    const settled = await settleServices(deps, target, timeouts);
+    return settled.ok ? { ...settled, unfinished } : settled;
+  }
+  const reason = cause ?? stopped;
+  reporter.step('fail', `stack update to ${tag}`, reason);
+  return { ok: false, stage: 'stack-update', reason, running: await readRunning(deps, target) };
 }
 
 /** What the services run now, for a summary; empty when they cannot be read (no services yet). */

@@ -100,6 +100,15 @@ export async function stackFailureReason(
   return first ? `${first.LogicalResourceId} ${first.ResourceStatus}: ${first.ResourceStatusReason ?? 'no reason given'}` : undefined;
 }
 
+/**
+ * A stack in UPDATE_ROLLBACK_FAILED takes no update until its rollback is continued: CloudFormation
+ * "can't roll back all changes after a failed stack update"
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ContinueUpdateRollback.html).
+ */
+export function stuckStackReason(stackName: string): string {
+  return `CloudFormation could not roll ${stackName} back: it is UPDATE_ROLLBACK_FAILED and takes no update until its rollback is continued. Fix: aws cloudformation continue-update-rollback --stack-name ${stackName} (skip the resources it names if it fails again; see runbooks/rollback.md)`;
+}
+
 /** Refuses to start while another update runs, or while the stack is stuck in a failed rollback. */
 export async function assertStackIdle(cfn: CloudFormationClient, stackName: string): Promise<void> {
   const status = (await describeStack(cfn, stackName))?.StackStatus;

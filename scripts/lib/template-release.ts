@@ -13,7 +13,7 @@ import { checkChange, describeFinding, type ChangeFinding, type StackTemplate } 
 import { formatDuration } from './cli.ts';
 import type { ReleaseRecord } from './releases.ts';
 import { readRunning, settleServices, type RollDeps, type RollOutcome, type RollTarget, type Timeouts } from './release-flow.ts';
-import { stackFailureReason } from './stacks.ts';
+import { stackFailureReason, stuckStackReason } from './stacks.ts';
 import { waitFor } from './wait.ts';
 
 export type StoredTemplate = NonNullable<ReleaseRecord['serviceTemplate']>;
@@ -182,9 +182,11 @@ export async function rollToStoredTemplate(
     },
   });
   if (final !== 'UPDATE_COMPLETE' && final !== 'CREATE_COMPLETE') {
-    const reason = (await stackFailureReason(cfn, stack, new Date(started)).catch(() => undefined)) ?? `the stack ended ${final}`;
+    const cause = `${stack}: ${(await stackFailureReason(cfn, stack, new Date(started)).catch(() => undefined)) ?? `the stack ended ${final}`}`;
+    const stuck = final === 'UPDATE_ROLLBACK_FAILED';
+    const reason = stuck ? `${cause}; then ${stuckStackReason(stack)}` : cause;
     reporter.step('fail', `stack update to ${tag}`, reason);
-    return { outcome: { ok: false, stage: 'stack-update', reason: `${stack}: ${reason}`, running: await readRunning(deps, target) }, template: stored, left: [] };
+    return { outcome: { ok: false, stage: stuck ? 'stack-stuck' : 'stack-update', reason, running: await readRunning(deps, target) }, template: stored, left: [] };
   }
   reporter.step('pass', `stack update to ${tag}`, `with its own template (${formatDuration(clock.now() - started)})`);
   return { outcome: await settleServices(deps, target, timeouts), template: stored, left };

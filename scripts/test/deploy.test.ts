@@ -133,6 +133,103 @@ describe('deploy', () => {
     expect(world.records()[0]).toMatchObject({ release: NEW, outcome: 'failed', smoke: 'not-run' });
   });
 
+  describe('a cdk deploy that exits non-zero: the service stack is read back', () => {
+    const HOUR = 3_600_000;
+    /** cdk deploy of NEW exits 1 after `then` did to the account what CloudFormation did. */
+    function failingDeploy(world: ReturnType<typeof makeWorld>, then: () => { stderr?: string }) {
+      const run0 = world.deps.runner.run.bind(world.deps.runner);
+      world.deps.runner.run = async (cmd, args, opts) => {
+        if (args[1] === 'deploy' && args.join(' ').includes(`ImageTag=${NEW}`)) return { exitCode: 1, stdout: '', stderr: '', ...then() };
+        return run0(cmd, args, opts);
+      };
+    }
+    const rolling = (o: Partial<DeployOptions> = {}) => options({ config: testConfig({ DEPLOY_STRATEGY: 'rolling' }), timeouts: { deployMs: HOUR, stableMs: 600_000, smokeMs: 120_000 }, ...o });
+
+    it('stopped by --deploy-timeout while CloudFormation goes on: waits for it, then gates the release it took', async () => {
+      const world = makeWorld();
+      failingDeploy(world, () => {
+        // the runner's timeout stops the CLI; CloudFormation finishes the update 20 minutes later
+        world.clock.advance(HOUR);
+        world.state.serviceStackStatus = 'UPDATE_IN_PROGRESS';
+        world.state.imageTag = NEW;
+        world.state.serviceStackSettles = { at: world.clock.now() + 20 * 60_000, status: 'UPDATE_COMPLETE' };
+        return {};
+      });
+      const result = await deploy(rolling(), world.deps);
+      expect(result.ok).toBe(false);
+      expect(result.summary).toMatch(
+        new RegExp(`^${NEW} is live: smoke gate passed in 1h2\\dm \\(migration 0007\\), but cdk deploy did not finish: cdk deploy was stopped after --deploy-timeout 3600 s; the stacks after slipway-service may be behind: fix that and run npm run deploy again$`),
+      );
+      const out = world.out.join('');
+      expect(out).toContain(`! stack update to ${NEW}: cdk deploy was stopped after --deploy-timeout 3600 s, but slipway-service is still UPDATE_IN_PROGRESS: waiting for CloudFormation to finish`);
+      expect(out).toContain('… waiting for slipway-service to finish updating: UPDATE_IN_PROGRESS');
+      expect(world.smokeCalls.map((c) => c.expectRelease)).toEqual([NEW]);
+      expect(world.records()[0]).toMatchObject({ release: NEW, outcome: 'live', smoke: 'passed', note: 'cdk deploy did not finish: cdk deploy was stopped after --deploy-timeout 3600 s' });
+    });
+
+    it('says plainly when CloudFormation is still updating after the wait, instead of "kept the previous release"', async () => {
+      const world = makeWorld();
+      failingDeploy(world, () => {
+        world.clock.advance(HOUR);
+        world.state.serviceStackStatus = 'UPDATE_IN_PROGRESS';
+        return {};
+      });
+      const result = await deploy(rolling(), world.deps);
+      expect(result.summary).toMatch(
+        /^deploy of bbbbbbbbbbbb did not finish: cdk deploy was stopped after --deploy-timeout 3600 s; slipway-service was still UPDATE_IN_PROGRESS 1h00m later, so it may yet finish on bbbbbbbbbbbb ungated\. Fix: wait until aws cloudformation describe-stacks --stack-name slipway-service shows it settled, then gate what it runs \(npm run smoke -- --expect-release bbbbbbbbbbbb\) or roll back \(npm run rollback\); running now: /,
+      );
+      expect(result.summary).not.toContain('kept the previous release');
+      expect(world.records()[0]).toMatchObject({ release: NEW, outcome: 'failed', smoke: 'not-run' });
+    });
+
+    it('a later stack fails after the service stack took the release: the release is gated, and rolled back when it fails', async () => {
+      const world = makeWorld({ badReleases: new Set([NEW]) });
+      failingDeploy(world, () => {
+        world.state.imageTag = NEW; // slipway-service: UPDATE_COMPLETE on NEW
+        world.state.stackEvents.push({ StackName: 'slipway-observability', LogicalResourceId: 'ApiErrorsAlarm', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'Resource handler returned message: "Invalid metric"' });
+        return { stderr: 'slipway-observability failed: Error: The stack named slipway-observability failed to deploy: UPDATE_ROLLBACK_COMPLETE' };
+      });
+      const result = await deploy(rolling(), world.deps);
+      expect(result.summary).toBe(
+        `${NEW} failed the smoke gate (ready: GET /api/readyz, every check ok (answered 200 but checks failed: redis (timeout))); rolled back to ${OLD} and its gate passed; running now: slipway-api runs ${OLD} (2/2 tasks), slipway-web runs ${OLD} (2/2 tasks)`,
+      );
+      expect(world.out.join('')).toContain(`! stack update to ${NEW}: slipway-service took ${NEW} (UPDATE_COMPLETE) although cdk deploy failed (slipway-observability: ApiErrorsAlarm UPDATE_FAILED: Resource handler returned message: "Invalid metric"): it is gated like any release`);
+      expect(world.smokeCalls.map((c) => c.expectRelease)).toEqual([NEW, OLD]);
+      expect(world.state.imageTag).toBe(OLD);
+    });
+
+    it('a later stack fails and the release passes its gate: live, but the command fails naming the stack', async () => {
+      const world = makeWorld();
+      failingDeploy(world, () => {
+        world.state.imageTag = NEW;
+        world.state.stackEvents.push({ StackName: 'slipway-observability', LogicalResourceId: 'ApiErrorsAlarm', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'Invalid metric' });
+        return {};
+      });
+      const result = await deploy(rolling(), world.deps);
+      expect(result.ok).toBe(false);
+      expect(result.summary).toBe(`${NEW} is live: smoke gate passed in 0s (migration 0007), but cdk deploy did not finish: slipway-observability: ApiErrorsAlarm UPDATE_FAILED: Invalid metric; the stacks after slipway-service may be behind: fix that and run npm run deploy again`);
+    });
+
+    it('UPDATE_ROLLBACK_FAILED: says the stack is stuck and prints the command that frees it', async () => {
+      const world = makeWorld();
+      failingDeploy(world, () => {
+        world.state.serviceStackStatus = 'UPDATE_ROLLBACK_FAILED';
+        world.state.stackEvents.push({ LogicalResourceId: 'ApiService', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'circuit breaker' });
+        return {};
+      });
+      const result = await deploy(rolling(), world.deps);
+      expect(result.summary).toBe(
+        `deploy of ${NEW} failed during the stack update: slipway-service: ApiService UPDATE_FAILED: circuit breaker; then CloudFormation could not roll slipway-service back: it is UPDATE_ROLLBACK_FAILED and takes no update until its rollback is continued. Fix: aws cloudformation continue-update-rollback --stack-name slipway-service (skip the resources it names if it fails again; see runbooks/rollback.md); running now: slipway-api runs ${OLD} (2/2 tasks), slipway-web runs ${OLD} (2/2 tasks)`,
+      );
+      expect(world.smokeCalls).toHaveLength(0);
+    });
+
+    it('rolled back by CloudFormation: the previous release is kept, as before', async () => {
+      const { result } = await run({ failingTags: new Set([NEW]) }, { timeouts: { deployMs: HOUR, stableMs: 600_000, smokeMs: 1 } });
+      expect(result.summary).toMatch(/CloudFormation kept the previous release; running now: slipway-api runs aaaaaaaaaaaa/);
+    });
+  });
+
   it('a failed gate rolls back to the previous release, gates it again and exits non-zero saying what failed and what runs', async () => {
     const { world, result } = await run({ badReleases: new Set([NEW]) });
     expect(result.ok).toBe(false);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFlags, UsageError } from '../lib/cli.ts';
-import { DEPLOY_SPEC, deployOptionsFrom, ROLLBACK_SPEC, rollbackOptionsFrom } from '../lib/commands.ts';
+import { defaultDeployTimeoutMinutes, DEPLOY_SPEC, deployOptionsFrom, ROLLBACK_SPEC, rollbackOptionsFrom } from '../lib/commands.ts';
 import { recordRelease, type ReleaseRecord } from '../lib/releases.ts';
 import { listHistory, rollback, type RollbackOptions } from '../lib/rollback.ts';
 import { makeWorld, testConfig, type WorldState } from './support/world.ts';
@@ -124,6 +124,22 @@ describe('rollback', () => {
     );
   });
 
+  it('a rollback CloudFormation cannot finish says the stack is stuck and how to free it', async () => {
+    const world = await worldWithHistory();
+    const run0 = world.deps.runner.run.bind(world.deps.runner);
+    world.deps.runner.run = async (cmd, args, opts) => {
+      if (args[1] !== 'deploy') return run0(cmd, args, opts);
+      world.state.serviceStackStatus = 'UPDATE_ROLLBACK_FAILED';
+      world.state.stackEvents.push({ LogicalResourceId: 'WebService', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'circuit breaker' });
+      return { exitCode: 1, stdout: '', stderr: '' };
+    };
+    const result = await rollback(options(), world.deps);
+    expect(result.summary).toBe(
+      'rollback to r2 failed (slipway-service: WebService UPDATE_FAILED: circuit breaker; then CloudFormation could not roll slipway-service back: it is UPDATE_ROLLBACK_FAILED and takes no update until its rollback is continued. Fix: aws cloudformation continue-update-rollback --stack-name slipway-service (skip the resources it names if it fails again; see runbooks/rollback.md)); running now: slipway-api runs r3 (2/2 tasks), slipway-web runs r3 (2/2 tasks)',
+    );
+    expect(world.smokeCalls).toHaveLength(0);
+  });
+
   it('--dry-run changes nothing', async () => {
     const world = await worldWithHistory();
     const before = world.state.ssm.size;
@@ -188,7 +204,19 @@ describe('deploy and rollback flags', () => {
       dryRun: true,
       autoRollback: false,
       allowDirty: false,
-      timeouts: { deployMs: 3_600_000, stableMs: 1_200_000, smokeMs: 300_000 },
+      // production: 30 + MIGRATE_TIMEOUT_MINUTES 15 + 2 × (10 + GREEN_TEST_BUDGET_SECONDS 5 min + BAKE_TIME_MINUTES 10) minutes
+      timeouts: { deployMs: 95 * 60_000, stableMs: 1_200_000, smokeMs: 300_000 },
     });
+    expect(deployOptionsFrom(parseFlags(DEPLOY_SPEC, ['--deploy-timeout', '600']), testConfig()).timeouts.deployMs).toBe(600_000);
+  });
+
+  it.each([
+    ['production defaults', {}, 95],
+    // a fixed hour was shorter than the longest migration the settings allow, before any service rolled
+    ['the longest migration, rolling', { DEPLOY_PROFILE: 'trial', MIGRATE_TIMEOUT_MINUTES: '55' }, 30 + 55 + 2 * 10],
+    ['a long bake', { BAKE_TIME_MINUTES: '60', GREEN_TEST_BUDGET_SECONDS: '90' }, 30 + 15 + 2 * (10 + 2 + 60)],
+  ])('the default --deploy-timeout covers the migration bound and both services\' roll: %s', (_, settings, minutes) => {
+    expect(defaultDeployTimeoutMinutes(testConfig(settings))).toBe(minutes);
+    expect(rollbackOptionsFrom(parseFlags(ROLLBACK_SPEC, []), testConfig(settings)).timeouts.deployMs).toBe(minutes * 60_000);
   });
 });

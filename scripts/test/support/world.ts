@@ -45,11 +45,14 @@ export interface WorldState {
   /** What `cdk diff` synthesized (written as the cloud assembly the guard reads). */
   synthesizedTemplates: Record<string, any>;
   ssm: Map<string, string>;
-  stackEvents: Array<{ LogicalResourceId: string; ResourceStatus: string; ResourceStatusReason: string }>;
+  /** Stack events; without StackName, the service stack's. */
+  stackEvents: Array<{ LogicalResourceId: string; ResourceStatus: string; ResourceStatusReason: string; StackName?: string }>;
   serviceStackDeployed: boolean;
   /** The services never settle (two deployments forever). */
   servicesStuck: boolean;
   serviceStackStatus: string;
+  /** The service stack reports `status` from this time on (the fake clock's): an update CloudFormation finishes later. */
+  serviceStackSettles?: { at: number; status: string };
   registryDeployed: boolean;
 }
 
@@ -90,6 +93,10 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
     if (!o || (input.StackName === 'slipway-service' && !state.serviceStackDeployed) || (input.StackName === 'slipway-registry' && !state.registryDeployed)) {
       throw Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' });
     }
+    if (state.serviceStackSettles && clock.now() >= state.serviceStackSettles.at) {
+      state.serviceStackStatus = state.serviceStackSettles.status;
+      state.serviceStackSettles = undefined;
+    }
     return {
       Stacks: [{
         StackName: input.StackName,
@@ -100,8 +107,10 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
       }],
     };
   });
-  mocks.cfn.on(DescribeStackEventsCommand).callsFake(() => ({
-    StackEvents: state.stackEvents.map((e) => ({ ...e, StackId: 'x', EventId: 'e', StackName: 'slipway-service', Timestamp: new Date(clock.now()) })),
+  mocks.cfn.on(DescribeStackEventsCommand).callsFake((input: { StackName: string }) => ({
+    StackEvents: state.stackEvents
+      .filter((e) => (e.StackName ?? 'slipway-service') === input.StackName)
+      .map((e) => ({ ...e, StackId: 'x', EventId: 'e', StackName: e.StackName ?? 'slipway-service', Timestamp: new Date(clock.now()) })),
   }));
   mocks.ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
     services: input.services.map((name) => ({
