@@ -73,7 +73,7 @@ export const ROLLBACK_SPEC: CommandSpec = {
   options: {
     to: { type: 'string', valueName: 'RELEASE', description: 'The release (image tag) to roll to. Default: the previous good release.' },
     list: { type: 'boolean', description: 'Print the release history (newest first) and where a rollback would go; change nothing.' },
-    'dry-run': { type: 'boolean', description: 'Print the target and the cdk diff; change nothing.' },
+    'dry-run': { type: 'boolean', description: 'Print the target, the diff of the service stack and the change-safety check the rollback makes; change nothing.' },
     'allow-stateful-replacement': DEPLOY_SPEC.options['allow-stateful-replacement']!,
     'smoke-token': SMOKE_TOKEN,
     ...TIMEOUT_OPTIONS,

@@ -10,7 +10,7 @@ import { listReleases, liveRecord, liveRelease, markReplaced, migrationOf, never
 import { gate, smokeOptionsFor } from './gate.ts';
 import { cdkDiff, guardDiff, rollRelease, type ReleaseDeps, type Timeouts } from './release-flow.ts';
 import { assertStackIdle, currentImageTag, StackOutputs } from './stacks.ts';
-import { keptNote, planRollBack, rollBack } from './template-release.ts';
+import { checkRollBack, keptNote, planRollBack, rollBack, type RollBackCheck } from './template-release.ts';
 import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
 import { deployTargets } from './targets.ts';
 
@@ -84,17 +84,21 @@ export async function rollback(o: RollbackOptions, deps: ReleaseDeps): Promise<C
   const targets = deployTargets(deps, config.appName);
   reporter.line(`Plan: roll ${config.appName} from ${current} back to ${target} (service stack only), then smoke-gate it`);
   const stored = planRollBack(deps, history, target);
-  if (!stored) {
+  // The same check before a dry run as before the real one: a dry run that passes means the rollback will not be refused.
+  let checked: RollBackCheck | undefined;
+  if (stored) {
+    // What a release that never served added may go with it (a deploy whose automatic rollback did not happen).
+    checked = await checkRollBack(deps, targets.serviceOnly.serviceStack, target, stored, { allowStateful: o.allowStatefulReplacement, leavingNeverServed: neverServed(history, current) ? current : undefined });
+  } else {
     const diff = await cdkDiff(deps, targets.serviceOnly, target);
     reporter.line(diff.output.trim());
     guardDiff(diff, o.allowStatefulReplacement, reporter);
   }
   const doc: Record<string, unknown> = { release: target, previousRelease: current, imageDigest: digest, dryRun: o.dryRun, serviceTemplate: stored ?? null, imageOnly: !stored };
+  if (checked?.left.length) doc.leftByRollback = checked.left;
   if (o.dryRun) return { ok: true, summary: `dry run: would roll back from ${current} to ${target}${stored ? ' with its service template' : ' (image only: no template kept)'}; nothing was changed`, document: doc };
 
-  // What a release that never served added may go with it (a deploy whose automatic rollback did not happen).
-  const safety = { allowStateful: o.allowStatefulReplacement, leavingNeverServed: neverServed(history, current) ? current : undefined };
-  const { outcome: rolled, left } = await rollBack(deps, targets.serviceOnly, target, stored, o.timeouts, safety, () => rollRelease(deps, targets.serviceOnly, target, o.timeouts));
+  const { outcome: rolled, left } = await rollBack(deps, targets.serviceOnly, target, stored, o.timeouts, checked ?? { allowStateful: o.allowStatefulReplacement }, () => rollRelease(deps, targets.serviceOnly, target, o.timeouts));
   if (left.length) doc.leftByRollback = left;
   doc.runningNow = rolled.running;
   const base = { release: target, kind: 'rollback' as const, imageDigest: digest, previousRelease: current, startedAt: new Date(startedAt).toISOString(), serviceTemplate: stored };

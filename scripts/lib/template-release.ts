@@ -8,6 +8,7 @@
  */
 import { DescribeStackResourceCommand, DescribeStacksCommand, GetTemplateCommand, UpdateStackCommand, type Parameter } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { formatDifferences, fullDiff } from '@aws-cdk/cloudformation-diff';
 import { IMAGE_TAG_PARAMETER } from '../../infra/outputs.ts';
 import { checkChange, describeFinding, type ChangeFinding, type StackTemplate } from '../../infra/policies/change-safety.ts';
 import { formatDuration } from './cli.ts';
@@ -96,6 +97,8 @@ export async function checkRollBack(deps: Pick<RollDeps, 'cfn' | 'reporter'> & {
   const body = await (await deps.s3.send(new GetObjectCommand({ Bucket: stored.bucket, Key: stored.key }))).Body!.transformToString();
   const deployed = parse(await deployedTemplate(deps, stack), `the deployed template of ${stack}`);
   const kept = parse(body, `s3://${stored.bucket}/${stored.key}`);
+  reporter.line(`Diff of ${stack}, from the deployed template to the one ${tag} was deployed with:`);
+  reporter.line(templateDiffText(deployed, kept) || '(no resource changes)');
   const report = checkChange({ [stack]: deployed }, { [stack]: kept });
   const added = (f: ChangeFinding) => f.kind === 'stateful-resource' && deployed.Resources?.[f.subject] !== undefined && kept.Resources?.[f.subject] === undefined;
   const leaving = safety.leavingNeverServed;
@@ -119,6 +122,15 @@ export async function checkRollBack(deps: Pick<RollDeps, 'cfn' | 'reporter'> & {
   }
   if (findings.length === 0) reporter.step('pass', 'change safety', `going back to the template of ${tag} replaces or deletes nothing ${tag} had`);
   return { body, findings, left };
+}
+
+/** The diff in `cdk diff`'s format (the same library renders it), without colours. */
+function templateDiffText(from: StackTemplate, to: StackTemplate): string {
+  let text = '';
+  const sink = { write: (chunk: string | Uint8Array) => ((text += chunk.toString()), true) } as unknown as Parameters<typeof formatDifferences>[0];
+  formatDifferences(sink, fullDiff(from, to));
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '').trim();
 }
 
 /** For a summary line: what the rollback left in the account, outside any stack. */
@@ -146,12 +158,12 @@ export async function rollToStoredTemplate(
   tag: string,
   stored: StoredTemplate,
   timeouts: Timeouts,
-  safety: RollBackSafety,
+  safety: RollBackSafety | RollBackCheck,
 ): Promise<RollBack> {
   const { reporter, clock, cfn } = deps;
   const stack = target.serviceStack;
   const started = clock.now();
-  const { body, left } = await checkRollBack(deps, stack, tag, stored, safety);
+  const { body, left } = 'body' in safety ? safety : await checkRollBack(deps, stack, tag, stored, safety);
   const current = (await cfn.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
   const known = new Set((current?.Parameters ?? []).map((p) => p.ParameterKey));
   const declared = Object.keys((parse(body, 'the stored template') as { Parameters?: Record<string, unknown> }).Parameters ?? {});
@@ -215,7 +227,8 @@ export async function rollBack(
   tag: string,
   stored: StoredTemplate | undefined,
   timeouts: Timeouts,
-  safety: RollBackSafety,
+  /** The check to run, or its result when it already ran (rollback checks before its dry-run exit). */
+  safety: RollBackSafety | RollBackCheck,
   cdkRoll: () => Promise<RollOutcome>,
 ): Promise<RollBack> {
   if (!stored) return { outcome: await cdkRoll(), left: [] };

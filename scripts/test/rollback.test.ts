@@ -1,3 +1,4 @@
+import { UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
 import { parseFlags, UsageError } from '../lib/cli.ts';
 import { defaultDeployTimeoutMinutes, DEPLOY_SPEC, deployOptionsFrom, ROLLBACK_SPEC, rollbackOptionsFrom } from '../lib/commands.ts';
@@ -174,6 +175,28 @@ describe('rollback to a kept template', () => {
       summary: 'rolled back to r2; smoke gate passed; left in the account, outside the stack (DeletionPolicy Retain): AWS::Logs::LogGroup AppLogs1234; running now: slipway-api runs r2 (2/2 tasks), slipway-web runs r2 (2/2 tasks)',
     });
     expect(world.state.deployedTemplates['slipway-service']).toEqual(kept);
+  });
+
+  it('--dry-run prints the template diff and runs the same check, so it refuses what the real run refuses', async () => {
+    const world = await leaving('live', 'passed');
+    await expect(rollback(options({ dryRun: true }), world.deps)).rejects.toThrow(
+      'refusing to roll slipway-service back to the template of r2: slipway-service: AWS::Logs::LogGroup AppLogs1234 would leave the stack (orphaned). Fix:',
+    );
+    const out = world.out.join('');
+    expect(out).toContain('Diff of slipway-service, from the deployed template to the one r2 was deployed with:\nResources\n[-] AWS::Logs::LogGroup AppLogs1234 orphan');
+    expect(out).toContain('✗ change safety: slipway-service: AWS::Logs::LogGroup AppLogs1234 would leave the stack (orphaned)');
+    expect(world.state.ssm.size).toBe(2);
+    expect(world.state.imageTag).toBe('r3');
+  });
+
+  it('--dry-run of a rollback the check allows says what it would leave behind, and changes nothing', async () => {
+    const world = await leaving('failed', 'failed');
+    const result = await rollback(options({ dryRun: true }), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: 'dry run: would roll back from r3 to r2 with its service template; nothing was changed' });
+    expect(world.out.join('')).toContain('! change safety: AWS::Logs::LogGroup AppLogs1234 was added by r3, which never served: it leaves slipway-service and stays in the account (DeletionPolicy Retain)');
+    expect(result.document.leftByRollback).toEqual([{ type: 'AWS::Logs::LogGroup', logicalId: 'AppLogs1234', retained: true }]);
+    expect(world.mocks.cfn.commandCalls(UpdateStackCommand)).toHaveLength(0);
+    expect(world.runner.calls).toEqual([]);
   });
 
   it('from a release that served: refuses to take its stateful resources out of the stack', async () => {

@@ -13,6 +13,10 @@ import { createServiceLinkedRole, SERVICE_LINKED_ROLES } from '../lib/preflight-
 import { RESTORE_SPEC } from '../lib/restore/command.ts';
 import { SMOKE_SPEC } from '../lib/smoke-command.ts';
 import { TEARDOWN_SPEC } from '../lib/teardown/command.ts';
+import { recordRelease, type ReleaseRecord } from '../lib/releases.ts';
+import { listHistory, rollback } from '../lib/rollback.ts';
+import { sampleTemplates } from './support/templates.ts';
+import { makeWorld, testConfig } from './support/world.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SPECS: Record<string, CommandSpec> = Object.fromEntries(
@@ -116,6 +120,56 @@ describe('first-deploy runbook', () => {
     const shown = [...block.matchAll(/^\s*[✓✗!-] ([^:]+):/gm)].map((m) => m[1]!);
     expect(shown).toEqual(['settings', ...PREFLIGHT_CHECKS.map((c) => c.name), 'preflight']);
     expect(block).toContain(`all ${PREFLIGHT_CHECKS.length + 1} checks passed`);
+  });
+});
+
+/** Every `…` span of a runbook that starts with `start`. */
+function quoted(file: string, start: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, '').replace(/\n\s*/g, ' ');
+  return [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!).filter((q) => q.startsWith(start));
+}
+
+describe('rollback runbook: the lines it quotes are what the commands print', () => {
+  const [OLD, NOW] = ['1a2b3c4d5e6f', '3f2a9c1d0e4b'];
+  const timeouts = { deployMs: 600_000, stableMs: 600_000, smokeMs: 1_000 };
+
+  /** 12 records, the last two the releases the runbook names; OLD's service template was kept. */
+  async function account() {
+    const world = makeWorld({ imageTag: NOW, images: new Set([OLD, NOW]) });
+    const key = `releases/${OLD}/slipway-service.template.json`;
+    world.objects.set(key, JSON.stringify(sampleTemplates(OLD)['slipway-service']));
+    const rec = (release: string, day: number, o: Partial<ReleaseRecord> = {}): ReleaseRecord => ({
+      release, kind: 'deploy', startedAt: `2026-02-${String(day).padStart(2, '0')}T10:00:00.000Z`, finishedAt: '2026-02-01T10:09:00.000Z', durationSeconds: 540, smoke: 'passed', smokeFailures: [], outcome: 'replaced', migration: '3', ...o,
+    });
+    for (let day = 1; day <= 10; day++) await recordRelease(world.deps.ssm, '/slipway/releases', rec(`0000000000${String(day).padStart(2, '0')}`, day));
+    await recordRelease(world.deps.ssm, '/slipway/releases', rec(OLD, 20, { outcome: 'live', serviceTemplate: { bucket: 'slipway-attachments-123', key } }));
+    await recordRelease(world.deps.ssm, '/slipway/releases', { ...rec(NOW, 1, { outcome: 'live' }), startedAt: '2026-03-02T10:00:00.000Z' });
+    return world;
+  }
+  const printed = (world: Awaited<ReturnType<typeof account>>, summary: string) => `${world.out.join('')}✓ rollback: ${summary}\n`;
+
+  it('--list', async () => {
+    const world = await account();
+    const out = printed(world, (await listHistory({ config: testConfig() }, world.deps)).summary);
+    const lines = [...quoted('runbooks/rollback.md', '* 2026'), ...quoted('runbooks/rollback.md', '✓ rollback: 12 record(s)')];
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(out).toContain(line);
+  });
+
+  it('--dry-run', async () => {
+    const world = await account();
+    const out = printed(world, (await rollback({ config: testConfig(), dryRun: true, allowStatefulReplacement: false, timeouts }, world.deps)).summary);
+    const lines = ['· running now:', '✓ rollback: dry run:', '✓ change safety:'].flatMap((start) => quoted('runbooks/rollback.md', start));
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(out).toContain(line);
+  });
+
+  it('the rollback', async () => {
+    const world = await account();
+    const out = printed(world, (await rollback({ config: testConfig(), dryRun: false, allowStatefulReplacement: false, timeouts }, world.deps)).summary);
+    const lines = quoted('runbooks/rollback.md', '✓ rollback: rolled back to');
+    expect(lines).toHaveLength(1);
+    expect(out).toContain(lines[0]);
   });
 });
 
