@@ -9,7 +9,7 @@ import { releaseHistoryPrefix, stackNames } from '../../infra/outputs.ts';
 import { formatDuration, oneLine, type CommandResult } from './cli.ts';
 import { guardBudget } from './cost/budget.ts';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { refusalOf, reportPhases, watchDeployments, watchTargetFor } from './deploy-phases.ts';
+import { refusalOf, reportPhases, watchDeployments, watchTargetFor, type ServicePhases, type WatchTarget } from './deploy-phases.ts';
 import { summarizeDeploy, type SummaryDeps } from './deploy-summary.ts';
 import { describeRunning } from './ecs.ts';
 import { gate, smokeOptionsFor } from './gate.ts';
@@ -272,7 +272,8 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   reporter.line(`Rolling back to ${previous} because the gate failed for ${tag}`);
   const rollbackStarted = clock.now();
   const stored = planRollBack(deps, history, previous);
-  const { back, left, backReport } = await rollBackAfterFailedGate(deps, { ...o, previous, tag, stored, smokeOptions, target: targets.serviceOnly });
+  const { back, left, backReport, phases: backPhases } = await rollBackAfterFailedGate(deps, { ...o, previous, tag, stored, smokeOptions, target: targets.serviceOnly, watch: await watchTargetFor(outputs, config) });
+  if (backPhases.length) doc.rollbackPhases = backPhases;
   doc.rolledBackTo = previous;
   doc.rollbackSmoke = backReport ?? null;
   doc.runningNow = back.running;
@@ -289,7 +290,7 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
   await record(
     deps,
     prefix,
-    { release: previous, kind: 'rollback', startedAt: rollbackStarted, previousRelease: tag },
+    { release: previous, kind: 'rollback', startedAt: rollbackStarted, previousRelease: tag, ...(backPhases.length ? { phases: backPhases } : {}) },
     { serviceTemplate: stored, outcome: back.ok && backReport?.ok ? 'live' : 'failed', smoke: backReport ? (backReport.ok ? 'passed' : 'failed') : 'not-run', note: `automatic rollback after ${tag} failed the gate` },
     backReport,
   );
@@ -309,17 +310,21 @@ export async function deploy(o: DeployOptions, deps: DeployDeps): Promise<Comman
  */
 async function rollBackAfterFailedGate(
   deps: DeployDeps,
-  a: Pick<DeployOptions, 'timeouts' | 'allowStatefulReplacement'> & { previous: string; tag: string; stored: StoredTemplate | undefined; smokeOptions: SmokeOptions; target: RollTarget },
-): Promise<{ back: RollOutcome; left: RollBack['left']; backReport?: SmokeReport }> {
+  a: Pick<DeployOptions, 'timeouts' | 'allowStatefulReplacement'> & { previous: string; tag: string; stored: StoredTemplate | undefined; smokeOptions: SmokeOptions; target: RollTarget; watch?: WatchTarget },
+): Promise<{ back: RollOutcome; left: RollBack['left']; backReport?: SmokeReport; phases: ServicePhases[] }> {
   try {
     // The failed release never served: what it added to the service stack may go with it.
     const safety = { allowStateful: a.allowStatefulReplacement, leavingNeverServed: a.tag };
-    const { outcome: back, left } = await rollBack(deps, a.target, a.previous, a.stored, a.timeouts, safety, () => rollRelease(deps, a.target, a.previous, a.timeouts));
-    const backReport = back.ok ? await gate(deps, { ...a.smokeOptions, expectRelease: a.previous }) : undefined;
-    return { back, left, backReport };
+    // Blue/green: the rollback is a release of the older image, timed phase by phase as a deploy is.
+    const { result, phases } = await watchDeployments(deps, a.watch, deps.clock.now(), () =>
+      rollBack(deps, a.target, a.previous, a.stored, a.timeouts, safety, () => rollRelease(deps, a.target, a.previous, a.timeouts)),
+    );
+    reportPhases(deps.reporter, phases);
+    const backReport = result.outcome.ok ? await gate(deps, { ...a.smokeOptions, expectRelease: a.previous }) : undefined;
+    return { back: result.outcome, left: result.left, backReport, phases };
   } catch (error) {
     deps.reporter.step('fail', `rollback to ${a.previous}`, oneLine(error));
-    return { back: { ok: false, stage: 'stack-update', reason: oneLine(error), running: await readRunning(deps, a.target) }, left: [] };
+    return { back: { ok: false, stage: 'stack-update', reason: oneLine(error), running: await readRunning(deps, a.target) }, left: [], phases: [] };
   }
 }
 

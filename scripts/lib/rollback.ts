@@ -4,6 +4,7 @@
  */
 import type { SlipwayConfig } from '../../infra/config.ts';
 import type { CommandResult } from './cli.ts';
+import { reportPhases, watchDeployments, watchTargetFor } from './deploy-phases.ts';
 import { describeRunning } from './ecs.ts';
 import { imageDigest } from './image.ts';
 import { listReleases, liveRecord, liveRelease, markReplaced, migrationOf, neverServed, recordRelease, rollbackTarget } from './releases.ts';
@@ -98,10 +99,17 @@ export async function rollback(o: RollbackOptions, deps: ReleaseDeps): Promise<C
   if (checked?.left.length) doc.leftByRollback = checked.left;
   if (o.dryRun) return { ok: true, summary: `dry run: would roll back from ${current} to ${target}${stored ? ' with its service template' : ' (image only: no template kept)'}; nothing was changed`, document: doc };
 
-  const { outcome: rolled, left } = await rollBack(deps, targets.serviceOnly, target, stored, o.timeouts, checked ?? { allowStateful: o.allowStatefulReplacement }, () => rollRelease(deps, targets.serviceOnly, target, o.timeouts));
+  // Blue/green: the rollback is a release of the older image, with the same phases as a deploy.
+  const rollStarted = clock.now();
+  const { result: back, phases } = await watchDeployments(deps, await watchTargetFor(outputs, config), rollStarted, () =>
+    rollBack(deps, targets.serviceOnly, target, stored, o.timeouts, checked ?? { allowStateful: o.allowStatefulReplacement }, () => rollRelease(deps, targets.serviceOnly, target, o.timeouts)),
+  );
+  reportPhases(reporter, phases);
+  const { outcome: rolled, left } = back;
   if (left.length) doc.leftByRollback = left;
+  if (phases.length) doc.phases = phases;
   doc.runningNow = rolled.running;
-  const base = { release: target, kind: 'rollback' as const, imageDigest: digest, previousRelease: current, startedAt: new Date(startedAt).toISOString(), serviceTemplate: stored };
+  const base = { release: target, kind: 'rollback' as const, imageDigest: digest, previousRelease: current, startedAt: new Date(startedAt).toISOString(), serviceTemplate: stored, ...(phases.length ? { phases } : {}) };
   const finish = () => ({ finishedAt: new Date(clock.now()).toISOString(), durationSeconds: Math.round((clock.now() - startedAt) / 1000) });
   if (!rolled.ok) {
     await recordRelease(deps.ssm, prefix, { ...base, ...finish(), outcome: 'failed', smoke: 'not-run', smokeFailures: [], note: rolled.reason });

@@ -10,6 +10,8 @@ import { DescribeServiceDeploymentsCommand, ECSClient, ListServiceDeploymentsCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { deploy } from '../lib/deploy.ts';
+import { recordRelease } from '../lib/releases.ts';
+import { rollback } from '../lib/rollback.ts';
 import { gateRefusal, phaseLines, phasesFrom, watchDeployments, type StageObservation } from '../lib/deploy-phases.ts';
 import type { GateLogLine } from '../lib/green-gate.ts';
 import { fakeClock } from '../lib/wait.ts';
@@ -199,5 +201,54 @@ describe('npm run deploy, blue/green', () => {
     });
     expect(world.out.join('')).toContain('✗ green gate');
     expect(world.out.join('')).toContain('api test checks passed');
+  });
+});
+
+describe('rollbacks, blue/green: the same phase lines as a deploy', () => {
+  /** Each change of the running release is one api deployment, which ECS reports finished. */
+  function deploymentsPerRelease(world: ReturnType<typeof makeWorld>) {
+    const arn = (release: string) => `${DEPLOYMENT}-${release}`;
+    // What runs now has an old deployment; a new one starts when the stack moves to another release.
+    let current = { release: world.state.imageTag!, createdAt: world.clock.now() - 86_400_000 };
+    const deployment = () => {
+      if (world.state.imageTag !== current.release) current = { release: world.state.imageTag!, createdAt: world.clock.now() };
+      return current;
+    };
+    world.mocks.ecs.on(ListServiceDeploymentsCommand).callsFake((input: { service: string; createdAt?: { after?: Date } }) => {
+      const d = deployment();
+      const recent = d.createdAt >= (input.createdAt?.after?.getTime() ?? 0);
+      return { serviceDeployments: input.service === 'slipway-api' && recent ? [{ serviceDeploymentArn: arn(d.release) }] : [] };
+    });
+    world.mocks.ecs.on(DescribeServiceDeploymentsCommand).callsFake((input: { serviceDeploymentArns: string[] }) => ({
+      serviceDeployments: input.serviceDeploymentArns.map((a) => ({
+        serviceDeploymentArn: a, startedAt: new Date(deployment().createdAt), finishedAt: new Date(world.clock.now()), lifecycleStage: 'CLEAN_UP', status: 'SUCCESSFUL',
+        targetServiceRevision: { requestedProductionTrafficWeight: 100 },
+      })),
+    }));
+    return arn;
+  }
+  const phaseLines = (text: string) => text.split('\n').filter((l) => /^[✓✗] api (green tasks up|test checks passed|traffic shifted|bake done)/.test(l));
+
+  it('npm run rollback prints each phase and records them', async () => {
+    const world = makeWorld({ imageTag: 'r3', images: new Set(['r2', 'r3']) });
+    for (const [release, day] of [['r2', '02'], ['r3', '03']] as const) {
+      await recordRelease(world.deps.ssm, '/slipway/releases', { release, kind: 'deploy', startedAt: `2026-02-${day}T10:00:00.000Z`, finishedAt: `2026-02-${day}T10:00:00.000Z`, durationSeconds: 60, smoke: 'passed', smokeFailures: [], outcome: 'live' });
+    }
+    const arn = deploymentsPerRelease(world);
+    const result = await rollback({ config: testConfig(), dryRun: false, allowStatefulReplacement: false, timeouts: { deployMs: 3_600_000, stableMs: 600_000, smokeMs: 1_000 } }, world.deps);
+    expect(result.ok).toBe(true);
+    expect(phaseLines(world.out.join('')).map((l) => l.split(':')[0])).toEqual(['✓ api green tasks up', '✓ api test checks passed', '✓ api traffic shifted', '✓ api bake done']);
+    expect(world.records().at(-1)).toMatchObject({ release: 'r2', kind: 'rollback', phases: [{ service: 'api', deployment: arn('r2'), status: 'SUCCESSFUL' }] });
+  });
+
+  it('the automatic rollback of a deploy prints them after the deploy\'s own', async () => {
+    const world = makeWorld({ badReleases: new Set(['bbbbbbbbbbbb']) });
+    const arn = deploymentsPerRelease(world);
+    const result = await deploy({ config: testConfig(), dryRun: false, allowDirty: false, allowStatefulReplacement: false, autoRollback: true, timeouts: { deployMs: 3_600_000, stableMs: 600_000, smokeMs: 1_000 } }, world.deps);
+    expect(result.summary).toContain('rolled back to aaaaaaaaaaaa and its gate passed');
+    const [beforeRollback, afterRollback] = world.out.join('').split('Rolling back to aaaaaaaaaaaa');
+    expect(phaseLines(beforeRollback!)).toHaveLength(4);
+    expect(phaseLines(afterRollback!)).toHaveLength(4);
+    expect(world.records().find((r) => r.kind === 'rollback')).toMatchObject({ phases: [{ deployment: arn('aaaaaaaaaaaa') }] });
   });
 });
