@@ -9,6 +9,7 @@ import { runGreenGate, type GateDeps, type GateLogLine, type GatedService, type 
 import { fakeClock } from '../lib/wait.ts';
 import { freePort } from '../../test/support/servers.ts';
 import { HEALTHY, startFakeApp, type FakeApp, type FakeAppBehaviour } from './support/fake-app.ts';
+import { quoted, quotePattern } from './support/runbook-text.ts';
 
 const DEPLOYMENT = 'arn:aws:ecs:eu-west-1:123456789012:service-deployment/slipway/slipway-api/EZe5RNVLH6PPzHXINuP28';
 
@@ -140,6 +141,10 @@ describe('green gate: broken releases fail before production traffic', () => {
     const last = verdicts(h.lines).at(-1)!;
     expect(last.reason).toMatch(/^still failing after the 120 s budget: /);
     expect(last.failed?.[0]).toMatch(/^ready: GET \/api\/readyz, every check ok \(still failing at the deadline after \d+ attempt\(s\): not ready: db \(connection refused\)\)$/);
+    // routine-deploy.md quotes both: the check as the deploy line names it, the reason as the log gives it
+    const [inLine, inLog] = quoted('runbooks/routine-deploy.md', 'still failing');
+    expect(last.failed?.[0]).toMatch(quotePattern(inLine!));
+    expect(last.reason).toMatch(quotePattern(inLog!));
   });
 
   it('hands back when it started, so the budget spans invocations', async () => {

@@ -13,9 +13,11 @@ import { createServiceLinkedRole, SERVICE_LINKED_ROLES } from '../lib/preflight-
 import { RESTORE_SPEC } from '../lib/restore/command.ts';
 import { SMOKE_SPEC } from '../lib/smoke-command.ts';
 import { TEARDOWN_SPEC } from '../lib/teardown/command.ts';
+import { deploy } from '../lib/deploy.ts';
 import { recordRelease, type ReleaseRecord } from '../lib/releases.ts';
 import { listHistory, rollback } from '../lib/rollback.ts';
 import { sampleTemplates } from './support/templates.ts';
+import { quoted } from './support/runbook-text.ts';
 import { makeWorld, testConfig } from './support/world.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -115,6 +117,14 @@ describe('first-deploy runbook', () => {
     for (const r of SERVICE_LINKED_ROLES) expect(text).toContain(`\`${r.role}\``);
   });
 
+  it('quotes what a first deploy that fails its gate says', async () => {
+    const world = makeWorld({ imageTag: undefined, serviceStackDeployed: false, badReleases: new Set(['bbbbbbbbbbbb']) });
+    const result = await deploy({ config: testConfig(), dryRun: false, allowDirty: false, allowStatefulReplacement: false, autoRollback: true, timeouts: { deployMs: 600_000, stableMs: 600_000, smokeMs: 1_000 } }, world.deps);
+    const lines = quoted('runbooks/first-deploy.md', 'not rolled back');
+    expect(lines).toHaveLength(1);
+    expect(result.summary).toContain(lines[0]);
+  });
+
   it('shows the output of every check preflight runs, in its order', () => {
     const block = /Expected on a ready account:\n\n\s*```text\n([\s\S]*?)```/.exec(text)![1]!;
     const shown = [...block.matchAll(/^\s*[✓✗!-] ([^:]+):/gm)].map((m) => m[1]!);
@@ -122,12 +132,6 @@ describe('first-deploy runbook', () => {
     expect(block).toContain(`all ${PREFLIGHT_CHECKS.length + 1} checks passed`);
   });
 });
-
-/** Every `…` span of a runbook that starts with `start`. */
-function quoted(file: string, start: string): string[] {
-  const text = readFileSync(join(ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, '').replace(/\n\s*/g, ' ');
-  return [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!).filter((q) => q.startsWith(start));
-}
 
 describe('rollback runbook: the lines it quotes are what the commands print', () => {
   const [OLD, NOW] = ['1a2b3c4d5e6f', '3f2a9c1d0e4b'];
