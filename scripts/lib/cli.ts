@@ -248,6 +248,8 @@ export interface CommandResult {
   /** One line: why it failed, or a summary of what succeeded. */
   readonly summary: string;
   readonly document: Record<string, unknown>;
+  /** The settings do not parse, and the flow reported it itself (preflight): exit 2 as for a ConfigError thrown. */
+  readonly badSettings?: boolean;
 }
 
 export interface MainIo {
@@ -290,7 +292,7 @@ export async function runCommand(
     const result = await flow(flags, reporter);
     reporter.document({ ok: result.ok, summary: result.summary, ...result.document });
     io.stderr.write(`${result.ok ? MARKS.pass : MARKS.fail} ${spec.name}: ${result.summary}\n`);
-    return result.ok ? 0 : 1;
+    return result.ok ? 0 : result.badSettings ? 2 : 1;
   } catch (error) {
     const message = oneLine(error);
     const usage = error instanceof UsageError || (error as Error)?.name === 'ConfigError';

@@ -230,7 +230,8 @@ export async function preflight(
   } catch (error) {
     const detail = oneLine(error);
     reporter.step('fail', 'settings', detail, 'fix the settings named above in .env or cdk.json (see infra/README.md)');
-    return { ok: false, summary: `the settings do not parse: ${detail}`, document: { checks: [{ name: 'settings', status: 'fail', detail }] } };
+    // Exit 2, as every other command exits for settings that do not parse.
+    return { ok: false, badSettings: true, summary: `the settings do not parse: ${detail}`, document: { checks: [{ name: 'settings', status: 'fail', detail }] } };
   }
   const ctx = makeContext(config);
   let credentialsFailed = false;
@@ -258,7 +259,7 @@ export async function preflight(
 export const PREFLIGHT_SPEC: CommandSpec = {
   name: 'preflight',
   summary:
-    'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, the SES identity and sandbox, the container build tool, required secrets, service quotas, the service-linked roles a fresh account lacks, the cost budget and leftovers of an earlier teardown before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed.',
+    'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, the SES identity and sandbox, the container build tool, required secrets, service quotas, the service-linked roles a fresh account lacks, the cost budget and leftovers of an earlier teardown before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed, 2 if the settings do not parse.',
   options: { 'allow-over-budget': ALLOW_OVER_BUDGET_OPTION },
   examples: ['npm run preflight', 'npm run preflight -- --json'],
 };

@@ -13,8 +13,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../infra/config.ts';
-import { Reporter } from '../lib/cli.ts';
-import { certificateCovers, preflight, type PreflightContext } from '../lib/preflight.ts';
+import { Reporter, runCommand } from '../lib/cli.ts';
+import { ROLLBACK_SPEC } from '../lib/commands.ts';
+import { certificateCovers, preflight, PREFLIGHT_SPEC, type PreflightContext } from '../lib/preflight.ts';
 import { fakeClock } from '../lib/wait.ts';
 import { fakeRunner } from './support/fake-runner.ts';
 import { leftoverClients } from './support/teardown-fakes.ts';
@@ -104,6 +105,14 @@ describe('preflight', () => {
     });
     expect(r.result.ok).toBe(false);
     expect(r.result.summary).toBe('the settings do not parse: Invalid Slipway settings:; - DOMAIN_NAME="x" is not a lower-case DNS name. Fix: e.g. tracker.example.com');
+  });
+
+  it('settings that do not parse exit 2, as --help says and as every other command exits for them', async () => {
+    const io = () => ({ argv: [], env: {}, stdout: { write: () => true }, stderr: { write: () => true } });
+    const load = () => testConfig({ MIGRATE_TIMEOUT_MINUTES: '99' });
+    const code = await runCommand(PREFLIGHT_SPEC, io(), (_flags, reporter) => preflight(load, () => { throw new Error('not reached'); }, reporter));
+    expect(code).toBe(2);
+    expect(await runCommand(ROLLBACK_SPEC, io(), async () => load() && { ok: true, summary: '', document: {} })).toBe(2);
   });
 
   it('refuses settings that are still the example values from cdk.json, naming them', async () => {
