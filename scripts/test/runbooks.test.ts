@@ -17,7 +17,7 @@ import { deploy } from '../lib/deploy.ts';
 import { recordRelease, type ReleaseRecord } from '../lib/releases.ts';
 import { listHistory, rollback } from '../lib/rollback.ts';
 import { sampleTemplates } from './support/templates.ts';
-import { quoted } from './support/runbook-text.ts';
+import { quoted, quotePattern } from './support/runbook-text.ts';
 import { makeWorld, testConfig } from './support/world.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -174,6 +174,49 @@ describe('rollback runbook: the lines it quotes are what the commands print', ()
     const lines = quoted('runbooks/rollback.md', '✓ rollback: rolled back to');
     expect(lines).toHaveLength(1);
     expect(out).toContain(lines[0]);
+  });
+});
+
+describe('routine-deploy runbook: each ending it explains is one deploy prints', () => {
+  const [PREVIOUS, RELEASE] = ['1a2b3c4d5e6f', '3f2a9c1d0e4b'];
+  const HOUR = 3_600_000;
+
+  /** `npm run deploy -- --release 3f2a9c1d0e4b` over 1a2b3c4d5e6f, rolling; `cdk` may stand in for cdk deploy of the release. */
+  async function ending(state: Parameters<typeof makeWorld>[0] = {}, cdk?: (world: ReturnType<typeof makeWorld>) => { exitCode: number; stdout: string; stderr: string }) {
+    const world = makeWorld({ imageTag: PREVIOUS, images: new Set([PREVIOUS, RELEASE]), ...state });
+    await recordRelease(world.deps.ssm, '/slipway/releases', { release: PREVIOUS, kind: 'deploy', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:10:00.000Z', durationSeconds: 600, smoke: 'passed', smokeFailures: [], outcome: 'live' });
+    const run0 = world.deps.runner.run.bind(world.deps.runner);
+    world.deps.runner.run = async (cmd, args, opts) => (cdk && args[1] === 'deploy' && args.join(' ').includes(`ImageTag=${RELEASE}`) ? cdk(world) : run0(cmd, args, opts));
+    const options = { config: testConfig({ DEPLOY_STRATEGY: 'rolling' }), dryRun: false, allowDirty: false, allowStatefulReplacement: false, autoRollback: true, release: RELEASE, timeouts: { deployMs: HOUR, stableMs: 600_000, smokeMs: 1_000 } };
+    const result = await deploy(options, world.deps);
+    return `${result.ok ? '✓' : '✗'} deploy: ${result.summary}`;
+  }
+  const failed = { exitCode: 1, stdout: '', stderr: '' };
+  const endings = (start: string) => quoted('runbooks/routine-deploy.md', start);
+
+  it.each([
+    ['✓ deploy: 3f2a9c1d0e4b is live', () => ending()],
+    ['✗ deploy: deploy of 3f2a9c1d0e4b failed during the stack update (', () => ending({ failingTags: new Set([RELEASE]) })],
+    ['✗ deploy: deploy of 3f2a9c1d0e4b failed during the stack update:', () => ending({}, (w) => {
+      w.state.serviceStackStatus = 'UPDATE_ROLLBACK_FAILED';
+      w.state.stackEvents.push({ LogicalResourceId: 'ApiService', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'circuit breaker' });
+      return failed;
+    })],
+    ['✗ deploy: deploy of 3f2a9c1d0e4b did not finish', () => ending({}, (w) => {
+      w.clock.advance(HOUR);
+      w.state.serviceStackStatus = 'UPDATE_IN_PROGRESS';
+      return failed;
+    })],
+    ['✗ deploy: 3f2a9c1d0e4b is live', () => ending({}, (w) => {
+      w.state.imageTag = RELEASE;
+      w.state.stackEvents.push({ StackName: 'slipway-observability', LogicalResourceId: 'ApiErrorsAlarm', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'Invalid metric' });
+      return failed;
+    })],
+    ['✗ deploy: 3f2a9c1d0e4b failed the smoke gate', () => ending({ badReleases: new Set([RELEASE]) })],
+  ])('%s', async (start, print) => {
+    const quotes = endings(start);
+    expect(quotes).toHaveLength(1);
+    expect(await print()).toMatch(new RegExp(`^${quotePattern(quotes[0]!).source}`));
   });
 });
 

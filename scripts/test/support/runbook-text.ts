@@ -17,5 +17,5 @@ export function quoted(file: string, start: string): string[] {
  */
 export function quotePattern(quote: string): RegExp {
   const escaped = quote.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(escaped.replace(/…/g, '.*').replace(/\bN\b/g, '\\d+').replace(/\b\d+\b/g, '\\d+'));
+  return new RegExp(escaped.replace(/\b\d+\b/g, '\\d+').replace(/\bN\b/g, '\\d+').replace(/\s*…\s*/g, '.*'));
 }
