@@ -2,6 +2,7 @@
  * The runbooks and the CI examples name only commands and flags that exist: every `npm run X`
  * is a script in package.json, and every flag given to an operator command is one of its flags.
  */
+import { DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,9 +183,19 @@ describe('routine-deploy runbook: each ending it explains is one deploy prints',
   const HOUR = 3_600_000;
 
   /** `npm run deploy -- --release 3f2a9c1d0e4b` over 1a2b3c4d5e6f, rolling; `cdk` may stand in for cdk deploy of the release. */
-  async function ending(state: Parameters<typeof makeWorld>[0] = {}, cdk?: (world: ReturnType<typeof makeWorld>) => { exitCode: number; stdout: string; stderr: string }) {
+  async function ending(
+    state: Parameters<typeof makeWorld>[0] = {},
+    cdk?: (world: ReturnType<typeof makeWorld>) => { exitCode: number; stdout: string; stderr: string },
+    /** The previous release's kept service template. */
+    kept?: (world: ReturnType<typeof makeWorld>) => { bucket: string; key: string; body: string },
+  ) {
     const world = makeWorld({ imageTag: PREVIOUS, images: new Set([PREVIOUS, RELEASE]), ...state });
-    await recordRelease(world.deps.ssm, '/slipway/releases', { release: PREVIOUS, kind: 'deploy', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:10:00.000Z', durationSeconds: 600, smoke: 'passed', smokeFailures: [], outcome: 'live' });
+    const template = kept?.(world);
+    if (template) world.objects.set(template.key, template.body);
+    await recordRelease(world.deps.ssm, '/slipway/releases', {
+      release: PREVIOUS, kind: 'deploy', startedAt: '2026-03-01T10:00:00.000Z', finishedAt: '2026-03-01T10:10:00.000Z', durationSeconds: 600, smoke: 'passed', smokeFailures: [], outcome: 'live',
+      ...(template ? { serviceTemplate: { bucket: template.bucket, key: template.key } } : {}),
+    });
     const run0 = world.deps.runner.run.bind(world.deps.runner);
     world.deps.runner.run = async (cmd, args, opts) => (cdk && args[1] === 'deploy' && args.join(' ').includes(`ImageTag=${RELEASE}`) ? cdk(world) : run0(cmd, args, opts));
     const options = { config: testConfig({ DEPLOY_STRATEGY: 'rolling' }), dryRun: false, allowDirty: false, allowStatefulReplacement: false, autoRollback: true, release: RELEASE, timeouts: { deployMs: HOUR, stableMs: 600_000, smokeMs: 1_000 } };
@@ -213,10 +224,19 @@ describe('routine-deploy runbook: each ending it explains is one deploy prints',
       return failed;
     })],
     ['✗ deploy: 3f2a9c1d0e4b failed the smoke gate', () => ending({ badReleases: new Set([RELEASE]) })],
+    ['…; left in the account', async () => {
+      const service = sampleTemplates()['slipway-service'];
+      const added = { ...service, Resources: { ...service.Resources, NewSecret99: { Type: 'AWS::SecretsManager::Secret', DeletionPolicy: 'Retain', Properties: {} } } };
+      return ending({ badReleases: new Set([RELEASE]), synthesizedTemplates: { ...sampleTemplates(), 'slipway-service': added } }, undefined, (w) => {
+        w.mocks.cfn.on(DescribeStackResourceCommand).resolves({ StackResourceDetail: { LogicalResourceId: 'NewSecret99', PhysicalResourceId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:new-AbCdEf', ResourceType: 'AWS::SecretsManager::Secret', ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date() } });
+        return { bucket: 'slipway-attachments-123', key: `releases/${PREVIOUS}/slipway-service.template.json`, body: JSON.stringify(service) };
+      });
+    }],
   ])('%s', async (start, print) => {
     const quotes = endings(start);
     expect(quotes).toHaveLength(1);
-    expect(await print()).toMatch(new RegExp(`^${quotePattern(quotes[0]!).source}`));
+    // An ending quoted from its middle (…; …) may match anywhere in the line.
+    expect(await print()).toMatch(start.startsWith('…') ? quotePattern(quotes[0]!) : new RegExp(`^${quotePattern(quotes[0]!).source}`));
   });
 });
 
