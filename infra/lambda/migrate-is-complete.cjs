@@ -40,7 +40,7 @@ exports.handler = async (event) => {
         new StopTaskCommand({ cluster: p.Cluster, task: taskArn, reason: `migrate up did not finish within ${minutes} minutes (MIGRATE_TIMEOUT_MINUTES)` }),
       );
       throw new Error(
-        `migrate up for image tag ${p.ImageTag} did not finish within ${minutes} minutes (MIGRATE_TIMEOUT_MINUTES); the task was stopped and the file in progress rolled back. ${logs} The services stay on the running release.`,
+        `migrate up for image tag ${p.ImageTag} did not finish within ${minutes} minutes (MIGRATE_TIMEOUT_MINUTES); the task was stopped: a file that runs in a transaction rolled back, a file without one (a concurrent index build) kept its completed statements and is run again from the start by the next migrate up, which rebuilds an index left invalid. ${logs} The services stay on the running release.`,
       );
     }
     console.log(`${taskArn} is ${task.lastStatus}`);

@@ -96,7 +96,7 @@ describe('isComplete', () => {
       ecsIsComplete.on(DescribeTasksCommand).resolves(r({ tasks: [{ taskArn: TASK, lastStatus: 'RUNNING', createdAt }] }));
       ecsIsComplete.on(StopTaskCommand).resolves(r({}));
       await expect(isComplete.handler(event('Update', { PhysicalResourceId: TASK }))).rejects.toThrow(
-        'migrate up for image tag abc123 did not finish within 15 minutes (MIGRATE_TIMEOUT_MINUTES); the task was stopped and the file in progress rolled back. Logs: slipway-service-MigrateLogs stream migrate/migrate/0123456789abcdef. The services stay on the running release.',
+        'migrate up for image tag abc123 did not finish within 15 minutes (MIGRATE_TIMEOUT_MINUTES); the task was stopped: a file that runs in a transaction rolled back, a file without one (a concurrent index build) kept its completed statements and is run again from the start by the next migrate up, which rebuilds an index left invalid. Logs: slipway-service-MigrateLogs stream migrate/migrate/0123456789abcdef. The services stay on the running release.',
       );
       expect(ecsIsComplete.commandCalls(StopTaskCommand)[0].args[0].input).toEqual({
         cluster: props.Cluster,

@@ -17,8 +17,9 @@ export const VIA_NAME = `slipway-web-${randomBytes(6).toString('hex')}`;
 /**
  * How long a forwarded request may wait on an API connection that sends nothing: an answer not
  * begun yet, or one whose client has stopped reading. Above the API's own limits (a statement
- * 30 s, a silent database 40 s: db/pool.ts), so the API's own 503 arrives first, and equal to
- * the load balancer's idle timeout in AWS. reply-from would turn 0 ("none") into 10 s, cutting
+ * 30 s, a silent database 40 s: db/pool.ts), so the API's own 503 arrives first. In AWS the
+ * load balancer's idle timeout (ALB_IDLE_TIMEOUT_SECONDS, 60 s by default) is shorter and is the
+ * limit a client meets; this one bounds a direct client. reply-from would turn 0 ("none") into 10 s, cutting
  * slow answers and stalled downloads there; server-sent events are exempt (reply-from clears
  * the timeout for text/event-stream).
  */
