@@ -8,7 +8,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { SlipwayConfig } from '../../infra/config.ts';
+import { DEPLOY_CHECKS, type SlipwayConfig } from '../../infra/config.ts';
 import type { AwsClients } from './aws.ts';
 import { oneLine, type CommandResult, type CommandSpec, type Reporter, type StepStatus } from './cli.ts';
 import { detectBuilder } from './image.ts';
@@ -221,6 +221,13 @@ export async function preflight(
       // The example values make `cdk synth` work on a fresh clone; they must never be deployed.
       const detail = `still the example values for ${config.exampleSettings.join(', ')} (cdk.json "slipway:example-settings")`;
       const fix = 'set your own values in .env (copy .env.example) or cdk.json context';
+      results.push({ name: 'settings', status: 'fail', detail, fix });
+      reporter.step('fail', 'settings', detail, fix);
+    } else if (DEPLOY_CHECKS.some((c) => c(config).length > 0)) {
+      // What cdk synth would refuse (infra/app.ts): said before the checks that take minutes.
+      const issues = DEPLOY_CHECKS.flatMap((c) => c(config));
+      const detail = `may not be deployed: ${issues.join('; ')}`;
+      const fix = 'fix the settings named above in .env or cdk.json (see infra/README.md)';
       results.push({ name: 'settings', status: 'fail', detail, fix });
       reporter.step('fail', 'settings', detail, fix);
     } else {

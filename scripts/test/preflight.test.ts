@@ -74,7 +74,8 @@ beforeEach(() => {
 async function run(settings: Record<string, string> = {}, ctx: Partial<PreflightContext> = {}, load?: () => ReturnType<typeof testConfig>) {
   const lines: string[] = [];
   const reporter = new Reporter({ json: false, stdout: { write: (t: string) => lines.push(t) } });
-  const config = testConfig(settings);
+  // A deployable production account: the alarms reach someone (infra/config.ts DEPLOY_CHECKS).
+  const config = testConfig({ ALARM_EMAIL: 'ops@example.com', ...settings });
   const result = await preflight(load ?? (() => config), (c) => ({
     config: c,
     clients,
@@ -124,6 +125,13 @@ describe('preflight', () => {
       detail: 'still the example values for AWS_ACCOUNT_ID, DOMAIN_NAME (cdk.json "slipway:example-settings")',
       fix: 'set your own values in .env (copy .env.example) or cdk.json context',
     });
+    expect(r.result.summary).toBe('1 check(s) failed: settings');
+  });
+
+  it('refuses settings cdk synth would refuse: production without ALARM_EMAIL', async () => {
+    const r = await run({}, {}, () => ({ ...testConfig({ DEPLOY_PROFILE: 'production' }), alarmEmail: undefined }));
+    expect(r.result.ok).toBe(false);
+    expect(check(r, 'settings')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^may not be deployed: ALARM_EMAIL=\(unset\) is required with DEPLOY_PROFILE=production/) });
     expect(r.result.summary).toBe('1 check(s) failed: settings');
   });
 
