@@ -4,6 +4,7 @@
  * real PostgreSQL (a server per RDS instance, so each has roles of its own).
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { stackNames } from '../../infra/outputs.ts';
@@ -70,7 +71,8 @@ async function countIssuesAs(instance: string, user: string, password: string): 
 }
 const alarmsWatch = async (w: World) =>
   (await emulator.clients.cfn.send(new DescribeStacksCommand({ StackName: stackNames(w.appName).observability }))).Stacks![0]!.Parameters!.find((p) => p.ParameterKey === 'MonitoredDbInstanceId')!.ParameterValue;
-type Report = { restoredInstance: string; drillId: string; validation: string; problems: string[]; notes?: string[]; rows: Array<{ table: string; source: number; restored: number }> };
+type Report = { restoredInstance: string; drillId: string; validation: string; problems: string[]; notes?: string[]; rows: Array<{ table: string; source: number; restored: number }>; newerWrites?: unknown };
+const apiDesired = async (w: World) => (await emulator.clients.ecs.send(new DescribeServicesCommand({ cluster: w.appName, services: [`${w.appName}-api`] }))).services![0]!.desiredCount;
 const reportOf = (r: { document: Record<string, unknown> }) => (r.document as { report: Report }).report;
 
 /** The app's migrations after the first one (what a restore to `earlierPoint` lacks). */
@@ -143,7 +145,8 @@ describe('restore drill against the emulator', { timeout: 240_000 }, () => {
     // a rotation after the restore point: the copy would come back with the old password
     await w.rotateLikeTheLambda('rotated-after-the-restore-point-0123456789');
     const { deps } = flowDeps(w);
-    const result = await runDrill(options(w, { cutover: true, restoreTime: w.earlierPoint!.at }), deps);
+    // going back to before the later migrations on purpose, with the api running: its newer writes stay on the original
+    const result = await runDrill(options(w, { cutover: true, acceptNewerWritesLost: true, restoreTime: w.earlierPoint!.at }), deps);
     expect(result.ok, result.summary).toBe(true);
     const report = reportOf(result);
     const copy = report.restoredInstance;
@@ -160,6 +163,7 @@ describe('restore drill against the emulator', { timeout: 240_000 }, () => {
     // production-equivalent (moto keeps what the request carried; MaxAllocatedStorage it does not copy by itself)
     expect(await describe1(copy)).toMatchObject({ MaxAllocatedStorage: 100, IAMDatabaseAuthenticationEnabled: true, CACertificateIdentifier: 'rds-ca-rsa2048-g1', EnabledCloudwatchLogsExports: ['postgresql', 'upgrade'], MultiAZ: true, DeletionProtection: true, BackupRetentionPeriod: 7 });
     expect(await alarmsWatch(w)).toBe(copy);
+    expect(report.newerWrites).toMatchObject({ terms: 'accepted', leftBehind: [{ table: 'workspaces', original: 1, copy: 0, beyond: 1 }, { table: 'users', original: 2, copy: 1, beyond: 1 }, { table: 'issues', original: 12, copy: 0, beyond: 12 }] });
 
     // while cut over: a drill restores from the copy; a deploy leaves the data stack out
     const whileCutOver = await runDrill(options(w, { dryRun: true }), flowDeps(w).deps);
@@ -194,9 +198,15 @@ describe('restore drill against the emulator', { timeout: 240_000 }, () => {
       rotated = true;
       await w.rotateAppLoginLikeTheLambda('app-login-rotated-as-the-cutover-began-0123');
     });
+    // writes stopped first, as the runbook's Cutover step 1 does: the api service at 0 tasks (moto's
+    // ListTasks ignores serviceName, so the check sees the cluster's stopped tasks: none before this drill)
+    await emulator.clients.ecs.send(new UpdateServiceCommand({ cluster: w.appName, service: `${w.appName}-api`, desiredCount: 0 }));
     const result = await runDrill(options(w, { cutover: true }), flowDeps(w).deps);
     expect(result.ok, result.summary).toBe(true);
     expect(rotated).toBe(true);
+    // nothing was left behind, and the cutover started the api again at API_MIN_TASKS
+    expect(reportOf(result).newerWrites).toEqual({ terms: 'stopped', api: { service: `${w.appName}-api`, running: 0, desired: 0 }, leftBehind: [] });
+    expect(await apiDesired(w)).toBe(w.config.services.api.minTasks);
     const copy = reportOf(result).restoredInstance;
     const copyHost = (await describe1(copy)).Endpoint!.Address;
     expect(await secretOf(w)).toMatchObject({ host: copyHost, dbInstanceIdentifier: copy });

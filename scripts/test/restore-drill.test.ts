@@ -230,7 +230,7 @@ describe('restore drill', () => {
 describe('cutover and rollback', () => {
   it('cutover records the old endpoint first, repoints the secret, restarts the services and gates; rollback undoes it', async () => {
     setup();
-    const result = await runDrill(options({ cutover: true }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
     expect(world.order.filter((o) => !o.startsWith('ecs:'))).toEqual([`rds:modify ${RESTORED}`, 'ssm:put', 'secret:put', 'cdk:restart', `rds:modify ${RESTORED}`]);
     expect(world.modifications.at(-1)).toEqual({ DBInstanceIdentifier: RESTORED, DeletionProtection: true, ApplyImmediately: true });
@@ -254,7 +254,7 @@ describe('cutover and rollback', () => {
 
   it('a copy that served production keeps its writes after a rollback: --cleanup takes a final snapshot and keeps its automated backups', async () => {
     setup();
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(world.tagChanges).toContain(`add slipway:served-production=2026-03-02T10:02:10.000Z ${RESTORED}`);
     world.clock.advance(3 * 86_400_000);
     await rollbackCutover(options(), world.deps);
@@ -270,7 +270,7 @@ describe('cutover and rollback', () => {
 
   it('a copy that never served (its cutover stopped before the restart) is deleted without a snapshot', async () => {
     setup({ appLogin: true, appRoleFailsOn: 'copy' });
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(world.tagChanges.filter((t) => t.includes('served-production'))).toEqual([]);
     await cleanupDrills(options(), world.deps);
     expect(world.deleteRequests).toEqual([{ DBInstanceIdentifier: RESTORED, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }]);
@@ -279,7 +279,7 @@ describe('cutover and rollback', () => {
   it('a cutover to an earlier point accepts fewer migrations and different rows, and reports the differences', async () => {
     const earlier = { migrations: { source: [1, 2, 3], restored: [1, 2] }, counts: { source: { workspaces: 4, users: 20, issues: 1500, comments: 3000, attachments: 40 }, restored: { workspaces: 4, users: 20, issues: 200, comments: 3000, attachments: 40 } } };
     setup(earlier);
-    const result = await runDrill(options({ cutover: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps);
     expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
     expect(JSON.parse(world.puts[0]!.Body)).toMatchObject({
       validation: 'passed',
@@ -293,7 +293,7 @@ describe('cutover and rollback', () => {
 
   it('a cutover refuses a copy whose migrations are not an earlier state of the source\'s', async () => {
     setup({ migrations: { source: [1, 2, 3], restored: [1, 2, 4] } });
-    const result = await runDrill(options({ cutover: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps);
     expect(result.ok).toBe(false);
     expect(result.summary).toContain('the copy\'s migrations [1,2,4] are not an earlier state of the source\'s [1,2,3]');
     expect(world.secretWrites).toEqual([]);
@@ -301,7 +301,7 @@ describe('cutover and rollback', () => {
 
   it('a copy for a cutover is set up like the source: IAM auth, log exports, storage autoscaling, CA, backups, Multi-AZ, Performance Insights', async () => {
     setup();
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(world.restoreRequests[0]).toMatchObject({
       EnableIAMDatabaseAuthentication: true,
       EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
@@ -332,7 +332,7 @@ describe('cutover and rollback', () => {
 
   it('rollback gives the original the password rotations set on the copy while cut over, before repointing the secret', async () => {
     setup();
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     world.rotate('rotated-while-cut-over');
     world.order.length = 0;
     await rollbackCutover(options(), world.deps);
@@ -345,7 +345,7 @@ describe('cutover and rollback', () => {
   it('refuses to cut over or back while a rotation of the secret is half done', async () => {
     setup();
     world.setRotationPending(true);
-    const result = await runDrill(options({ cutover: true }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(result.ok).toBe(false);
     expect(result.summary).toContain('a rotation of arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf is in progress (a version is staged AWSPENDING). Fix: wait until it finishes');
     expect(world.secretWrites).toEqual([]);
@@ -353,7 +353,7 @@ describe('cutover and rollback', () => {
 
   it('a cutover whose gate fails is rolled back automatically and exits non-zero', async () => {
     setup({ gateFailsOnRestored: true });
-    const result = await runDrill(options({ cutover: true }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(result.ok).toBe(false);
     expect(result.summary).toBe(
       `cutover to ${RESTORED} failed (ready: GET /api/readyz, every check ok (not ready: migrations (1 pending))); rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup and alone holds the writes made while cut over (--cleanup keeps a final snapshot of it)`,
@@ -364,7 +364,7 @@ describe('cutover and rollback', () => {
 
   it('the database alarms follow the instance in use: to the copy on cutover, back on rollback', async () => {
     setup();
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(world.alarmTargets).toEqual([RESTORED]);
     await rollbackCutover(options(), world.deps);
     expect(world.alarmTargets).toEqual([RESTORED, SOURCE]);
@@ -372,7 +372,7 @@ describe('cutover and rollback', () => {
 
   it('a drill while cut over restores from the copy the app uses, not the abandoned original', async () => {
     setup();
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     const drill = await runDrill(options(), world.deps);
     expect(drill.ok, drill.summary).toBe(true);
     expect(world.restoreRequests[1]).toMatchObject({ SourceDBInstanceIdentifier: RESTORED, TargetDBInstanceIdentifier: 'slipway-restore-20260302100210-p2x7' });
@@ -383,8 +383,8 @@ describe('cutover and rollback', () => {
   it('refuses a second cutover and a rollback with nothing recorded', async () => {
     setup();
     await expect(rollbackCutover(options(), world.deps)).rejects.toThrow('no cutover is recorded under /slipway/restore/cutover: nothing to roll back');
-    await runDrill(options({ cutover: true }), world.deps);
-    await expect(runDrill(options({ cutover: true }), world.deps)).rejects.toThrow(
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
+    await expect(runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps)).rejects.toThrow(
       `the app is already cut over to ${RESTORED} (drill ${DRILL}). Fix: npm run restore-drill -- --rollback first`,
     );
   });
@@ -396,7 +396,7 @@ describe('cutover and rollback with the api\'s own login', () => {
 
   it('cutover repoints both secrets, then sets up the api login on the copy with the migrate task, then restarts', async () => {
     setup({ appLogin: true });
-    const result = await runDrill(options({ cutover: true }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
     // once in the validation (the drill's task definition, pointed at the copy), once after the secrets moved
     expect(world.order.filter((o) => o !== 'ecs:run')).toEqual([`rds:modify ${RESTORED}`, 'ecs:run migrate app-role', 'ssm:put', 'secret:put', 'secret:put app', 'ecs:run migrate app-role', 'cdk:restart', `rds:modify ${RESTORED}`]);
@@ -434,13 +434,13 @@ describe('cutover and rollback with the api\'s own login', () => {
 
   it('the copy\'s master password comes from the master secret only, never the api login\'s', async () => {
     setup({ appLogin: true });
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(world.modifications.filter((m) => 'MasterUserPassword' in m)).toEqual([expect.objectContaining({ DBInstanceIdentifier: RESTORED, MasterUserPassword: 'pw' })]);
   });
 
   it('rollback points both secrets back, sets up the api login on the original after its master password, then restarts', async () => {
     setup({ appLogin: true });
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     world.order.length = 0;
     const back = await rollbackCutover(options(), world.deps);
     expect(back).toMatchObject({ ok: true, summary: `rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup and alone holds the writes made while cut over (--cleanup keeps a final snapshot of it)` });
@@ -451,7 +451,7 @@ describe('cutover and rollback with the api\'s own login', () => {
 
   it('a cutover whose api login step exits 1 stops before the restart, says why and how to fix it, and is rolled back', async () => {
     setup({ appLogin: true, appRoleFailsOn: 'copy' });
-    const result = await runDrill(options({ cutover: true }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     const failure = `migrate app-role on ${RESTORED} exited 1 (Essential container in task exited); last log line: the api login "slipway_app" cannot sign in to the database: no pg_hba.conf entry. Fix: check that the role may log in and that the server admits it (pg_hba.conf)`;
     expect(result).toMatchObject({ ok: false, summary: `cutover to ${RESTORED} failed (${failure}); rolled back to source.db.internal; smoke gate passed; ${RESTORED} is kept until --cleanup` });
     expect(world.out.join('')).toContain(`✗ api login: ${failure}`);
@@ -465,7 +465,7 @@ describe('cutover and rollback with the api\'s own login', () => {
 
   it('a cutover whose api login task never starts says what ECS answered and is rolled back', async () => {
     setup({ appLogin: true, appRoleNotStartedOn: 'copy' });
-    const result = await runDrill(options({ cutover: true }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(result.ok).toBe(false);
     expect(result.summary).toContain(`cutover to ${RESTORED} failed (migrate app-role on ${RESTORED} did not run: ECS could not start the api login task: RESOURCE:ENI); rolled back to source.db.internal`);
     expect(world.gates.map((g) => g.host)).toEqual(['source.db.internal']);
@@ -474,7 +474,7 @@ describe('cutover and rollback with the api\'s own login', () => {
 
   it('a rollback whose api login step fails keeps the record, restarts nothing, and can be run again', async () => {
     setup({ appLogin: true });
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     world.scenario.appRoleFailsOn = 'original';
     const restartsBefore = world.restarts.length;
     const back = await rollbackCutover(options(), world.deps);
@@ -491,7 +491,7 @@ describe('cutover and rollback with the api\'s own login', () => {
 
   it('without an api login output the step is skipped and says so', async () => {
     setup({ appLogin: false });
-    const result = await runDrill(options({ cutover: true }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(result.ok, result.summary).toBe(true);
     expect(world.appRoleRuns).toEqual([]);
     expect(world.out.join('')).toContain('· api login: skipped: the data stack has no DbAppSecretArn output, so the api signs in as the master user');
@@ -500,10 +500,124 @@ describe('cutover and rollback with the api\'s own login', () => {
   it('refuses to cut over while a rotation of the api login\'s secret is half done', async () => {
     setup({ appLogin: true });
     world.setRotationPending('login');
-    const result = await runDrill(options({ cutover: true }), world.deps);
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect(result.ok).toBe(false);
     expect(result.summary).toContain(`a rotation of ${APP_SECRET_ARN} is in progress (a version is staged AWSPENDING). Fix: wait until it finishes`);
     expect(world.secretWrites).toEqual([]);
+  });
+});
+
+describe('cutover: writes after the restore point', () => {
+  const SAME = { workspaces: 4, users: 20, issues: 1500, comments: 3000, attachments: 40 };
+  const stopped = (stoppedAt: string[]) => ({ api: { running: 0, desired: 0, stoppedAt: stoppedAt.map((t) => new Date(t)) } });
+  const reportJson = () => JSON.parse(world.puts[0]!.Body) as { newerWrites?: unknown };
+
+  it('refuses a cutover while the api runs tasks, before restoring anything, naming both ways forward (a dry run too)', async () => {
+    setup();
+    const refusal = 'the api (slipway-api) runs 2 task(s) that write to slipway-data-database-abc123: what they write after the restore point 2026-03-02T09:55:00.000Z until the cutover\'s restart would be missing from the copy (it stays on slipway-data-database-abc123 only). Fix: to keep every write, stop writes first (the runbook\'s "Cutover", step 1: the api to 0 tasks) and run this again; to go back to the restore point on purpose, add --accept-newer-writes-lost';
+    await expect(runDrill(options({ cutover: true }), world.deps)).rejects.toThrow(refusal);
+    await expect(runDrill(options({ cutover: true, dryRun: true }), world.deps)).rejects.toThrow(refusal);
+    expect(world.restoreRequests).toEqual([]);
+    expect(world.secretWrites).toEqual([]);
+    // a drill (no cutover) does not ask
+    const drill = await runDrill(options(), world.deps);
+    expect(drill.ok, drill.summary).toBe(true);
+  });
+
+  it('with --accept-newer-writes-lost it cuts over and reports, per table, what stays on the original, in the output and the report', async () => {
+    setup();
+    const result = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
+    const out = world.out.join('');
+    expect(out).toContain(`! newer writes: accepted (--accept-newer-writes-lost): slipway-api runs 2 task(s); what was written to ${SOURCE} after 2026-03-02T09:55:00.000Z, until the cutover's restart, stays there only`);
+    expect(out).toContain('! left on the original: issues: 10 row(s) on the original beyond the copy (1500 there, 1490 on the copy)\n! left on the original: comments: 10 row(s) on the original beyond the copy (3000 there, 2990 on the copy)\n');
+    const newerWrites = {
+      terms: 'accepted',
+      api: { service: 'slipway-api', running: 2, desired: 2 },
+      leftBehind: [{ table: 'issues', original: 1500, copy: 1490, beyond: 10 }, { table: 'comments', original: 3000, copy: 2990, beyond: 10 }],
+    };
+    expect(reportJson().newerWrites).toEqual(newerWrites);
+    expect((result.document as { report: { newerWrites: unknown } }).report.newerWrites).toEqual(newerWrites);
+    expect(world.puts[1]!.Body).toContain('## Left on the original (writes after the restore point)\n\nCutover: accepted with --accept-newer-writes-lost (slipway-api had 2 task(s)).\n\n- issues: 10 row(s) on the original beyond the copy (1500 there, 1490 on the copy)\n- comments: 10 row(s)');
+    // the api was running: nothing scaled it
+    expect(world.serviceUpdates).toEqual([]);
+  });
+
+  it('with writes stopped before the restore point it cuts over without the flag and starts the api at API_MIN_TASKS on the copy before the restart', async () => {
+    // three stopped tasks (two pages of ListTasks), the last at 09:50, before the restore point 09:55
+    setup({ counts: { source: SAME, restored: SAME }, ...stopped(['2026-03-02T09:40:00Z', '2026-03-02T09:50:00Z', '2026-03-02T09:45:00Z']) });
+    const config = testConfig({ API_MIN_TASKS: '3' });
+    const result = await runDrill(options({ config, cutover: true }), world.deps);
+    expect(result).toMatchObject({ ok: true, summary: `cut over to ${RESTORED}; smoke gate passed; undo with npm run restore-drill -- --rollback` });
+    expect(world.apiListings).toEqual([
+      { cluster: 'slipway', serviceName: 'slipway-api', desiredStatus: 'STOPPED' },
+      { cluster: 'slipway', serviceName: 'slipway-api', desiredStatus: 'STOPPED', nextToken: '2' },
+    ]);
+    expect(world.serviceUpdates).toEqual([{ cluster: 'slipway', service: 'slipway-api', desiredCount: 3 }]);
+    const order = world.order.filter((o) => o !== 'ecs:run');
+    expect(order.slice(order.indexOf('secret:put'))).toEqual(['secret:put', 'ecs:update-service slipway-api 3', 'cdk:restart', `rds:modify ${RESTORED}`]);
+    const out = world.out.join('');
+    expect(out).toContain('✓ newer writes: none: slipway-api is at 0 tasks since 2026-03-02T09:50:00.000Z, before the restore point, so the copy will have every write');
+    expect(out).toContain(`✓ left on the original: nothing: every counted table has the same rows on ${SOURCE} and the copy`);
+    expect(out).toContain(`✓ api started: slipway-api at 3 task(s) (API_MIN_TASKS) on ${RESTORED}: writes were stopped`);
+    expect(reportJson().newerWrites).toEqual({ terms: 'stopped', api: { service: 'slipway-api', running: 0, desired: 0, lastStoppedAt: '2026-03-02T09:50:00.000Z' }, leftBehind: [] });
+    expect(world.gates).toEqual([{ host: `${RESTORED}.db.internal`, release: 'r7' }]);
+  });
+
+  it('refuses when writes stopped after the restore point (the api\'s last task at 09:57, the latest restorable time 09:55); the flag lets it go ahead', async () => {
+    setup({ counts: { source: SAME, restored: SAME }, ...stopped(['2026-03-02T09:50:00Z', '2026-03-02T09:57:00Z']) });
+    await expect(runDrill(options({ cutover: true }), world.deps)).rejects.toThrow(
+      `writes stopped at 2026-03-02T09:57:00.000Z (the api's last task), after the restore point 2026-03-02T09:55:00.000Z: the copy would miss what the api wrote in between. Fix: wait until ${SOURCE}'s latest restorable time is after 2026-03-02T09:57:00.000Z (usually within 5 minutes) and run this again without --restore-time, or add --accept-newer-writes-lost`,
+    );
+    expect(world.restoreRequests).toEqual([]);
+    const accepted = await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
+    expect(accepted.ok, accepted.summary).toBe(true);
+    expect(reportJson().newerWrites).toMatchObject({ terms: 'accepted', api: { running: 0, desired: 0, lastStoppedAt: '2026-03-02T09:57:00.000Z' } });
+  });
+
+  it('refuses a --restore-time more than an hour back when ECS no longer lists the api\'s last task (when writes stopped cannot be told)', async () => {
+    setup(stopped([]));
+    await expect(runDrill(options({ cutover: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps)).rejects.toThrow(
+      'the api (slipway-api) is stopped, but ECS no longer lists its last task, so it stopped more than an hour ago: whether that was before the restore point 2026-03-01T08:00:00.000Z cannot be told.',
+    );
+    expect(world.restoreRequests).toEqual([]);
+  });
+
+  it('with writes stopped, a copy whose row counts differ from the original is not cut over (something else writes)', async () => {
+    setup(stopped([]));
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `the copy's row counts differ from ${SOURCE}'s although writes stopped before the restore point (issues, comments): something other than the api writes to it; nothing was cut over and ${RESTORED} is KEPT: delete it with npm run restore-drill -- --cleanup. Fix: find that writer and cut over again, or add --accept-newer-writes-lost`,
+    );
+    expect(world.out.join('')).toContain('✗ left on the original: issues: 10 row(s) on the original beyond the copy');
+    expect(world.secretWrites).toEqual([]);
+    expect(world.deleted).toEqual([]);
+  });
+
+  it('with writes stopped, an api started again during the drill (autoscaling back to its minimum) stops the cutover before anything is repointed', async () => {
+    setup({ counts: { source: SAME, restored: SAME }, ...stopped([]) });
+    const ecs = world.deps.ecs as unknown as { send: (command: unknown) => Promise<unknown> };
+    const send = ecs.send.bind(ecs);
+    ecs.send = async (command) => {
+      if (command instanceof RunTaskCommand) world.scenario.api = { running: 2, desired: 2, stoppedAt: [] };
+      return send(command);
+    };
+    const result = await runDrill(options({ cutover: true }), world.deps);
+    expect(result.ok).toBe(false);
+    expect(result.summary).toBe(
+      `writes resumed during the drill: slipway-api runs 2 task(s) again (desired 2), so what it wrote after the restore point would stay on ${SOURCE} only; nothing was cut over and ${RESTORED} is KEPT: delete it with npm run restore-drill -- --cleanup. Fix: stop writes again (suspend the api's scaling first, see the runbook) and cut over again, or add --accept-newer-writes-lost`,
+    );
+    expect(world.secretWrites).toEqual([]);
+    expect(world.params.has('/slipway/restore/cutover')).toBe(false);
+  });
+
+  it('--skip-row-counts: the report says the rows were not compared instead of listing none', async () => {
+    setup();
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true, skipRowCounts: true }), world.deps);
+    expect(world.out.join('')).toContain('· left on the original: row counts not compared (--skip-row-counts)');
+    expect(reportJson().newerWrites).not.toHaveProperty('leftBehind');
+    expect(world.puts[1]!.Body).toContain('- row counts were not compared (--skip-row-counts)');
   });
 });
 
@@ -549,7 +663,7 @@ describe('cleanup', () => {
 
   it('the marker is set with the restore request, moved on for each phase and removed when the drill is done', async () => {
     setup();
-    await runDrill(options({ cutover: true }), world.deps);
+    await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps);
     expect((world.restoreRequests[0] as { Tags: Array<{ Key: string; Value: string }> }).Tags).toContainEqual({ Key: 'slipway:restore-in-progress', Value: '2026-03-02T12:15:00.000Z' });
     expect(world.tagChanges.filter((t) => t.includes('restore-in-progress')).map((t) => t.replace(/=\S+/, '=…'))).toEqual([
       `add slipway:restore-in-progress=… ${RESTORED}`,
@@ -613,11 +727,19 @@ describe('restore-drill flags', () => {
     [['--restore-time', '2026-02-30T10:00:00Z'], '--restore-time "2026-02-30T10:00:00Z" is not a real time (check the day of the month, the hours, minutes and seconds, and the offset), such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00'],
     [['--restore-time', '2026-01-31T24:30:00Z'], '--restore-time "2026-01-31T24:30:00Z" is not a real time (check the day of the month, the hours, minutes and seconds, and the offset), such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00'],
     [['--restore-time', '2026-01-31T09:30:00+25:00'], '--restore-time "2026-01-31T09:30:00+25:00" is not a real time (check the day of the month, the hours, minutes and seconds, and the offset), such as 2026-01-31T09:30:00Z or 2026-01-31T10:30:00+01:00'],
+    [['--accept-newer-writes-lost'], '--accept-newer-writes-lost goes with --cutover only: it accepts that the writes after the restore point stay on the original, which only a cutover leaves behind'],
+    [['--rollback', '--accept-newer-writes-lost'], '--accept-newer-writes-lost goes with --cutover only: it accepts that the writes after the restore point stay on the original, which only a cutover leaves behind'],
     [['--instance-class', 'large'], '--instance-class "large" is not an RDS instance class (db.<family>.<size>), e.g. db.t4g.medium'],
     [['--max-row-drift', 'many'], '--max-row-drift must be a whole number of at least 0, got "many"'],
     [['--available-timeout', '0'], '--available-timeout must be a positive number of seconds, got "0"'],
   ])('%j is refused', (argv, message) => {
     expect(() => drillOptionsFrom(parseFlags(RESTORE_SPEC, argv), config)).toThrow(new UsageError(message));
+  });
+
+  it('--accept-newer-writes-lost is taken with --cutover, and --help explains it', () => {
+    expect(drillOptionsFrom(parseFlags(RESTORE_SPEC, ['--cutover', '--accept-newer-writes-lost']), config)).toMatchObject({ cutover: true, acceptNewerWritesLost: true });
+    expect(drillOptionsFrom(parseFlags(RESTORE_SPEC, ['--cutover']), config)).toMatchObject({ acceptNewerWritesLost: false });
+    expect(RESTORE_SPEC.options['accept-newer-writes-lost']!.description).toContain('stays on the original only');
   });
 });
 

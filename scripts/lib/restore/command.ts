@@ -4,6 +4,7 @@ import { intFlag, secondsFlag, stringFlag, UsageError, type CommandResult, type 
 import { cleanupDrills } from './cleanup.ts';
 import { rollbackCutover } from './cutover.ts';
 import { runDrill } from './drill.ts';
+import { ACCEPT_FLAG } from './newer-writes.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 import { restoreTimeFlag } from './restore-time.ts';
 
@@ -16,7 +17,12 @@ export const RESTORE_SPEC: CommandSpec = {
     'instance-class': { type: 'string', valueName: 'CLASS', description: 'Instance class of the restored copy. Default: the source\'s.' },
     'multi-az': { type: 'boolean', description: 'Make the restored instance Multi-AZ (for a cutover to production).' },
     keep: { type: 'boolean', description: 'Keep the restored instance after a passing drill.' },
-    cutover: { type: 'boolean', description: 'After validation, point the app at the restored instance, restart the services and smoke-gate. With --restore-time the copy may be at an earlier migration and hold other rows (reported, not gated).' },
+    cutover: { type: 'boolean', description: 'After validation, point the app at the restored instance, restart the services and smoke-gate. Refused while the api writes (stop writes first, or --accept-newer-writes-lost). With --restore-time the copy may be at an earlier migration and hold other rows (reported, not gated).' },
+    'accept-newer-writes-lost': {
+      type: 'boolean',
+      description:
+        'With --cutover: go ahead although the api is writing (or wrote after the restore point). What it writes after the restore point until the cutover\'s restart stays on the original only; the report lists the row differences per table. Without it, stop writes first (the api to 0 tasks, see the runbook).',
+    },
     rollback: { type: 'boolean', description: 'Point the app back at the endpoint recorded before the last cutover.' },
     cleanup: { type: 'boolean', description: 'Delete abandoned drill instances (only those the drill tagged; never the one cut over to).' },
     'skip-row-counts': { type: 'boolean', description: 'Validate migrations only (for an app image without the stats command).' },
@@ -33,6 +39,7 @@ export const RESTORE_SPEC: CommandSpec = {
     'npm run restore-drill',
     'npm run restore-drill -- --restore-time 2026-01-31T09:30:00Z --keep',
     'npm run restore-drill -- --cutover --multi-az',
+    'npm run restore-drill -- --restore-time 2026-01-31T09:30:00Z --cutover --accept-newer-writes-lost',
     'npm run restore-drill -- --rollback',
     'npm run restore-drill -- --cleanup',
   ],
@@ -43,6 +50,9 @@ export function drillOptionsFrom(flags: Flags, config: SlipwayConfig): DrillOpti
   if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} cannot be combined: pick one`);
   if ((flags.rollback || flags.cleanup) && (flags['restore-time'] || flags['instance-class'] || flags.keep || flags['multi-az'])) {
     throw new UsageError(`--${flags.rollback ? 'rollback' : 'cleanup'} takes no restore flags (--restore-time, --instance-class, --keep, --multi-az)`);
+  }
+  if (flags['accept-newer-writes-lost'] && !flags.cutover) {
+    throw new UsageError(`${ACCEPT_FLAG} goes with --cutover only: it accepts that the writes after the restore point stay on the original, which only a cutover leaves behind`);
   }
   const instanceClass = stringFlag(flags, 'instance-class');
   if (instanceClass !== undefined && !/^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceClass)) {
@@ -55,6 +65,7 @@ export function drillOptionsFrom(flags: Flags, config: SlipwayConfig): DrillOpti
     multiAz: Boolean(flags['multi-az']),
     keep: Boolean(flags.keep),
     cutover: Boolean(flags.cutover),
+    acceptNewerWritesLost: Boolean(flags['accept-newer-writes-lost']),
     skipRowCounts: Boolean(flags['skip-row-counts']),
     maxRowDrift: intFlag(flags, 'max-row-drift', 0) ?? 100,
     dryRun: Boolean(flags['dry-run']),

@@ -19,9 +19,16 @@ import { assertNoRotationRunning, databaseSecrets, masterPasswordChange, masterS
 import { servedProduction } from './deletion.ts';
 import { describeInstance, SERVED_TAG, SERVED_UNTIL_TAG } from './instances.ts';
 import { modifyAndWait } from './modify-instance.ts';
+import { startApiIfStopped } from './newer-writes.ts';
 import type { DrillOptions, RestoreDeps } from './options.ts';
 
-async function restartAndGate(deps: RestoreDeps, o: Pick<DrillOptions, 'config' | 'timeouts' | 'smokeToken'>, outputs: StackOutputs): Promise<{ ok: boolean; detail: string; running: string }> {
+async function restartAndGate(deps: RestoreDeps, o: Pick<DrillOptions, 'config' | 'timeouts' | 'smokeToken'>, outputs: StackOutputs, on: string): Promise<{ ok: boolean; detail: string; running: string }> {
+  // The operator stopped writes for the cutover (the api at 0 tasks): the gate needs it running.
+  try {
+    await startApiIfStopped(deps.ecs, outputs, o.config, deps.reporter, on);
+  } catch (error) {
+    return { ok: false, detail: `the api could not be started: ${oneLine(error)}`, running: 'unchanged' };
+  }
   const timeouts = { deployMs: 60 * 60_000, stableMs: o.timeouts.stableMs, smokeMs: o.timeouts.smokeMs };
   let restarted: Awaited<ReturnType<typeof restartServices>>;
   try {
@@ -79,7 +86,7 @@ export async function cutoverTo(
     // From the restart on, the app writes to the copy: mark it, so no cleanup deletes those writes without a snapshot.
     await tagInstance(deps.rds, to.restoredInstance, SERVED_TAG, new Date(deps.clock.now()).toISOString());
   }
-  const result = login.ok ? await restartAndGate(deps, o, outputs) : { ok: false, detail: login.detail, running: 'unchanged' };
+  const result = login.ok ? await restartAndGate(deps, o, outputs, to.restoredInstance) : { ok: false, detail: login.detail, running: 'unchanged' };
   if (result.ok) {
     reporter.step('pass', 'cutover', `${result.detail}; ${result.running}`);
     // The copy is production now: protect it like the stack protects the original.
@@ -113,7 +120,7 @@ export async function rollbackCutover(o: Pick<DrillOptions, 'config' | 'timeouts
   if (!login.ok) {
     return { ok: false, summary: `rolled the secrets back to ${record.previousHost} but the api login could not be set up there (${login.detail}); the services were not restarted: fix it and run npm run restore-drill -- --rollback again`, document: { cutover: record } };
   }
-  const result = await restartAndGate(deps, o, outputs);
+  const result = await restartAndGate(deps, o, outputs, original);
   if (!result.ok) {
     return { ok: false, summary: `rolled the secret back to ${record.previousHost} but the services are not healthy (${result.detail}); running now: ${result.running}`, document: { cutover: record } };
   }

@@ -19,7 +19,8 @@ import { afterRestoreSettings, restoreSettings } from './copy-settings.ts';
 import { APP_ROLE_COMMAND, appRoleFailure } from './app-login.ts';
 import { databaseSecrets, masterPasswordChange, type DatabaseSecret } from './database-secrets.ts';
 import { modifyAndWait } from './modify-instance.ts';
-import { markdownReport, storeReport, type DrillReport } from './report.ts';
+import { apiCounts, cutoverWrites, describeLeftBehind, leftBehind, readApiWrites, writesStopped } from './newer-writes.ts';
+import { markdownReport, storeReport, type DrillReport, type NewerWrites } from './report.ts';
 import { assertInWindow, restoreWindow } from './restore-window.ts';
 import { compareSnapshots, snapshotFrom, type Comparison, type ComparisonMode } from './compare.ts';
 import { deregisterDrillTaskDefinition, probeTarget, registerDrillTaskDefinition, runProbe } from './validate.ts';
@@ -67,6 +68,21 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
   const copySettings = restoreSettings(source, { cutover: o.cutover, multiAz: o.multiAz });
   // A cutover to an earlier point is meant to differ from the source; a drill is not.
   const mode: ComparisonMode = o.cutover && o.restoreTime ? { kind: 'point-in-time' } : { kind: 'drill', maxRowDrift: o.maxRowDrift };
+  // A cutover leaves what the api writes after the restore point on the original: refused,
+  // before anything is restored, unless writes stopped before it or the loss is accepted.
+  let newerWrites: NewerWrites | undefined;
+  if (o.cutover) {
+    const api = await readApiWrites(deps.ecs, outputs);
+    const terms = cutoverWrites(api, sourceId, restorePoint, Boolean(o.acceptNewerWritesLost), clock.now());
+    const stoppedAt = api.lastStoppedAt?.toISOString();
+    newerWrites = { terms, api: { service: api.service, running: api.running, desired: api.desired, ...(stoppedAt ? { lastStoppedAt: stoppedAt } : {}) } };
+    if (terms === 'stopped') {
+      reporter.step('pass', 'newer writes', `none: ${api.service} is at 0 tasks${stoppedAt ? ` since ${stoppedAt}` : ''}, before the restore point, so the copy will have every write`);
+    } else {
+      const writing = writesStopped(api) ? `${api.service} is at 0 tasks${stoppedAt ? ` since ${stoppedAt}` : ''}` : `${api.service} runs ${api.running} task(s)`;
+      reporter.step('warn', 'newer writes', `accepted (--accept-newer-writes-lost): ${writing}; what was written to ${sourceId} after ${restorePoint.toISOString()}, until the cutover's restart, stays there only`);
+    }
+  }
   reporter.line(`Plan: restore drill ${drillId} for ${sourceId}`);
   reporter.line(`  1. restore ${sourceId} to ${o.restoreTime ? restorePoint.toISOString() : `its latest restorable time (now ${latest.toISOString()})`} as ${restoredId} (${instanceClass}, ${copySettings.MultiAZ ? 'Multi-AZ' : 'single-AZ'}, private, subnet group ${subnetGroup}, security groups ${securityGroups.join(', ')})`);
   reporter.line(`  2. wait up to ${formatDuration(o.timeouts.availableMs)} until it is available`);
@@ -86,6 +102,7 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
     // How far back the restore went: chosen with --restore-time, not data loss.
     lookBackSeconds: Math.round((requestedAt - restorePoint.getTime()) / 1000),
     validation: 'not-run', problems: [], rows: [], outcome: '',
+    ...(newerWrites ? { newerWrites } : {}),
   };
   // The copy's ARN, for the in-progress marker (set with the restore request, so the copy has it from the start).
   let restoredArn: string | undefined;
@@ -199,6 +216,8 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
 
     // 4/5. Cutover, keep or delete.
     if (o.cutover) {
+      const refused = await newerWritesAtValidation(comparison);
+      if (refused) return finish(false, refused);
       await phase('cutover');
       const result = await cutoverTo(deps, o, outputs, { drillId, restoredInstance: restoredId, ...endpoint });
       return finish(result.ok, result.summary);
@@ -213,6 +232,31 @@ export async function runDrill(o: DrillOptions, deps: RestoreDeps): Promise<Comm
     }
     reporter.step('pass', 'cleanup', `${restoredId}: ${removed.detail}`);
     return finish(true, `drill passed: ${measured}; ${restoredId} deleted`);
+  }
+
+  /** Reports per table what stays on the original; with writes stopped, a refusal when that no longer holds. */
+  async function newerWritesAtValidation(comparison: Comparison): Promise<string | undefined> {
+    const terms = newerWrites!.terms;
+    const behind = o.skipRowCounts ? undefined : leftBehind(comparison.rows);
+    report.newerWrites = { ...newerWrites!, ...(behind ? { leftBehind: behind } : {}) };
+    if (!behind) reporter.step('info', 'left on the original', 'row counts not compared (--skip-row-counts)');
+    else if (!behind.length) reporter.step('pass', 'left on the original', `nothing: every counted table has the same rows on ${sourceId} and the copy`);
+    for (const l of behind ?? []) reporter.step(terms === 'stopped' ? 'fail' : 'warn', 'left on the original', describeLeftBehind(l));
+    if (terms === 'accepted') {
+      if (behind?.length) reporter.line(`  (row counts at validation: the api writes on to ${sourceId} until the restart; edits of existing rows do not show in counts)`);
+      return undefined;
+    }
+    const kept = `${restoredId} is KEPT: delete it with npm run restore-drill -- --cleanup`;
+    if (behind?.length) {
+      return `the copy's row counts differ from ${sourceId}'s although writes stopped before the restore point (${behind.map((l) => l.table).join(', ')}): something other than the api writes to it; nothing was cut over and ${kept}. Fix: find that writer and cut over again, or add --accept-newer-writes-lost`;
+    }
+    // Autoscaling may have started the api again (a scaling policy brings it back to its minimum).
+    const api = await apiCounts(deps.ecs, outputs);
+    if (!writesStopped(api)) {
+      reporter.step('fail', 'newer writes', `${api.service} runs ${api.running} task(s) (desired ${api.desired}) again`);
+      return `writes resumed during the drill: ${api.service} runs ${api.running} task(s) again (desired ${api.desired}), so what it wrote after the restore point would stay on ${sourceId} only; nothing was cut over and ${kept}. Fix: stop writes again (suspend the api's scaling first, see the runbook) and cut over again, or add --accept-newer-writes-lost`;
+    }
+    return undefined;
   }
 
   async function validate(endpoint: { host: string; port: number }, secretsInUse: readonly DatabaseSecret[]): Promise<Comparison> {

@@ -38,6 +38,11 @@ export interface DrillOptions {
   readonly multiAz: boolean;
   readonly keep: boolean;
   readonly cutover: boolean;
+  /**
+   * A cutover goes ahead while the api writes (or wrote after the restore point): what it writes
+   * until the restart stays on the original only (--accept-newer-writes-lost). @default false
+   */
+  readonly acceptNewerWritesLost?: boolean;
   readonly skipRowCounts: boolean;
   readonly maxRowDrift: number;
   readonly dryRun: boolean;

@@ -2,6 +2,16 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { formatDuration } from '../cli.ts';
 import type { Comparison } from './compare.ts';
+import { describeLeftBehind, type CutoverWrites, type LeftBehind } from './newer-writes.ts';
+
+/** A cutover's writes after the restore point: on which terms it went ahead, and what stays on the original. */
+export interface NewerWrites {
+  /** `stopped`: the api had 0 tasks since before the restore point; `accepted`: --accept-newer-writes-lost. */
+  terms: CutoverWrites;
+  api: { service: string; running: number; desired: number; lastStoppedAt?: string };
+  /** Per table where the original's row count differs from the copy's at validation; absent when row counts were not compared. */
+  leftBehind?: LeftBehind[];
+}
 
 export interface DrillReport {
   drillId: string;
@@ -26,6 +36,8 @@ export interface DrillReport {
   /** Differences that did not fail validation (a point-in-time cutover). */
   notes?: string[];
   rows: Comparison['rows'];
+  /** A cutover only. */
+  newerWrites?: NewerWrites;
   outcome: string;
 }
 
@@ -54,6 +66,12 @@ export function markdownReport(r: DrillReport): string {
     lines.push('## Row counts', '', '| table | source | restored | drift |', '| --- | ---: | ---: | ---: |');
     for (const row of r.rows) lines.push(`| ${row.table} | ${row.source} | ${row.restored} | ${row.drift} |`);
     lines.push('');
+  }
+  if (r.newerWrites) {
+    const w = r.newerWrites;
+    const terms = w.terms === 'stopped' ? `writes stopped before the restore point (${w.api.service} at 0 tasks)` : `accepted with --accept-newer-writes-lost (${w.api.service} had ${w.api.running} task(s))`;
+    const rows = w.leftBehind === undefined ? ['- row counts were not compared (--skip-row-counts)'] : w.leftBehind.length ? w.leftBehind.map((l) => `- ${describeLeftBehind(l)}`) : ['- none: every counted table has the same rows on both'];
+    lines.push('## Left on the original (writes after the restore point)', '', `Cutover: ${terms}.`, '', ...rows, '');
   }
   if (r.notes?.length) lines.push('## Differences from the source (not gated)', '', ...r.notes.map((n) => `- ${n}`), '');
   if (r.problems.length) lines.push('## Problems', '', ...r.problems.map((p) => `- ${p}`), '');

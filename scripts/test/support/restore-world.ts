@@ -7,8 +7,10 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { AddTagsToResourceCommand, DeleteDBInstanceCommand, RemoveTagsFromResourceCommand, DescribeDBInstanceAutomatedBackupsCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, type DBInstance } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -57,6 +59,11 @@ export interface RestoreScenario {
   appRoleFailsOn?: 'drill-copy' | 'copy' | 'original';
   /** ECS cannot start the `migrate app-role` task (RunTask answers a failure) there. */
   appRoleNotStartedOn?: 'drill-copy' | 'copy' | 'original';
+  /**
+   * The api service: its task counts, and when the tasks ECS still lists as stopped stopped.
+   * @default 2 running of 2 desired, none stopped
+   */
+  api: { running: number; desired: number; stoppedAt: Date[] };
 }
 
 export const APP_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-GhIjKl';
@@ -72,6 +79,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     reportsRestoreWindow: true,
     migrations: { source: [1, 2, 3], restored: [1, 2, 3] },
     appLogin: false,
+    api: { running: 2, desired: 2, stoppedAt: [] },
     ...overrides,
   };
   const clock = fakeClock(Date.parse('2026-03-02T10:00:00Z'));
@@ -262,7 +270,11 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     return { tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/slipway/${id}` }] };
   });
   const polled = new Map<string, number>();
+  const apiTaskArn = (i: number) => `arn:aws:ecs:eu-west-1:123456789012:task/slipway/api-stopped-${i}`;
   mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
+    if (input.tasks.every((a) => a.includes('/api-stopped-'))) {
+      return { tasks: input.tasks.map((taskArn) => ({ taskArn, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', group: 'service:slipway-api', stoppedAt: scenario.api.stoppedAt[Number(taskArn.split('-').pop())] })) };
+    }
     const arn = input.tasks[0]!;
     const id = arn.split('/').pop()!;
     const n = (polled.get(id) ?? 0) + 1;
@@ -356,8 +368,27 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
     },
   ]);
   mocks.ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
-    services: input.services.map((serviceName) => ({ serviceName, runningCount: 2, desiredCount: 2, taskDefinition: 'td:r7', deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED', taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-api:3' }] })),
+    services: input.services.map((serviceName) => {
+      const counts = serviceName === 'slipway-api' ? { runningCount: scenario.api.running, desiredCount: scenario.api.desired } : { runningCount: 2, desiredCount: 2 };
+      return { serviceName, ...counts, pendingCount: 0, taskDefinition: 'td:r7', deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED', ...counts, taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/slipway-api:3' }] };
+    }),
   }));
+  // The api's stopped tasks (ListTasks pages of 2, to exercise nextToken), and scaling it.
+  const apiListings: Array<Record<string, unknown>> = [];
+  mocks.ecs.on(ListTasksCommand).callsFake((input: { cluster: string; serviceName: string; desiredStatus: string; nextToken?: string }) => {
+    apiListings.push(input);
+    if (input.serviceName !== 'slipway-api' || input.desiredStatus !== 'STOPPED') return { taskArns: [] };
+    const from = Number(input.nextToken ?? 0);
+    const arns = scenario.api.stoppedAt.map((_, i) => apiTaskArn(i));
+    return { taskArns: arns.slice(from, from + 2), ...(from + 2 < arns.length ? { nextToken: String(from + 2) } : {}) };
+  });
+  const serviceUpdates: Array<Record<string, unknown>> = [];
+  mocks.ecs.on(UpdateServiceCommand).callsFake((input: { cluster: string; service: string; desiredCount?: number }) => {
+    serviceUpdates.push(input);
+    order.push(`ecs:update-service ${input.service} ${input.desiredCount}`);
+    if (input.service === 'slipway-api' && input.desiredCount !== undefined) scenario.api = { ...scenario.api, desired: input.desiredCount, running: input.desiredCount };
+    return { service: { serviceName: input.service, desiredCount: input.desiredCount } };
+  });
 
   const gates: Array<{ host: unknown; release?: string }> = [];
   const smoke = async (options: SmokeOptions): Promise<SmokeReport> => {
@@ -372,7 +403,7 @@ export function makeRestoreWorld(overrides: Partial<RestoreScenario> = {}) {
   let drawn = 0;
   const randomSuffix = () => suffixes[drawn++ % suffixes.length]!;
   const deps: RestoreDeps = { rds, ecs, logs, s3, secrets, ssm, cfn, runner, clock, reporter, smoke, randomSuffix, assemblyDir };
-  return { scenario, deps, instances, deleted, deleteRequests, tagChanges, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
+  return { scenario, deps, serviceUpdates, apiListings, instances, deleted, deleteRequests, tagChanges, modifications, restoreRequests, registered, deregistered, puts, secretWrites, params, order, restarts, gates, out, tasks, clock, alarmTargets, secret: () => dbSecret,
     /** What the rotation Lambda does to the secret (the instance side is not modelled here). */
     rotate: (password: string) => {
       dbSecret = { ...dbSecret, password };
