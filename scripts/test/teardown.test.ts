@@ -134,11 +134,87 @@ describe('carrying out a trial teardown', () => {
     expect(a.existing.has(BUCKET)).toBe(true);
   });
 
-  it('a missing final snapshot stops before anything retained is removed', async () => {
+  it('a missing final snapshot stops before anything retained is removed, and the way on keeps the data', async () => {
     const { a, result } = await run({ confirm: 'slipway' }, { noSnapshot: true });
     expect(result.ok).toBe(false);
     expect(result.summary).toBe(`the final snapshot of ${DB} was not found, so nothing retained was removed`);
     expect(a.existing.size).toBe(3);
+    expect(a.text()).toContain(`aws rds describe-db-snapshots --db-instance-identifier ${DB} --snapshot-type manual --region eu-west-1`);
+    const failure = a.text().slice(a.text().indexOf('✗ final snapshot'));
+    expect(failure).toContain('fix: nothing the stacks retained was removed');
+    expect(failure).not.toContain('--no-final-snapshot');
+  });
+
+  describe('a rerun after the data stack\'s first deletion failed', () => {
+    const MIN = 60_000;
+    const FINAL = 'slipway-data-databaseinstanceaa8a5fde-1a2b3c';
+    /**
+     * The state the first run left: the service stack gone; the data stack DELETE_FAILED on its
+     * security group after the database went with its final snapshot; the rerun's DeleteStack
+     * starts a second DELETE_IN_PROGRESS, later than the snapshot. No new snapshot comes of it.
+     */
+    function afterFailedDeletion(events: (t0: number) => Array<{ LogicalResourceId: string; ResourceStatus: string; Timestamp: Date }> = () => []) {
+      const a = makeAccount({ noSnapshot: true });
+      const t0 = a.clock.now();
+      const at = (m: number) => new Date(t0 + m * MIN);
+      const [network, data, service] = a.stacks as [typeof a.stacks[0], typeof a.stacks[0], typeof a.stacks[0]];
+      service.status = 'DELETE_COMPLETE';
+      service.events = [
+        { LogicalResourceId: 'slipway-service', ResourceStatus: 'DELETE_COMPLETE', Timestamp: at(4) },
+        { LogicalResourceId: 'slipway-service', ResourceStatus: 'DELETE_IN_PROGRESS', Timestamp: at(0) },
+      ];
+      data.status = 'DELETE_FAILED';
+      data.events = [
+        { LogicalResourceId: 'slipway-data', ResourceStatus: 'DELETE_FAILED', Timestamp: at(20) },
+        { LogicalResourceId: 'DatabaseSecurityGroup', ResourceStatus: 'DELETE_FAILED', Timestamp: at(20) },
+        { LogicalResourceId: 'DatabaseInstanceAA8A5FDE', ResourceStatus: 'DELETE_COMPLETE', Timestamp: at(18) },
+        { LogicalResourceId: 'DatabaseInstanceAA8A5FDE', ResourceStatus: 'DELETE_IN_PROGRESS', Timestamp: at(6) },
+        { LogicalResourceId: 'slipway-data', ResourceStatus: 'DELETE_IN_PROGRESS', Timestamp: at(5) },
+        ...events(t0),
+      ];
+      a.db.exists = false;
+      a.db.protection = false;
+      a.snapshots.push({ id: FINAL, created: at(7) });
+      a.clock.advance(60 * MIN);
+      expect(network.status).toBe('UPDATE_COMPLETE');
+      return { a, at };
+    }
+
+    it('finds the final snapshot the first attempt took and finishes', async () => {
+      const { a } = afterFailedDeletion();
+      const result = await teardown(options({ confirm: 'slipway' }), a.deps);
+      expect(result.ok, a.text()).toBe(true);
+      expect(writes(a.calls)).toEqual(['DeleteStack slipway-data', 'DeleteStack slipway-network', `DeleteLogGroup ${FLOW_LOGS}`, `DeleteBucket ${BUCKET}`, `DeleteSecret ${SECRET}`]);
+      expect(result.summary).toBe(`deleted 2 stack(s), removed 3 retained resource(s), kept 1 (final snapshot ${FINAL})`);
+      expect(a.snapshots.map((s) => s.id)).toEqual([FINAL]);
+    });
+
+    it('the plan of a run after the second attempt finished keeps the final snapshot in view', async () => {
+      const { a, at } = afterFailedDeletion();
+      const data = a.stacks[1]!;
+      data.status = 'DELETE_COMPLETE';
+      data.events.unshift(
+        { LogicalResourceId: 'slipway-data', ResourceStatus: 'DELETE_COMPLETE', Timestamp: at(35) },
+        { LogicalResourceId: 'slipway-data', ResourceStatus: 'DELETE_IN_PROGRESS', Timestamp: at(30) },
+      );
+      const result = await teardown(options(), a.deps);
+      const plan = result.document.plan as TeardownPlan;
+      expect(plan.leftovers.map((i) => `${i.label} ${i.id} ${i.action}`)).toContain(`database snapshot ${FINAL} keep`);
+    });
+
+    it('a deletion sequence older than the stack\'s last update is not the current one', async () => {
+      // The same stack id was deleted once before, that deletion failed, and the stack was updated after it.
+      const { a } = afterFailedDeletion((t0) => [
+        { LogicalResourceId: 'slipway-data', ResourceStatus: 'UPDATE_COMPLETE', Timestamp: new Date(t0 - 30 * MIN) },
+        { LogicalResourceId: 'slipway-data', ResourceStatus: 'DELETE_FAILED', Timestamp: new Date(t0 - 50 * MIN) },
+        { LogicalResourceId: 'slipway-data', ResourceStatus: 'DELETE_IN_PROGRESS', Timestamp: new Date(t0 - 60 * MIN) },
+      ]);
+      // A manual snapshot taken between that older deletion and the update is not the final one.
+      a.snapshots.unshift({ id: 'slipway-db-before-update', created: new Date(a.clock.now() - 100 * MIN) });
+      const result = await teardown(options({ confirm: 'slipway' }), a.deps);
+      expect(result.ok, a.text()).toBe(true);
+      expect(result.summary).toBe(`deleted 2 stack(s), removed 3 retained resource(s), kept 1 (final snapshot ${FINAL})`);
+    });
   });
 
   it('a deletion that outlasts --stack-timeout fails saying what it waited for', async () => {

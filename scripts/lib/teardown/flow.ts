@@ -136,7 +136,8 @@ export async function teardown(o: TeardownOptions, deps: TeardownDeps): Promise<
   const after = await readInventory(clients.cfn, app, config.region);
   const missing = o.noFinalSnapshot ? [] : await missingFinalSnapshots(after, clients);
   if (missing.length) {
-    reporter.step('fail', 'final snapshot', `no final snapshot of database ${missing.join(', ')} taken since its stack's deletion began`, 'check the RDS snapshots; if you deleted it on purpose, run again with --no-final-snapshot');
+    const list = missing.map((id) => `aws rds describe-db-snapshots --db-instance-identifier ${id} --snapshot-type manual --region ${config.region}`).join('; ');
+    reporter.step('fail', 'final snapshot', `no final snapshot of database ${missing.join(', ')} taken since its stack's deletion began`, `nothing the stacks retained was removed: see what snapshots the database has (${list}) and run the same teardown again once its final snapshot is there`);
     return { ok: false, summary: `the final snapshot of ${missing.join(', ')} was not found, so nothing retained was removed`, document };
   }
   const leftovers = buildPlan({ inventory: after, account: config.account, profile, noFinalSnapshot: o.noFinalSnapshot, leftovers: await findLeftovers(after, clients), protectedDatabases: [] }).leftovers;

@@ -44,7 +44,7 @@ export interface StackRecord extends StackBody {
   readonly terminationProtection: boolean;
   readonly tags: Readonly<Record<string, string>>;
   readonly parameters: Readonly<Record<string, string>>;
-  /** When the (latest) deletion of the stack began; undefined for a stack never deleted. */
+  /** When the stack's current deletion began (its first attempt, when it was asked again after DELETE_FAILED); undefined for a stack never deleted. */
   readonly deletionStartedAt?: Date;
 }
 
@@ -95,17 +95,30 @@ async function readBody(cfn: CloudFormationClient, stackName: string, stackId: s
 const toMap = <T>(items: readonly T[] | undefined, key: (t: T) => string | undefined, value: (t: T) => string | undefined) =>
   Object.fromEntries((items ?? []).map((i) => [key(i) ?? '', value(i) ?? '']));
 
-/** The time the stack's latest deletion began, from its own DELETE_IN_PROGRESS event. */
+/**
+ * When the stack's current deletion began: the earliest DELETE_IN_PROGRESS of the stack itself
+ * in the run of its own DELETE_* events that ends with the newest one. A deletion that ended
+ * DELETE_FAILED can only be deleted again
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html#cfn-console-view-stack-data-resources-status-codes),
+ * so a rerun of teardown starts a second DELETE_IN_PROGRESS while the database, and its final
+ * snapshot, may have gone in the first. A stack event of another kind (an update, a create)
+ * ends the sequence: a DELETE_IN_PROGRESS older than that is an earlier one.
+ * DescribeStackEvents lists the newest first
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackEvents.html).
+ */
 async function deletionStart(cfn: CloudFormationClient, stackId: string, stackName: string): Promise<Date | undefined> {
+  let start: Date | undefined;
   let token: string | undefined;
   do {
     const page = await cfn.send(new DescribeStackEventsCommand({ StackName: stackId, NextToken: token }));
-    // Events come newest first.
-    const event = (page.StackEvents ?? []).find((e) => e.LogicalResourceId === stackName && e.ResourceStatus === 'DELETE_IN_PROGRESS');
-    if (event?.Timestamp) return event.Timestamp;
+    for (const e of page.StackEvents ?? []) {
+      if (e.LogicalResourceId !== stackName) continue;
+      if (!String(e.ResourceStatus ?? '').startsWith('DELETE_')) return start;
+      if (e.ResourceStatus === 'DELETE_IN_PROGRESS' && e.Timestamp) start = e.Timestamp;
+    }
     token = page.NextToken;
   } while (token);
-  return undefined;
+  return start;
 }
 
 async function record(cfn: CloudFormationClient, key: StackKey, stack: Stack | StackSummary, deleted: boolean): Promise<StackRecord> {
