@@ -12,6 +12,7 @@ import { drillNames, randomSuffix, RDS_IDENTIFIER } from '../lib/restore/identif
 import { runDrill } from '../lib/restore/drill.ts';
 import type { DrillOptions } from '../lib/restore/options.ts';
 import { APP_SECRET_ARN, DRILL_TAGS, makeRestoreWorld, SOURCE, type RestoreScenario } from './support/restore-world.ts';
+import { quoted, quotePattern } from './support/runbook-text.ts';
 import { testConfig } from './support/world.ts';
 
 const RESTORED = 'slipway-restore-20260302100000-k3f9';
@@ -610,6 +611,66 @@ describe('cutover: writes after the restore point', () => {
     );
     expect(world.secretWrites).toEqual([]);
     expect(world.params.has('/slipway/restore/cutover')).toBe(false);
+  });
+
+  it('the runbook quotes what the writes check prints', async () => {
+    const texts: string[] = [];
+    const run = async (scenario: Partial<RestoreScenario>, o: Partial<DrillOptions>) => {
+      setup(scenario);
+      try {
+        const result = await runDrill(options({ cutover: true, ...o }), world.deps);
+        texts.push(`${result.ok ? '✓' : '✗'} restore-drill: ${result.summary}`);
+      } catch (error) {
+        texts.push(`✗ restore-drill: ${(error as Error).message}`);
+      }
+      texts.push(world.out.join(''));
+    };
+    await run({}, {});
+    await run({}, { acceptNewerWritesLost: true });
+    await run({ counts: { source: SAME, restored: SAME }, ...stopped(['2026-03-02T09:50:00Z']) }, {});
+    await run(stopped(['2026-03-02T09:57:00Z']), {});
+    await run(stopped([]), { restoreTime: new Date('2026-03-01T08:00:00Z') });
+    await run(stopped([]), {});
+    const file = 'runbooks/point-in-time-restore.md';
+    const lines = ['✗ restore-drill: the api', '✗ restore-drill: writes stopped', '! newer writes:', '✓ newer writes:', '! left on the original:', '✓ left on the original:', '✓ api started:', 'writes resumed', "the copy's row counts differ"].flatMap((start) => quoted(file, start));
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    for (const line of lines) {
+      const pattern = quotePattern(line.replace(/<[^>]+>/g, '…'));
+      if (line.startsWith('writes resumed')) continue; // below, with an api started during the drill
+      expect(texts.some((t) => pattern.test(t)), line).toBe(true);
+    }
+    setup({ counts: { source: SAME, restored: SAME }, ...stopped([]) });
+    const ecs = world.deps.ecs as unknown as { send: (command: unknown) => Promise<unknown> };
+    const send = ecs.send.bind(ecs);
+    ecs.send = async (command) => {
+      if (command instanceof RunTaskCommand) world.scenario.api = { running: 2, desired: 2, stoppedAt: [] };
+      return send(command);
+    };
+    const resumed = await runDrill(options({ cutover: true }), world.deps);
+    for (const line of quoted(file, 'writes resumed')) expect(resumed.summary).toMatch(quotePattern(line.replace(/<[^>]+>/g, '…')));
+  });
+
+  it('the runbook\'s drill, cutover and rollback lines are what the commands print', async () => {
+    const texts: string[] = [];
+    const last = (r: { ok: boolean; summary: string }) => texts.push(`${r.ok ? '✓' : '✗'} restore-drill: ${r.summary}`);
+    setup();
+    last(await runDrill(options(), world.deps));
+    last(await runDrill(options({ dryRun: true }), world.deps));
+    last(await runDrill(options({ keep: true, restoreTime: new Date('2026-03-01T08:00:00Z') }), world.deps));
+    texts.push(world.out.join(''));
+    setup();
+    last(await runDrill(options({ cutover: true, acceptNewerWritesLost: true }), world.deps));
+    last(await runDrill(options({ dryRun: true }), world.deps));
+    last(await rollbackCutover(options(), world.deps));
+    texts.push(world.out.join(''));
+    const file = 'runbooks/point-in-time-restore.md';
+    const lines = ['✓ restore-drill:', '… waiting for', '✓ deletion protection:', '✓ database alarms:', '· cutover active:'].flatMap((start) => quoted(file, start));
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    for (const line of lines) {
+      // durations and placeholders are examples
+      const pattern = quotePattern(line.replace(/<[^>]+>/g, '…').replace(/\b(\d+h)?\d+m\d+s\b/g, '…'));
+      expect(texts.some((t) => pattern.test(t)), line).toBe(true);
+    }
   });
 
   it('--skip-row-counts: the report says the rows were not compared instead of listing none', async () => {
