@@ -96,6 +96,20 @@ describe('teardown flags', () => {
     expect(code).toBe(2);
     expect(out.join('')).toContain('--stack-timeout must be a positive number of seconds, got "soon"');
   });
+
+  it('a --price-region the price table does not have is refused with exit 2 before anything is read', async () => {
+    const out: string[] = [];
+    const io = { argv: ['--price-region', 'us-east1'], env: {}, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } };
+    let ran = false;
+    const code = await runCommand(TEARDOWN_SPEC, io, async (flags) => {
+      teardownOptionsFrom(flags, testConfig());
+      ran = true;
+      return { ok: true, summary: '', document: {} };
+    });
+    expect(code).toBe(2);
+    expect(ran).toBe(false);
+    expect(out.join('')).toContain('--price-region "us-east1" is not a region of the price table, which has us-east-1, eu-west-1. Fix: --price-region us-east-1');
+  });
 });
 
 describe('carrying out a trial teardown', () => {

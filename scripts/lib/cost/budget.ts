@@ -1,13 +1,14 @@
 /**
  * The budget guard (COST_BUDGET_USD): synth warns, preflight and deploy refuse when the
- * estimate of the synthesized templates is over the budget, naming the largest lines.
+ * estimate of the synthesized templates is over the budget, naming the largest lines, or when
+ * lines without a price leave it unchecked, naming those lines.
  * `--allow-over-budget` turns the refusal into a warning.
  */
 import type { SlipwayConfig } from '../../../infra/config.ts';
 import type { OptionSpec, Reporter } from '../cli.ts';
 import type { PreflightCheck } from '../preflight.ts';
 import type { CommandRunner } from '../runner.ts';
-import { BUDGET_FIX, budgetVerdict, type BudgetVerdict } from './budget-verdict.ts';
+import { budgetVerdict, type BudgetVerdict } from './budget-verdict.ts';
 import { estimateAssembly } from './estimate.ts';
 import { synthesize } from './synth.ts';
 
@@ -25,17 +26,17 @@ export async function checkBudgetOf(config: SlipwayConfig, runner: CommandRunner
 
 export class OverBudgetError extends Error {
   constructor(readonly verdict: BudgetVerdict) {
-    super(`refusing to deploy: ${verdict.message}. Fix: ${BUDGET_FIX}`);
+    super(`refusing to deploy: ${verdict.message}. Fix: ${verdict.fix}`);
     this.name = 'OverBudgetError';
   }
 }
 
-/** Deploy's guard: throws OverBudgetError when over budget unless allowed. */
+/** Deploy's guard: throws OverBudgetError when over budget, or not checkable for lines without a price, unless allowed. */
 export async function guardBudget(config: SlipwayConfig, runner: CommandRunner, allowOverBudget: boolean, reporter: Reporter): Promise<BudgetVerdict | undefined> {
   const verdict = await checkBudgetOf(config, runner);
   if (!verdict) return undefined;
-  if (verdict.over && !allowOverBudget) throw new OverBudgetError(verdict);
-  reporter.step(verdict.over ? 'warn' : 'pass', 'cost budget', verdict.over ? `${verdict.message} (--allow-over-budget)` : verdict.message);
+  if (!verdict.ok && !allowOverBudget) throw new OverBudgetError(verdict);
+  reporter.step(verdict.ok ? 'pass' : 'warn', 'cost budget', verdict.ok ? verdict.message : `${verdict.message} (--allow-over-budget)`);
   return verdict;
 }
 
@@ -47,9 +48,9 @@ export const checkBudget: PreflightCheck = {
       return { status: 'skip', detail: 'COST_BUDGET_USD is not set (npm run cost prints the estimate)' };
     }
     const verdict = (await checkBudgetOf(config, runner))!;
-    if (!verdict.over) return { status: 'pass', detail: verdict.message };
+    if (verdict.ok) return { status: 'pass', detail: verdict.message };
     return allowOverBudget
-      ? { status: 'warn', detail: `${verdict.message} (--allow-over-budget)`, fix: BUDGET_FIX }
-      : { status: 'fail', detail: verdict.message, fix: BUDGET_FIX };
+      ? { status: 'warn', detail: `${verdict.message} (--allow-over-budget)`, fix: verdict.fix }
+      : { status: 'fail', detail: verdict.message, fix: verdict.fix };
   },
 };

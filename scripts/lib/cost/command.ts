@@ -7,7 +7,7 @@ import { ASSUMPTION_DOCS, ASSUMPTION_NAMES, parseAssumeFlag, readAssumptionsFile
 import { budgetVerdict } from './budget-verdict.ts';
 import { estimateAssembly, type EstimateOptions } from './estimate.ts';
 import type { Estimate } from './model.ts';
-import { PRICED_REGIONS } from './price-table.ts';
+import { PRICED_REGIONS, priceRegionProblem } from './price-table.ts';
 import { diffEstimates, formatDiff, formatEstimate } from './report.ts';
 
 export const COST_SPEC: CommandSpec = {
@@ -20,7 +20,7 @@ export const COST_SPEC: CommandSpec = {
     assume: { type: 'string', valueName: 'K=V,...', description: `Override usage assumptions, e.g. natGbPerMonth=50,albLcu=2. Keys: ${ASSUMPTION_NAMES.join(', ')}.` },
     assumptions: { type: 'string', valueName: 'FILE', description: 'JSON file of assumption overrides, e.g. {"natGbPerMonth": 50}.' },
     prices: { type: 'string', valueName: 'FILE', description: 'JSON file of extra or corrected prices by region, e.g. {"eu-west-1": {"rds.postgres.db.t4g.medium": 0.07}}.' },
-    'price-region': { type: 'string', valueName: 'REGION', description: `Price with another region's table (an approximation for regions not in it: ${PRICED_REGIONS.join(', ')}).` },
+    'price-region': { type: 'string', valueName: 'REGION', description: `Price with another region's table (an approximation for regions not in it): ${PRICED_REGIONS.join(', ')}, or a region given with --prices. Any other is refused.` },
   },
   examples: [
     'npm run cost',
@@ -33,7 +33,7 @@ export const COST_SPEC: CommandSpec = {
     'Assumptions (defaults):',
     ...ASSUMPTION_NAMES.map((n) => `  ${n}=${ASSUMPTION_DOCS[n][0]}: ${ASSUMPTION_DOCS[n][1]}`),
     'Prices: scripts/lib/cost/price-table.ts (each with its source and the date read). A line without a price is listed as not priced, never as $0.',
-    'With COST_BUDGET_USD set, the total is compared with it (exit 1 when over).',
+    'With COST_BUDGET_USD set, the total is compared with it: exit 1 when over, or when a line has no price (the total would leave it out).',
   ],
 };
 
@@ -73,10 +73,14 @@ export function estimateOptionsFrom(flags: Flags): EstimateOptions {
   const file = stringFlag(flags, 'assumptions');
   const prices = stringFlag(flags, 'prices');
   try {
+    const priceOverrides = prices ? readPrices(prices) : undefined;
+    const priceRegion = stringFlag(flags, 'price-region');
+    const problem = priceRegion === undefined ? undefined : priceRegionProblem(priceRegion, Object.keys(priceOverrides ?? {}), ', or give its prices with --prices FILE');
+    if (problem) throw new UsageError(problem);
     return {
       assumptions: withAssumptions(file ? readAssumptionsFile(file) : {}, assumeFlag ? parseAssumeFlag(assumeFlag) : {}),
-      priceRegion: stringFlag(flags, 'price-region'),
-      priceOverrides: prices ? readPrices(prices) : undefined,
+      priceRegion,
+      priceOverrides,
     };
   } catch (error) {
     if ((error as Error).name === 'AssumptionError') throw new UsageError((error as Error).message);
@@ -109,9 +113,9 @@ export async function costFlow(flags: Flags, deps: CostDeps): Promise<CommandRes
   const lowerBound = unpriced ? ` (${unpriced} line(s) not priced: the totals are lower bounds)` : '';
   const configured = results.find((r) => r.profile === config.profile);
   const budget = config.costBudgetUsd !== undefined && configured ? budgetVerdict(configured.estimate, config.costBudgetUsd) : undefined;
-  if (budget) reporter.step(budget.over ? 'fail' : 'pass', 'cost budget', budget.message);
+  if (budget) reporter.step(budget.ok ? 'pass' : 'fail', 'cost budget', budget.message, budget.fix);
   return {
-    ok: !budget?.over,
+    ok: budget?.ok ?? true,
     summary: `${totals}${lowerBound}`,
     document: { profiles: results, budget: budget ?? null },
   };

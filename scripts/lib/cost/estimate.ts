@@ -7,7 +7,7 @@ import type { AssemblyInput, StackTemplate } from './assembly.ts';
 import { DEFAULT_ASSUMPTIONS, type Assumptions } from './assumptions.ts';
 import { freeReason, PRICERS, pricerOf } from './catalogue.ts';
 import { round2, type CostLine, type Estimate, type Located, type ResourceIndex, type Unpriced } from './model.ts';
-import { PRICE_TABLE, PRICED_REGIONS, type PriceEntry } from './price-table.ts';
+import { PRICE_TABLE, PRICED_REGIONS, priceRegionProblem, type PriceEntry } from './price-table.ts';
 
 export interface EstimateOptions {
   readonly assumptions?: Assumptions;
@@ -57,6 +57,9 @@ function priceLookup(region: string, overrides: EstimateOptions['priceOverrides'
 
 export function estimateAssembly(assembly: AssemblyInput, options: EstimateOptions = {}): Estimate {
   const assumptions = options.assumptions ?? DEFAULT_ASSUMPTIONS;
+  // A price region without a table would price nothing: every line unpriced, a total of $0.
+  const problem = options.priceRegion === undefined ? undefined : priceRegionProblem(options.priceRegion, Object.keys(options.priceOverrides ?? {}));
+  if (problem) throw new Error(problem);
   const region = options.priceRegion ?? assemblyRegion(assembly);
   const index = indexAssembly(assembly);
   const unpriced: Unpriced[] = [];

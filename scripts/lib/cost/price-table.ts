@@ -103,3 +103,29 @@ export const PRICE_TABLE: Readonly<Record<string, Readonly<Record<string, PriceE
 };
 
 export const PRICED_REGIONS = Object.keys(PRICE_TABLE);
+
+/** Edit distance (insertions, deletions, substitutions), for naming the region a typo meant. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Why `--price-region REGION` cannot be used, or undefined when it can: the region must have a
+ * table here (or prices given with --prices FILE), because a region without one prices nothing
+ * and the estimate would read $0. `alternatives` is what else the command offers.
+ */
+export function priceRegionProblem(region: string, givenRegions: readonly string[] = [], alternatives = ''): string | undefined {
+  if (region in PRICE_TABLE || givenRegions.includes(region)) return undefined;
+  const known = [...PRICED_REGIONS, ...givenRegions.filter((r) => !(r in PRICE_TABLE))];
+  // A name shaped like a region (sa-east-1) is one without a table, not a typo of a near one.
+  const shapedLikeRegion = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(region);
+  const nearest = known.map((r) => ({ r, d: distance(region.toLowerCase(), r) })).sort((x, y) => x.d - y.d)[0];
+  const fix = nearest && !shapedLikeRegion && nearest.d <= 2 ? `--price-region ${nearest.r}` : `one of ${known.join(', ')}${alternatives}`;
+  return `--price-region ${JSON.stringify(region)} is not a region of the price table, which has ${known.join(', ')}. Fix: ${fix}`;
+}

@@ -1,6 +1,7 @@
 /** `npm run teardown`: its flags and how they map to the flow's options. */
 import type { SlipwayConfig } from '../../../infra/config.ts';
-import { secondsFlag, stringFlag, type CommandSpec, type Flags } from '../cli.ts';
+import { secondsFlag, stringFlag, UsageError, type CommandSpec, type Flags } from '../cli.ts';
+import { PRICED_REGIONS, priceRegionProblem } from '../cost/price-table.ts';
 import type { TeardownOptions } from './flow.ts';
 
 export const TEARDOWN_SPEC: CommandSpec = {
@@ -14,7 +15,7 @@ export const TEARDOWN_SPEC: CommandSpec = {
     'dry-run': { type: 'boolean', description: 'Print the plan and check the flags, also with --confirm; change nothing.' },
     'stack-timeout': { type: 'string', valueName: 'S', default: '3600', description: 'Seconds one stack may take to delete.' },
     'database-timeout': { type: 'string', valueName: 'S', default: '1800', description: 'Seconds a database may take to drop its deletion protection.' },
-    'price-region': { type: 'string', valueName: 'REGION', description: 'Price the cost that stops with another region\'s table (as npm run cost).' },
+    'price-region': { type: 'string', valueName: 'REGION', description: `Price the cost that stops with another region's table (as npm run cost): ${PRICED_REGIONS.join(', ')}.` },
   },
   examples: [
     'npm run teardown',
@@ -31,6 +32,9 @@ export const TEARDOWN_SPEC: CommandSpec = {
 };
 
 export function teardownOptionsFrom(flags: Flags, config: SlipwayConfig): TeardownOptions {
+  const priceRegion = stringFlag(flags, 'price-region');
+  const problem = priceRegion === undefined ? undefined : priceRegionProblem(priceRegion);
+  if (problem) throw new UsageError(problem);
   return {
     config,
     confirm: stringFlag(flags, 'confirm'),
@@ -38,6 +42,6 @@ export function teardownOptionsFrom(flags: Flags, config: SlipwayConfig): Teardo
     noFinalSnapshot: Boolean(flags['no-final-snapshot']),
     dryRun: Boolean(flags['dry-run']),
     timeouts: { stackMs: secondsFlag(flags, 'stack-timeout') * 1000, databaseMs: secondsFlag(flags, 'database-timeout') * 1000 },
-    priceRegion: stringFlag(flags, 'price-region'),
+    priceRegion,
   };
 }

@@ -61,6 +61,40 @@ describe('preflight cost budget check', () => {
   });
 });
 
+describe('a line without a price is not a pass', () => {
+  /** `cdk synth` of one NAT gateway and a Redis node, whose eu-west-1 price the table does not have. */
+  const unpricedRunner = () => fakeRunner([{
+    match: /^npx cdk synth/,
+    respond: (line) => {
+      const app = new App({ outdir: line.split(' -o ')[1]!.split(' ')[0]! });
+      const stack = new Stack(app, 'tiny', { env: { account: '123456789012', region: 'eu-west-1' } });
+      new CfnResource(stack, 'Nat', { type: 'AWS::EC2::NatGateway' });
+      new CfnResource(stack, 'Cache', { type: 'AWS::ElastiCache::ReplicationGroup', properties: { CacheNodeType: 'cache.t4g.micro', NumCacheClusters: 2 } });
+      app.synth();
+      return {};
+    },
+  }]);
+  const detail = 'estimated $36.00/mo (eu-west-1 prices) cannot be checked against COST_BUDGET_USD=500: 1 line(s) have no price and count as nothing in it: ElastiCache cache.t4g.micro node × 2 (elasticache.cache.t4g.micro in eu-west-1: not found in the stored price references on the date read; add it with --prices FILE)';
+  const fix = 'add the missing prices to scripts/lib/cost/price-table.ts (npm run cost -- --prices FILE shows the total with them first), or pass --allow-over-budget';
+
+  it('preflight fails naming the line, and only warns with --allow-over-budget', async () => {
+    const ctx = (allowOverBudget: boolean) => ({ config: testConfig({ COST_BUDGET_USD: '500' }), runner: unpricedRunner(), allowOverBudget }) as unknown as PreflightContext;
+    expect(await checkBudget.run(ctx(false))).toEqual({ status: 'fail', detail, fix });
+    expect(await checkBudget.run(ctx(true))).toMatchObject({ status: 'warn', detail: `${detail} (--allow-over-budget)` });
+  });
+
+  it('deploy refuses unless allowed', async () => {
+    const config = testConfig({ COST_BUDGET_USD: '500' });
+    await expect(guardBudget(config, unpricedRunner(), false, quiet())).rejects.toThrow(`refusing to deploy: ${detail}. Fix: ${fix}`);
+    await expect(guardBudget(config, unpricedRunner(), true, quiet())).resolves.toMatchObject({ status: 'unpriced', ok: false, over: false });
+  });
+
+  it('a total over the budget is over, whatever the missing prices', async () => {
+    const verdict = await guardBudget(testConfig({ COST_BUDGET_USD: '20' }), unpricedRunner(), true, quiet());
+    expect(verdict).toMatchObject({ status: 'over', message: expect.stringMatching(/^estimated \$36\.00\/mo \(a lower bound: 1 line\(s\) not priced\) is over COST_BUDGET_USD=20/) });
+  });
+});
+
 describe('deploy budget guard', () => {
   it('refuses over the budget', async () => {
     const config = testConfig({ COST_BUDGET_USD: '50' });

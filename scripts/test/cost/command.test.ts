@@ -106,6 +106,50 @@ describe('npm run cost', () => {
     expect(r.out).toContain('✗ cost budget: estimated $71.04/mo is over COST_BUDGET_USD=50; largest lines: NAT gateway × 2 $70.08, NAT data processed × 1 $0.96');
   });
 
+  it('a --price-region the table does not have is refused with exit 2, also with a budget, naming the region meant', async () => {
+    const typo = await run(['--price-region', 'us-east1'], { budget: '1000' });
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('--price-region "us-east1" is not a region of the price table, which has us-east-1, eu-west-1. Fix: --price-region us-east-1');
+    expect(typo.out).not.toContain('within COST_BUDGET_USD');
+    const far = await run(['--price-region', 'sa-east-1']);
+    expect(far.code).toBe(2);
+    expect(far.err).toContain('--price-region "sa-east-1" is not a region of the price table, which has us-east-1, eu-west-1. Fix: one of us-east-1, eu-west-1, or give its prices with --prices FILE');
+  });
+
+  it('--price-region may name a region the --prices file gives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cost-prices-'));
+    try {
+      writeFileSync(join(dir, 'p.json'), '{"sa-east-1": {"nat.hour": 0.093, "nat.gb": 0.093}}');
+      const r = await run(['--price-region', 'sa-east-1', '--prices', join(dir, 'p.json'), '--json']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out).profiles[0].estimate.lines[0]).toMatchObject({ key: 'nat-gateway', monthlyUsd: 135.78 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 with a budget when a line has no price in the region, naming it, however low the rest is', async () => {
+    const withCache = (): AssemblyInput => {
+      const a = withNats(1);
+      a.stacks[0]!.template.Resources!.Cache = { Type: 'AWS::ElastiCache::ReplicationGroup', Properties: { CacheNodeType: 'cache.t4g.micro', NumCacheClusters: 1 } };
+      return a;
+    };
+    const r = await run([], { budget: '1000', synth: withCache });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('✗ cost budget: estimated $36.00/mo (eu-west-1 prices) cannot be checked against COST_BUDGET_USD=1000: 1 line(s) have no price and count as nothing in it: ElastiCache cache.t4g.micro node × 1 (elasticache.cache.t4g.micro in eu-west-1: not found');
+    expect(r.out).toContain('fix: add the missing prices to scripts/lib/cost/price-table.ts');
+    // Priced, the same templates pass.
+    const dir = mkdtempSync(join(tmpdir(), 'cost-prices-'));
+    try {
+      writeFileSync(join(dir, 'p.json'), '{"eu-west-1": {"elasticache.cache.t4g.micro": 0.018}}');
+      const priced = await run(['--prices', join(dir, 'p.json')], { budget: '1000', synth: withCache });
+      expect(priced.code).toBe(0);
+      expect(priced.out).toContain('✓ cost budget: estimated $49.14/mo is within COST_BUDGET_USD=1000');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the docs give npm run cost only flags it has', () => {
     const known = allOptions(COST_SPEC);
     const bad = ['README.md', 'infra/README.md', 'runbooks/first-deploy.md'].flatMap((f) => {

@@ -67,6 +67,11 @@ describe('what cannot be priced is reported, never counted as $0', () => {
     expect(e.monthlyUsd).toBe(0);
   });
 
+  it('a price region without a table is refused, not priced at $0', () => {
+    expect(() => estimateAssembly(handAssembly(), { assumptions, priceRegion: 'us-east1' })).toThrow('--price-region "us-east1" is not a region of the price table, which has us-east-1, eu-west-1. Fix: --price-region us-east-1');
+    expect(estimateAssembly(handAssembly(), { assumptions, priceRegion: 'ap-south-1', priceOverrides: { 'ap-south-1': { 'nat.hour': 0.056 } } }).lines.find((l) => l.key === 'nat-gateway')?.monthlyUsd).toBe(40.88);
+  });
+
   it('a price the table records as not found', () => {
     const e = estimateAssembly(handAssembly('eu-west-1'), { assumptions });
     expect(e.unpriced.map((u) => u.key)).toEqual(['load-balancer-lcu', 'vpc-endpoint:Endpoint', 'vpc-endpoint-data:Endpoint']);
