@@ -39,7 +39,8 @@ export function findNpmRuns(file: string, text: string): NpmRun[] {
   const runs: NpmRun[] = [];
   const lines = text.replace(/\\\n\s*/g, ' ').split('\n');
   lines.forEach((line, i) => {
-    for (const m of line.matchAll(/npm run ([a-z][\w:-]*)([^`\n|;&)]*)/g)) {
+    // npm's own options (--silent, -s) may come before the script name.
+    for (const m of line.matchAll(/npm run (?:(?:--silent|-s) )?([a-z][\w:-]*)([^`\n|;&)]*)/g)) {
       const rest = m[2] ?? '';
       const afterDashes = rest.includes(' -- ') || rest.startsWith(' --') ? rest.slice(rest.indexOf('--') + 2) : '';
       const flags = [...afterDashes.matchAll(/(?:^|\s)(--[a-z][a-z0-9-]*)/g)].map((f) => f[1]!);
@@ -249,6 +250,13 @@ describe('findNpmRuns', () => {
       ['smoke', '--base-url', '--token'],
       ['deploy', '--dry-run', '--allow-dirty'],
       ['preflight'],
+    ]);
+  });
+
+  it('reads a script run with npm --silent', () => {
+    expect(findNpmRuns('f', 'run: npm run --silent deploy -- --json > deploy.json\nnpm run -s smoke -- --json | jq').map((r) => [r.script, ...r.flags])).toEqual([
+      ['deploy', '--json'],
+      ['smoke', '--json'],
     ]);
   });
 });
