@@ -1,6 +1,7 @@
 /**
  * The `migrate` command: `migrate up` applies pending files (then, with DB_APP_USER, keeps the
- * api's login and its grants), `migrate status` lists applied and pending ones, `migrate
+ * api's login and its grants, and analyzes the tables left without planner statistics:
+ * statistics.ts), `migrate status` lists applied and pending ones, `migrate
  * app-role` only keeps the api's login (a restored copy gets the secret's current password). The first connection is retried with backoff, because in a fresh
  * environment the database may still be starting (but not a certificate that fails to verify).
  */
@@ -13,6 +14,7 @@ import { connectionConfig, type ConnectionConfig } from '../db/pool.ts';
 import { keepAppLogin, type KeepAppLoginOptions } from './app-login.ts';
 import { defaultMigrationsDir, readMigrations } from './files.ts';
 import { MigrationError, migrateUp, migrationStatus, withMigrationLock } from './runner.ts';
+import { refreshMissingStatistics } from './statistics.ts';
 
 /** The first connection failed for good: `failure` says why and which setting to check. */
 export class DatabaseConnectError extends MigrationError {
@@ -125,6 +127,16 @@ export async function runMigrate(args: string[], config: MigrateConfig, log: Log
       { applied: result.applied.length, alreadyApplied: result.alreadyApplied, latest: result.latest },
       result.applied.length === 0 ? 'database is up to date; nothing to apply' : `applied ${result.applied.length} migration(s)`,
     );
+    const statistics = await refreshMissingStatistics(client);
+    if (statistics.analyzed.length) {
+      log.info(
+        { analyzed: statistics.analyzed, durationMs: statistics.durationMs },
+        `analyzed ${statistics.analyzed.length} table(s) that held rows but had no planner statistics (a major version upgrade leaves none): ${statistics.analyzed.join(', ')}`,
+      );
+    }
+    for (const { table, error } of statistics.failed) {
+      log.warn({ table, error }, `could not analyze ${table} (${error}); queries on it may be slow until autovacuum analyzes it`);
+    }
     return 0;
   } catch (error) {
     const migrationError = error instanceof MigrationError ? error : undefined;
