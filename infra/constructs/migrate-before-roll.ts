@@ -18,6 +18,12 @@ export interface MigrateBeforeRollProps {
   readonly migrate: MigrateTask;
   /** The release being deployed; a change runs the migrations again. */
   readonly imageTag: string;
+  /**
+   * The PostgreSQL major version (DB_ENGINE_VERSION). A change runs `migrate up` again after
+   * the data stack's upgrade, with the release unchanged, and migrate analyzes the tables the
+   * upgrade left without planner statistics (app/src/migrate/statistics.ts).
+   */
+  readonly databaseEngineVersion: string;
   /** Subnets of the migrate task (private, with a route to ECR and Secrets Manager). */
   readonly subnets: ec2.ISubnet[];
   /** How long `migrate up` may take before the deploy fails. */
@@ -115,6 +121,7 @@ export class MigrateBeforeRoll extends Construct {
       resourceType: 'Custom::SlipwayMigrateBeforeRoll',
       properties: {
         ImageTag: props.imageTag,
+        DatabaseEngineVersion: props.databaseEngineVersion,
         Cluster: props.cluster.clusterArn,
         TaskDefinition: taskDefinition.taskDefinitionArn,
         ContainerName: props.migrate.containerName,

@@ -94,6 +94,17 @@ export function resolveCrossStackReferences(templates: StackTemplates): StackTem
   return Object.fromEntries(Object.entries(templates).map(([stack, t]) => [stack, { ...t, Resources: map(t.Resources) as StackTemplate['Resources'] }]));
 }
 
+/**
+ * cloudformation-diff rates a changed property of a custom resource NO_CHANGE (the type is not
+ * in the CloudFormation spec it reads impacts from), but CloudFormation sends the resource's
+ * handler an Update request for it, which is what runs `migrate up` again:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-update.html
+ */
+function customUpdate(type: string, update: { isDifferent: boolean; changeImpact?: ResourceImpact }): ChangeImpact | undefined {
+  const custom = type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
+  return custom && update.isDifferent && (update.changeImpact ?? ResourceImpact.NO_CHANGE) === ResourceImpact.NO_CHANGE ? 'update' : undefined;
+}
+
 /** Every resource change of every stack (cross-stack references compared by value). */
 export function resourceChanges(rawBefore: StackTemplates, rawAfter: StackTemplates): ResourceChange[] {
   const before = resolveCrossStackReferences(rawBefore);
@@ -102,10 +113,12 @@ export function resourceChanges(rawBefore: StackTemplates, rawAfter: StackTempla
   for (const stack of new Set([...Object.keys(before), ...Object.keys(after)])) {
     const diff = fullDiff(before[stack] ?? {}, after[stack] ?? {});
     diff.resources.forEachDifference((logicalId, change) => {
-      if (change.changeImpact === ResourceImpact.NO_CHANGE) return;
+      const type = change.resourceType ?? '(unknown)';
       const properties: Record<string, ChangeImpact> = {};
-      for (const [name, update] of Object.entries(change.propertyUpdates ?? {})) properties[name] = IMPACT[update.changeImpact ?? ResourceImpact.NO_CHANGE];
-      changes.push({ stack, logicalId, type: change.resourceType ?? '(unknown)', impact: IMPACT[change.changeImpact], properties });
+      for (const [name, update] of Object.entries(change.propertyUpdates ?? {})) properties[name] = customUpdate(type, update) ?? IMPACT[update.changeImpact ?? ResourceImpact.NO_CHANGE];
+      const impact = change.changeImpact === ResourceImpact.NO_CHANGE && Object.values(properties).includes('update') ? 'update' : IMPACT[change.changeImpact];
+      if (impact === 'none') return;
+      changes.push({ stack, logicalId, type, impact, properties });
     });
   }
   return changes;

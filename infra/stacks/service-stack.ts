@@ -278,6 +278,7 @@ export class ServiceStack extends Stack {
       cluster: this.cluster,
       migrate: this.migrate,
       imageTag: release,
+      databaseEngineVersion: config.database.engineVersion,
       subnets: privateSubnets,
       timeout: Duration.minutes(config.services.migrateTimeoutMinutes),
       logRetention: config.logRetentionDays,

@@ -364,6 +364,17 @@ describe('migrate before roll', () => {
     });
   });
 
+  it('runs again when the PostgreSQL major version changes, the release unchanged', () => {
+    expect(migration().resource.Properties.DatabaseEngineVersion).toBe(prod.config.database.engineVersion);
+    const on16 = synthApp({ DB_ENGINE_VERSION: '16' });
+    try {
+      const properties = onlyResource(on16.templates.service, 'Custom::SlipwayMigrateBeforeRoll').resource.Properties;
+      expect(properties).toMatchObject({ DatabaseEngineVersion: '16', ImageTag: { Ref: 'ImageTag' } });
+    } finally {
+      on16.cleanup();
+    }
+  });
+
   it('starts only after one-off tasks may reach the database', () => {
     expect(migration().resource.DependsOn).toContain('TasksToDatabase');
   });
