@@ -13,6 +13,7 @@ import type { AwsClients } from './aws.ts';
 import { oneLine, type CommandResult, type CommandSpec, type Reporter, type StepStatus } from './cli.ts';
 import { detectBuilder } from './image.ts';
 import { checkQuotas } from './preflight-quotas.ts';
+import { checkDatabaseStorage } from './preflight-storage.ts';
 import { checkServiceLinkedRoles } from './preflight-service-roles.ts';
 import { ALLOW_OVER_BUDGET_OPTION, checkBudget } from './cost/budget.ts';
 import type { CommandRunner } from './runner.ts';
@@ -200,6 +201,7 @@ export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
   checkSesSandbox,
   checkBuilder,
   checkSecrets,
+  checkDatabaseStorage,
   checkQuotas,
   checkServiceLinkedRoles,
   checkBudget,
@@ -266,7 +268,7 @@ export async function preflight(
 export const PREFLIGHT_SPEC: CommandSpec = {
   name: 'preflight',
   summary:
-    'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, the SES identity and sandbox, the container build tool, required secrets, service quotas, the service-linked roles a fresh account lacks, the cost budget and leftovers of an earlier teardown before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed, 2 if the settings do not parse.',
+    'Check the settings, AWS identity and region, CDK bootstrap, hosted zone, certificate, the SES identity and sandbox, the container build tool, required secrets, a database storage change RDS would refuse, service quotas, the service-linked roles a fresh account lacks, the cost budget and leftovers of an earlier teardown before a deploy. Each check prints ✓/✗ with the fix; exit 1 if any failed, 2 if the settings do not parse.',
   options: { 'allow-over-budget': ALLOW_OVER_BUDGET_OPTION },
   examples: ['npm run preflight', 'npm run preflight -- --json'],
 };

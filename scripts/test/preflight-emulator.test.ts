@@ -102,7 +102,7 @@ describe('preflight against the emulator', { timeout: 120_000 }, () => {
     const a = await account('pf-ready');
     const { result, check, text } = await runFlow(a.config);
     expect(result.ok, text).toBe(true);
-    expect(result.summary).toBe('all 14 checks passed (2 warning(s)): ready to deploy');
+    expect(result.summary).toBe('all 15 checks passed (2 warning(s)): ready to deploy');
     expect(check('AWS identity and account')).toMatchObject({ status: 'pass', detail: expect.stringContaining('in 123456789012') });
     expect(check('CDK bootstrap')).toEqual({ name: 'CDK bootstrap', status: 'pass', detail: 'version 27' });
     expect(check('hosted zone')).toEqual({ name: 'hosted zone', status: 'pass', detail: `${a.config.domain.hostedZoneId} is example.com; pf-ready.example.com is inside it` });
@@ -140,7 +140,7 @@ describe('preflight against the emulator', { timeout: 120_000 }, () => {
     });
     // The fix as printed, with the AWS CLI sent to the emulator.
     await aws(roles.fix!);
-    expect((await runFlow(a.config)).result.summary).toBe('all 14 checks passed (2 warning(s)): ready to deploy');
+    expect((await runFlow(a.config)).result.summary).toBe('all 15 checks passed (2 warning(s)): ready to deploy');
   });
 
   it('finds every fixed name a teardown retains, a secret in its deletion window too, and the commands it prints clear them', async () => {
@@ -165,11 +165,11 @@ describe('preflight against the emulator', { timeout: 120_000 }, () => {
     const flow = await runFlow(a.config);
     const cli = await runCli('preflight', [], { endpoint: moto.endpoint, settings: a.settings, tools });
     expect(cli.exitCode, cli.stderr).toBe(0);
-    expect(cli.json).toMatchObject({ ok: true, summary: 'all 14 checks passed (2 warning(s)): ready to deploy' });
+    expect(cli.json).toMatchObject({ ok: true, summary: 'all 15 checks passed (2 warning(s)): ready to deploy' });
     const statuses = (checks: Check[]) => checks.map((c) => `${c.name}: ${c.status}`);
     expect(statuses(cli.json.checks as Check[])).toEqual(statuses(flow.checks));
     expect(cli.stderr).toContain('✓ hosted zone: ');
-    expect(cli.stderr.trim().split('\n').pop()).toBe('✓ preflight: all 14 checks passed (2 warning(s)): ready to deploy');
+    expect(cli.stderr.trim().split('\n').pop()).toBe('✓ preflight: all 15 checks passed (2 warning(s)): ready to deploy');
   });
 
   it('npm run preflight -- --json: exit 1 with each failure and its fix in the document', async () => {

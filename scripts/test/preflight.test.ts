@@ -1,5 +1,5 @@
 import { ACMClient, DescribeCertificateCommand, type CertificateDetail } from '@aws-sdk/client-acm';
-import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -67,6 +67,7 @@ beforeEach(() => {
   m.ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true });
   m.cfn.on(DescribeStacksCommand).rejects(new Error('Stack with id slipway-data does not exist'));
   m.cfn.on(ListStacksCommand).resolves({ StackSummaries: [] });
+  m.cfn.on(GetTemplateCommand).rejects(new Error('Stack with id slipway-data does not exist'));
   m.quotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 100 } });
   m.iam.on(ListRolesCommand).callsFake((input: { PathPrefix: string }) => ({ Roles: [{ RoleName: 'r', Path: input.PathPrefix, Arn: 'arn', RoleId: 'id', CreateDate: new Date() }] }));
 });
@@ -95,7 +96,8 @@ describe('preflight', () => {
   it('passes a ready account, each check marked ✓', async () => {
     const r = await run();
     expect(r.result.ok).toBe(true);
-    expect(r.result.summary).toBe('all 14 checks passed: ready to deploy');
+    expect(r.result.summary).toBe('all 15 checks passed: ready to deploy');
+    expect(check(r, 'database storage')).toMatchObject({ status: 'pass', detail: 'no database yet: the first deploy allocates 50 GiB' });
     expect(r.text).toContain('✓ certificate: will be created and DNS-validated in example.com, which is delegated to this zone');
     expect(r.text).toContain('✓ required secrets: none yet: the first deploy generates them in Secrets Manager');
   });
