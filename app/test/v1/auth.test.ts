@@ -258,7 +258,7 @@ describe('/me', () => {
       { id: ws.rows[0].id, slug: 'me-eng', name: 'Engineering', issueKey: 'ENG', role: 'owner' },
       { id: ws.rows[1].id, slug: 'me-ops', name: 'Ops', issueKey: 'OPS', role: 'member' },
     ]);
-    for (const body of [{ name: 'x'.repeat(201) }, { name: 7 }, {}, { name: 'ok', email: 'other@example.com' }]) {
+    for (const body of [{ name: 'x'.repeat(201) }, { name: 7 }, {}, { name: 'ok', email: 'other@example.com' }, { name: 'x\u0000y' }]) {
       const res = await call('PATCH', '/api/v1/me', { body, headers: { cookie, origin: ORIGIN } });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.code).toBe('validation_failed');
@@ -276,6 +276,11 @@ describe('personal access tokens', () => {
     expect(created.body.token).toMatch(/^pat_[A-Za-z0-9_-]{43}$/);
     expect(created.body.record).toEqual({ id: expect.any(String), name: 'CI deploys', createdAt: expect.any(String), lastUsedAt: null });
     const token = created.body.token as string;
+    // PostgreSQL text cannot hold NUL: a validation error naming the field, not a 500.
+    const nul = await call('POST', '/api/v1/tokens', { body: { name: 'x\u0000y' }, headers: { cookie, origin: ORIGIN } });
+    expect(nul.status).toBe(400);
+    expect(JSON.stringify(nul.body.error)).toContain('must not contain NUL characters');
+    expect(JSON.stringify(nul.body.error)).toContain('name');
 
     const stored = await db.query(`SELECT token_hash FROM personal_access_tokens WHERE id = $1`, [created.body.record.id]);
     expect(stored.rows[0].token_hash).toMatch(/^[0-9a-f]{64}$/);

@@ -6,8 +6,9 @@ import type { ApiDependencies } from '../../server.ts';
 import { requireUser } from '../context.ts';
 import { membershipJson, userJson, type MembershipJson, type UserJson } from '../json.ts';
 import { acceptPendingInvitations } from '../workspaces/access.ts';
+import { noNul, NUL_MESSAGE } from '../workspaces/schemas.ts';
 
-const patchBody = z.object({ name: z.string().trim().max(200, 'Too long: at most 200 characters') }).strict();
+const patchBody = z.object({ name: z.string().trim().max(200, 'Too long: at most 200 characters').refine(noNul, NUL_MESSAGE) }).strict();
 
 const meAnswer = z.object({ user: userJson, workspaces: z.array(membershipJson) });
 

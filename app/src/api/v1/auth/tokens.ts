@@ -8,13 +8,13 @@ import { ERROR_RESPONSES, noContent, type ApiInstance } from '../../schema.ts';
 import type { ApiDependencies } from '../../server.ts';
 import { hashToken, requireUser, TOKEN_PREFIX } from '../context.ts';
 import { tokenJson, type TokenJson } from '../json.ts';
-import { iso } from '../workspaces/schemas.ts';
+import { iso, noNul, NUL_MESSAGE } from '../workspaces/schemas.ts';
 import { randomToken } from './signin.ts';
 
 /** Active tokens one user may hold: plenty for scripts, and a bound on a runaway loop. */
 export const MAX_TOKENS_PER_USER = 100;
 
-const createBody = z.object({ name: z.string().trim().min(1, 'Required').max(100, 'Too long: at most 100 characters') });
+const createBody = z.object({ name: z.string().trim().min(1, 'Required').max(100, 'Too long: at most 100 characters').refine(noNul, NUL_MESSAGE) });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const RECORD = 'id, name, created_at, last_used_at';

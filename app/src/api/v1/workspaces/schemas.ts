@@ -2,8 +2,8 @@
 import { z } from 'zod';
 
 /** PostgreSQL text cannot hold NUL; refuse it as a validation error rather than a 500. */
-const noNul = (value: string) => !value.includes('\u0000');
-const NUL_MESSAGE = 'must not contain NUL characters';
+export const noNul = (value: string) => !value.includes('\u0000');
+export const NUL_MESSAGE = 'must not contain NUL characters';
 
 export function text(min: number, max: number, options: { trim?: boolean } = {}) {
   const base = options.trim === false ? z.string() : z.string().trim();
