@@ -6,7 +6,6 @@
  * The endings and the --list, --dry-run and rollback lines that scripts/test/runbooks.test.ts
  * holds are not repeated here.
  */
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeServiceDeploymentsCommand, DescribeServicesCommand, ListServiceDeploymentsCommand, type ServiceDeploymentLifecycleStage, type ServiceDeploymentStatus } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,7 +25,7 @@ import { listHistory, rollback } from '../../scripts/lib/rollback.ts';
 import { stuckStackReason } from '../../scripts/lib/stacks.ts';
 import { quoted, quotePattern } from '../../scripts/test/support/runbook-text.ts';
 import { sampleTemplates } from '../../scripts/test/support/templates.ts';
-import { makeWorld, testConfig } from '../../scripts/test/support/world.ts';
+import { makeWorld, serviceStackRolledBack, testConfig } from '../../scripts/test/support/world.ts';
 import { PROFILE_DEFAULTS } from '../config.ts';
 import { OUTPUT_KEYS, releaseHistoryPrefix, stackNames } from '../outputs.ts';
 import { TEST_PORTS } from '../stacks/service-stack.ts';
@@ -76,14 +75,7 @@ async function printed(world: World, name: string, flow: () => Promise<{ ok: boo
 /** The one api blue/green deployment ECS reports, with a final status. */
 function oneApiDeployment(world: World, status: ServiceDeploymentStatus, stage: ServiceDeploymentLifecycleStage, productionWeight: number) {
   const arn = 'arn:aws:ecs:eu-west-1:123456789012:service-deployment/slipway/slipway-api/EZe5RNVLH6PPzHXINuP28';
-  world.mocks.cfn.on(DescribeStacksCommand, { StackName: 'slipway-service' }).callsFake(() => ({
-    Stacks: [{
-      StackName: 'slipway-service', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(),
-      Parameters: [{ ParameterKey: 'ImageTag', ParameterValue: world.state.imageTag }],
-      Outputs: Object.entries({ AppUrl: 'https://tracker.example.com', ClusterName: 'slipway', ApiServiceName: 'slipway-api', WebServiceName: 'slipway-web', GreenGateLogGroupName: '/slipway/green-gate' })
-        .map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-    }],
-  }));
+  serviceStackRolledBack(world);
   world.mocks.ecs.on(ListServiceDeploymentsCommand).callsFake((input: { service: string }) => ({ serviceDeployments: input.service === 'slipway-api' ? [{ serviceDeploymentArn: arn }] : [] }));
   world.mocks.ecs.on(DescribeServiceDeploymentsCommand).resolves({
     serviceDeployments: [{ serviceDeploymentArn: arn, startedAt: new Date(world.clock.now()), lifecycleStage: stage, status, targetServiceRevision: { requestedProductionTrafficWeight: productionWeight } }],

@@ -4,7 +4,6 @@
  * ECS and CloudWatch Logs are aws-sdk-client-mock here: the AWS API emulator has no service
  * deployments (ListServiceDeployments, DescribeServiceDeployments).
  */
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeServiceDeploymentsCommand, ECSClient, ListServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,7 +14,7 @@ import { rollback } from '../lib/rollback.ts';
 import { gateRefusal, phaseLines, phasesFrom, watchDeployments, type StageObservation } from '../lib/deploy-phases.ts';
 import type { GateLogLine } from '../lib/green-gate.ts';
 import { fakeClock } from '../lib/wait.ts';
-import { makeWorld, testConfig } from './support/world.ts';
+import { makeWorld, serviceStackRolledBack, testConfig } from './support/world.ts';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const s = (seconds: number) => T0 + seconds * 1000;
@@ -166,14 +165,7 @@ describe('gateRefusal', () => {
 describe('npm run deploy, blue/green', () => {
   it('a release the gate refuses: says which check failed and that production never saw it, and records it', async () => {
     const world = makeWorld({ failingTags: new Set(['bbbbbbbbbbbb']) });
-    world.mocks.cfn.on(DescribeStacksCommand, { StackName: 'slipway-service' }).callsFake(() => ({
-      Stacks: [{
-        StackName: 'slipway-service', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(),
-        Parameters: [{ ParameterKey: 'ImageTag', ParameterValue: world.state.imageTag }],
-        Outputs: Object.entries({ AppUrl: 'https://tracker.example.com', ClusterName: 'slipway', ApiServiceName: 'slipway-api', WebServiceName: 'slipway-web', GreenGateLogGroupName: '/slipway/green-gate' })
-          .map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-      }],
-    }));
+    serviceStackRolledBack(world);
     world.mocks.ecs.on(ListServiceDeploymentsCommand).callsFake((input: { service: string }) => ({
       serviceDeployments: input.service === 'slipway-api' ? [{ serviceDeploymentArn: DEPLOYMENT }] : [],
     }));

@@ -251,3 +251,15 @@ export function makeWorld(initial: Partial<WorldState> = {}) {
     [...state.ssm.entries()].filter(([, v]) => v.startsWith('{')).map(([name, v]) => ({ name, ...(JSON.parse(v) as Record<string, unknown>) }));
   return { state, deps, mocks, runner, smokeCalls, out, records, clock, objects };
 }
+
+/** The service stack as CloudFormation leaves it after it rolled an update back: the world's release, its outputs. */
+export function serviceStackRolledBack(world: ReturnType<typeof makeWorld>): void {
+  world.mocks.cfn.on(DescribeStacksCommand, { StackName: 'slipway-service' }).callsFake(() => ({
+    Stacks: [{
+      StackName: 'slipway-service', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(),
+      Parameters: [{ ParameterKey: 'ImageTag', ParameterValue: world.state.imageTag }],
+      Outputs: Object.entries({ AppUrl: 'https://tracker.example.com', ClusterName: 'slipway', ApiServiceName: 'slipway-api', WebServiceName: 'slipway-web', GreenGateLogGroupName: '/slipway/green-gate' })
+        .map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+    }],
+  }));
+}
