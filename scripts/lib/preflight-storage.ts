@@ -11,6 +11,7 @@
  */
 import { GetTemplateCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { minStorageCeilingGiB } from '../../infra/config.ts';
 import { stackNames } from '../../infra/outputs.ts';
 import { oneLine } from './cli.ts';
 import { fail, pass, type PreflightCheck } from './preflight-check.ts';
@@ -38,8 +39,8 @@ export async function deployedStorage(cfn: CloudFormationClient, dataStack: stri
   return { instanceIdentifier: id, allocatedGiB: allocated };
 }
 
-/** The smallest size RDS accepts as growth of `currentGiB`. */
-export const leastIncreaseGiB = (currentGiB: number) => Math.ceil(currentGiB * 1.1);
+/** The smallest size RDS accepts as growth of `currentGiB`: 10 % more, as for the autoscaling ceiling. */
+export const leastIncreaseGiB = minStorageCeilingGiB;
 
 export const checkDatabaseStorage: PreflightCheck = {
   name: 'database storage',
