@@ -25,11 +25,12 @@ export interface Credentials {
  * A read a route runs in the same statement as the credential lookup, so that authentication,
  * workspace access and the data take one round trip. `sql` may use the credential row `c`
  * (`c.id` the user, `c.w_id` the member's workspace, `c.issue_key`); `columns` are its output
- * columns with their types, in order; `orderBy` orders its rows by those column names.
+ * columns with their types, in order; `orderBy` orders its rows by those column names (a read
+ * of one row needs none).
  */
 export interface CompanionRead {
   readonly columns: readonly (readonly [name: string, type: string])[];
-  readonly orderBy: string;
+  readonly orderBy?: string;
   sql(param: (value: unknown) => string): string;
 }
 
@@ -88,7 +89,7 @@ export function withCompanion(credentialSql: string, values: unknown[], companio
      SELECT 0 AS part, json_build_array(${CREDENTIAL_COLUMNS.map((column) => `c.${column}`).join(', ')})::text AS credential, ${padding} FROM credential c
      UNION ALL
      SELECT 1, NULL, companion.* FROM credential c CROSS JOIN LATERAL (${companion.sql(param)}) companion
-     ORDER BY part, ${companion.orderBy}`;
+     ORDER BY part${companion.orderBy ? `, ${companion.orderBy}` : ''}`;
   return { text, values: all };
 }
 

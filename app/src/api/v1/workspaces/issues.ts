@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { CompanionRead } from '../auth/credentials.ts';
 import { forbidden } from '../../errors.ts';
 import { ERROR_RESPONSES, noContent } from '../../schema.ts';
-import { issueJson, issuePageJson, PRIORITIES, STATUSES } from '../json.ts';
+import { issueJson, issuePageJson, type IssuePageJson, PRIORITIES, STATUSES } from '../json.ts';
 import { isAdmin } from './access.ts';
 import { workspaceOf, type RouteModule } from './context.ts';
 import { transaction } from './db.ts';
@@ -20,13 +20,13 @@ import {
   isMember,
   listIssues,
   ME,
-  pageOf,
+  pageJsonBody,
   pageWithCredential,
   requireIssue,
   toIssueJson,
   updateIssue,
   type IssueFilters,
-  type IssueRow,
+  type PageJsonRow,
 } from './issue-queries.ts';
 import { content, id, issueParams, slugParams, text } from './schemas.ts';
 
@@ -123,17 +123,21 @@ function pageWithTheCredential(request: FastifyRequest): CompanionRead | undefin
 
 export const registerIssues: RouteModule = (app, ctx) => {
   const listSchema = { summary: 'List issues, newest first', params: slugParams, querystring: listQuery, response: { 200: issuePageJson, ...ERROR_RESPONSES } };
-  app.get('/issues', { schema: listSchema, config: { companionRead: pageWithTheCredential } }, async (request) => {
+  app.get('/issues', { schema: listSchema, config: { companionRead: pageWithTheCredential } }, async (request, reply) => {
     const access = workspaceOf(request);
+    // Authentication read the page with the credential when it could (a member, a plain query),
+    // written as JSON by PostgreSQL: it goes out as it is (a string with a JSON content type
+    // skips the serializer), in the form the serializer gives the other path.
+    const page = request.companionRows?.[0] as PageJsonRow | undefined;
+    // (The type provider types the body as the schema's object; this one is already its JSON.)
+    if (page) return reply.type('application/json; charset=utf-8').send(pageJsonBody(page) as unknown as IssuePageJson);
     const { query } = request;
     let assigneeId = assigneeShorthand(query.assignee);
     if (query.assignee !== undefined && assigneeId === undefined) {
       if (!(await isMember(ctx.pool, access.id, query.assignee))) throw invalid('assignee', 'is not a member of this workspace');
       assigneeId = query.assignee;
     }
-    const filters = filtersOf(query, assigneeId);
-    // Authentication read the page with the credential when it could (a member, a plain query).
-    const { rows, more } = request.companionRows ? pageOf(request.companionRows as unknown as IssueRow[], filters.limit) : await listIssues(ctx.pool, access, filters);
+    const { rows, more } = await listIssues(ctx.pool, access, filtersOf(query, assigneeId));
     const last = rows[rows.length - 1];
     return {
       issues: rows.map((row) => toIssueJson(row, access.issueKey)),
